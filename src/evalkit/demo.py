@@ -1,0 +1,416 @@
+"""Synthetic demo data with known true effects: the fictional "Family Support" programme.
+
+An early-help programme commissioned in 14 real English upper-tier local authorities, launched in
+three waves, with a comparison group of eligible non-participants and four never-treated
+comparison localities. Every record is made up; the true effects are planted and exposed in
+:attr:`DemoData.truth` (and ``truth.json`` beside the written files) so that tests can check that
+evalkit's estimators recover them.
+
+What is planted (see ``truth``):
+
+- wellbeing (SWEMWBS-like raw score 7-35): everyone drifts up by ``wellbeing_comparison_change``;
+  participants gain ``wellbeing_effect`` more, so a before/after on participants alone overstates
+  the impact and a difference-in-differences recovers it;
+- stable housing: participants' probability of stable housing afterwards rises by ``housing_effect``
+  over the comparison group's;
+- quarterly children's social care referrals fall by ``referral_rate_ratio`` from launch;
+- the distance-travelled tool gains ``distance_effect`` points per area from first to last review;
+- Rutland (E06000017) has 6 participants only, so that small-number suppression matters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.reference import locality_name
+
+__all__ = ["DemoData", "generate", "write", "PROGRAMME", "AREAS", "DEFAULT_SEED"]
+
+PROGRAMME = "family-support"
+DEFAULT_SEED = 2024
+AREAS = (
+    "housing",
+    "money",
+    "health",
+    "parenting",
+    "relationships",
+    "education",
+    "safety",
+    "wellbeing",
+    "work",
+    "community",
+)
+WAVES = {1: ("2021Q2", 8), 2: ("2022Q2", 12), 3: ("2023Q2", 16)}
+FIRST_QUARTER = pd.Period("2019Q2", freq="Q")
+N_QUARTERS = 24
+WELLBEING_COMPARISON_CHANGE = 0.8
+HOUSING_BEFORE = 0.55
+HOUSING_COMPARISON_AFTER = 0.58
+SMALL_LOCALITY = "E06000017"
+
+# code: (wave, participants, wellbeing effect, housing effect, referral rate ratio,
+#        distance effect, children aged 0-17)
+_PLANTED: dict[str, tuple[int, int, float, float, float, float, int]] = {
+    "E08000012": (1, 420, 3.0, 0.15, 0.88, 2.0, 101_000),
+    "E08000011": (1, 260, 2.5, 0.12, 0.90, 1.8, 34_000),
+    "E08000014": (2, 240, 2.0, 0.10, 0.92, 1.5, 55_000),
+    "E08000015": (2, 280, 2.2, 0.10, 0.92, 1.6, 69_000),
+    "E08000013": (3, 180, 1.0, 0.05, 0.97, 1.0, 38_000),
+    "E08000003": (1, 450, 3.5, 0.18, 0.85, 2.2, 126_000),
+    "E08000035": (2, 400, 2.8, 0.14, 0.90, 1.9, 172_000),
+    "E10000008": (3, 300, 1.5, 0.08, 0.95, 1.2, 148_000),
+    "E06000026": (1, 220, 2.5, 0.12, 0.90, 1.7, 54_000),
+    "E06000027": (3, 150, 0.5, 0.02, 1.00, 0.6, 23_000),
+    "E09000028": (2, 260, 3.0, 0.15, 0.88, 2.0, 60_000),
+    "E09000007": (3, 160, 2.0, 0.10, 0.93, 1.5, 40_000),
+    "E10000020": (2, 320, 1.8, 0.09, 0.94, 1.4, 175_000),
+    SMALL_LOCALITY: (3, 6, 2.0, 0.10, 1.00, 1.5, 8_000),
+}
+#: Never-treated localities in the quarterly series: code -> children aged 0-17.
+COMPARISON_LOCALITIES: dict[str, int] = {
+    "E08000010": 71_000,
+    "E06000006": 28_000,
+    "E10000016": 345_000,
+    "E06000052": 112_000,
+}
+AGE_BANDS = ("16-24", "25-34", "35-44", "45-54", "55+")
+AGE_WEIGHTS = (0.18, 0.36, 0.30, 0.12, 0.04)
+ETHNIC_GROUPS = ("Asian", "Black", "Mixed", "White", "Other")
+ETHNIC_WEIGHTS = (0.08, 0.05, 0.04, 0.81, 0.02)
+LAST_END = pd.Timestamp("2025-03-31")
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoData:
+    """The demo tables and the true effects planted in them."""
+
+    service_users: pd.DataFrame
+    reviews: pd.DataFrame
+    timeseries: pd.DataFrame
+    costs: pd.DataFrame
+    reflections: pd.DataFrame
+    truth: dict[str, Any]
+
+    @property
+    def localities(self) -> list[str]:
+        """The programme's locality codes."""
+        return list(_PLANTED)
+
+
+def _truth(seed: int) -> dict[str, Any]:
+    localities = {}
+    for code, (wave, n, wb, housing, rr, dist, _pop) in _PLANTED.items():
+        localities[code] = {
+            "name": locality_name(code),
+            "wave": wave,
+            "launch_quarter": WAVES[wave][0],
+            "n_participants": n,
+            "n_comparison": max(n, 8),
+            "wellbeing_effect": wb,
+            "housing_effect": housing,
+            "referral_rate_ratio": rr,
+            "distance_effect": dist,
+        }
+    return {
+        "seed": seed,
+        "programme": PROGRAMME,
+        "wellbeing_comparison_change": WELLBEING_COMPARISON_CHANGE,
+        "housing_before": HOUSING_BEFORE,
+        "housing_comparison_after": HOUSING_COMPARISON_AFTER,
+        "localities": localities,
+        "comparison_localities": {c: locality_name(c) for c in COMPARISON_LOCALITIES},
+        "small_locality": SMALL_LOCALITY,
+    }
+
+
+def _binary_after(rng: np.random.Generator, before: np.ndarray, p_before: float, p_after: np.ndarray):
+    """Draw an 'after' 0/1 with marginal p_after that persists from 'before' where it can."""
+    stay = np.minimum(0.95, p_after + 0.25)
+    enter = np.clip((p_after - p_before * stay) / (1 - p_before), 0, 1)
+    p = np.where(before == 1, stay, enter)
+    return (rng.random(before.size) < p).astype(int)
+
+
+def _people(rng: np.random.Generator, truth: dict[str, Any]) -> pd.DataFrame:
+    frames = []
+    counter = 0
+    for code, info in truth["localities"].items():
+        launch = pd.Period(info["launch_quarter"], freq="Q").start_time
+        for group, n in (("participant", info["n_participants"]), ("comparison", info["n_comparison"])):
+            ids = np.arange(counter, counter + n)
+            counter += n
+            span_days = (LAST_END - pd.Timedelta(days=200) - launch).days
+            start = launch + pd.to_timedelta(rng.integers(0, span_days, n), unit="D")
+            duration = rng.integers(90, 200, n) if group == "participant" else np.full(n, 182)
+            referral = start - pd.to_timedelta(rng.integers(5, 40, n), unit="D")
+            if group == "comparison":
+                referral = start
+            treated = group == "participant"
+            wb_start = np.clip(np.rint(rng.normal(19.0, 4.0, n)), 7, 35)
+            gain = WELLBEING_COMPARISON_CHANGE + (info["wellbeing_effect"] if treated else 0.0)
+            wb_end = np.clip(np.rint(wb_start + gain + rng.normal(0, 3.5, n)), 7, 35)
+            wb_end = np.where(rng.random(n) < 0.1, np.nan, wb_end)
+            house_before = (rng.random(n) < HOUSING_BEFORE).astype(int)
+            p_after = HOUSING_COMPARISON_AFTER + (info["housing_effect"] if treated else 0.0)
+            house_after = _binary_after(rng, house_before, HOUSING_BEFORE, np.full(n, p_after))
+            school_age = rng.random(n) < 0.7
+            att_before = (rng.random(n) < 0.60).astype(int)
+            att_after = _binary_after(rng, att_before, 0.60, np.full(n, 0.62 + (0.08 if treated else 0)))
+            scale = 0.75 if treated else 0.95
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "person_id": [f"FS{i:06d}" for i in ids],
+                        "family_id": [f"FAM{i:06d}" for i in ids],
+                        "locality_code": code,
+                        "group": group,
+                        "referral_date": referral.date,
+                        "start_date": start.date,
+                        "end_date": (start + pd.to_timedelta(duration, unit="D")).date,
+                        "age_band": rng.choice(AGE_BANDS, n, p=AGE_WEIGHTS),
+                        "sex": rng.choice(("Female", "Male"), n, p=(0.78, 0.22)),
+                        "ethnic_group": rng.choice(ETHNIC_GROUPS, n, p=ETHNIC_WEIGHTS),
+                        "wellbeing_start": wb_start.astype(int),
+                        "wellbeing_end": pd.array(wb_end, dtype="Int64"),
+                        "stable_housing_before": house_before,
+                        "stable_housing_after": house_after,
+                        "school_attendance_90_before": pd.array(
+                            np.where(school_age, att_before, np.nan), dtype="Int64"
+                        ),
+                        "school_attendance_90_after": pd.array(
+                            np.where(school_age, att_after, np.nan), dtype="Int64"
+                        ),
+                        "police_callouts_before": rng.poisson(0.8, n),
+                        "police_callouts_after": rng.poisson(0.8 * scale, n),
+                        "ae_attendances_before": rng.poisson(1.2, n),
+                        "ae_attendances_after": rng.poisson(1.2 * (0.8 if treated else 0.95), n),
+                        "social_care_referrals_before": rng.poisson(0.5, n),
+                        "social_care_referrals_after": rng.poisson(0.5 * (0.7 if treated else 0.96), n),
+                    }
+                )
+            )
+    people = pd.concat(frames, ignore_index=True)
+    # Families: siblings' parents share a family id for about a fifth of people.
+    fam = people["family_id"].to_numpy().copy()
+    share = rng.random(len(fam)) < 0.2
+    fam[1:][share[1:]] = fam[:-1][share[1:]]
+    people["family_id"] = fam
+    return people
+
+
+def _reviews(rng: np.random.Generator, people: pd.DataFrame, truth: dict[str, Any]) -> pd.DataFrame:
+    part = people[people["group"] == "participant"]
+    k = rng.integers(2, 6, len(part))
+    rows = np.repeat(np.arange(len(part)), k)
+    review_number = np.concatenate([np.arange(1, j + 1) for j in k])
+    last = np.repeat(k, k)
+    frac = (review_number - 1) / (last - 1)
+    start = pd.to_datetime(part["start_date"].to_numpy()[rows])
+    end = pd.to_datetime(part["end_date"].to_numpy()[rows])
+    review_date = start + (end - start) * frac
+    effect = part["locality_code"].map(lambda c: truth["localities"][c]["distance_effect"]).to_numpy()
+    out = pd.DataFrame(
+        {
+            "person_id": part["person_id"].to_numpy()[rows],
+            "locality_code": part["locality_code"].to_numpy()[rows],
+            "review_number": review_number,
+            "review_date": review_date.date,
+        }
+    )
+    for area in AREAS:
+        base = np.clip(rng.normal(4.5, 1.5, len(part)), 1, 10)
+        gain = effect + rng.normal(0, 1.2, len(part))
+        score = base[rows] + gain[rows] * frac + rng.normal(0, 0.4, len(rows))
+        out[f"area_{area}"] = np.clip(np.rint(score), 1, 10).astype(int)
+    return out
+
+
+def _timeseries(rng: np.random.Generator, truth: dict[str, Any]) -> pd.DataFrame:
+    quarters = pd.period_range(FIRST_QUARTER, periods=N_QUARTERS, freq="Q")
+    time = np.arange(N_QUARTERS)
+    season = 1 + 0.06 * np.cos(2 * np.pi * (quarters.quarter.to_numpy() - 1) / 4)
+    frames = []
+    units = {c: (info, _PLANTED[c][6]) for c, info in truth["localities"].items()}
+    units.update({c: (None, pop) for c, pop in COMPARISON_LOCALITIES.items()})
+    for code, (info, pop) in units.items():
+        base_rate = rng.normal(125, 12)  # referrals per 10,000 children per quarter
+        trend = 1 + 0.004 * time
+        if info is None:
+            launch_q, launch_t = "", pd.NA
+            post = np.zeros(N_QUARTERS, dtype=int)
+            ratio = 1.0
+        else:
+            launch_q, launch_t = info["launch_quarter"], WAVES[info["wave"]][1]
+            post = (time >= launch_t).astype(int)
+            ratio = info["referral_rate_ratio"]
+        mean = pop / 10_000 * base_rate * trend * season * np.where(post == 1, ratio, 1.0)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "locality_code": code,
+                    "quarter": quarters.astype(str),
+                    "quarter_start": quarters.start_time.date,
+                    "time": time,
+                    "programme": info is not None,
+                    "launch_quarter": launch_q,
+                    "launch_time": pd.array([launch_t] * N_QUARTERS, dtype="Int64"),
+                    "post": post,
+                    "population_0_17": pop,
+                    "referrals": rng.poisson(mean),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _costs(truth: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for code, info in truth["localities"].items():
+        first = int(info["launch_quarter"][:4])
+        years = list(range(first, 2025))
+        per_year = info["n_participants"] * 1_800 / len(years)
+        for i, year in enumerate(years):
+            fy = f"{year}/{str(year + 1)[-2:]}"
+            rows.append((code, fy, "delivery", round(per_year, -2), 2024))
+            rows.append((code, fy, "management", round(per_year * 0.12, -2), 2024))
+            if i == 0:
+                rows.append((code, fy, "training", 15_000.0, 2024))
+    return pd.DataFrame(rows, columns=["locality_code", "financial_year", "item", "amount", "price_year"])
+
+
+_REFLECTION_TEXT = (
+    (
+        "We tried a single named worker for the whole family instead of separate referrals.",
+        "Families told us they repeated their story less; two dropped out when the worker changed.",
+        "Continuity of the relationship matters more than the number of sessions.",
+        "We will keep the same worker through any handover and agree changes with the family first.",
+    ),
+    (
+        "We met parents at the school gate rather than in the office.",
+        "More fathers came along; attendance at the first meeting rose noticeably.",
+        "Where we meet people shapes who turns up.",
+        "We will book community venues for first meetings from next quarter.",
+    ),
+    (
+        "We gave workers a small flexible budget to spend on what families said would help.",
+        "Spending went on bus passes, school uniform and a washing machine; rent arrears fell for some.",
+        "Small practical help builds trust quickly; the approval form was a barrier.",
+        "We will drop the approval form for amounts under 100 pounds.",
+    ),
+    (
+        "We held a joint case review with housing and the police for families with repeat call-outs.",
+        "Contact Sarah Jones on 07700 900123 or sarah.jones@example.org said the review helped; "
+        "one family at L1 8JQ was rehoused.",
+        "Shared reviews work when each agency brings someone who can decide.",
+        "We will invite decision-makers, not observers, to the next reviews.",
+    ),
+)
+_ROLES = ("commissioner", "provider", "frontline worker", "person with lived experience", "learning partner")
+_AUTHORS = ("Alex Morgan", "Priya Shah", "Tom Walsh", "Grace Okafor", "Sam Reid", "Jo Bloggs")
+
+
+def _reflections(rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    codes = [c for c in _PLANTED if c != SMALL_LOCALITY]
+    for code in codes[:8]:
+        for q, period in enumerate(("2024Q1", "2024Q2", "2024Q3", "2024Q4")):
+            text = _REFLECTION_TEXT[(q + len(rows)) % len(_REFLECTION_TEXT)]
+            rows.append(
+                {
+                    "programme": PROGRAMME,
+                    "learning_cycle": f"{code}-cycle-{1 + q // 2}",
+                    "locality_code": code,
+                    "period": period,
+                    "system_scale": rng.choice(("team", "organisation", "place")),
+                    "author": rng.choice(_AUTHORS),
+                    "role": _ROLES[(q + len(rows)) % len(_ROLES)],
+                    "template": "hls",
+                    "what_we_tried": text[0],
+                    "what_happened": text[1],
+                    "what_we_learned": text[2],
+                    "what_we_will_change": text[3],
+                    "confidence": rng.choice(("tentative", "emerging", "well supported")),
+                    "consent": "yes" if rng.random() > 0.1 else "no",
+                    "sharing_scope": "programme",
+                    "status": "submitted",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def generate(seed: int = DEFAULT_SEED) -> DemoData:
+    """Generate the demo tables deterministically from ``seed``."""
+    rng = np.random.default_rng(seed)
+    truth = _truth(seed)
+    people = _people(rng, truth)
+    return DemoData(
+        service_users=people,
+        reviews=_reviews(rng, people, truth),
+        timeseries=_timeseries(rng, truth),
+        costs=_costs(truth),
+        reflections=_reflections(rng),
+        truth=truth,
+    )
+
+
+def _readme(truth: dict[str, Any]) -> str:
+    lines = [
+        "# Demo data: the fictional Family Support programme",
+        "",
+        "Synthetic records made by `evalkit demo` (evalkit.demo); no real person is in them.",
+        f"Seed {truth['seed']}. The true effects planted in the data are below and in `truth.json`.",
+        "",
+        f"- Comparison-group drift in wellbeing: +{truth['wellbeing_comparison_change']} raw points.",
+        f"- Probability of stable housing before: {truth['housing_before']};"
+        f" comparison group after: {truth['housing_comparison_after']}.",
+        f"- {truth['small_locality']} has too few participants to publish most counts.",
+        "",
+        "| code | locality | wave | launch | participants | wellbeing effect | housing effect |"
+        " referral rate ratio | distance effect |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for code, t in truth["localities"].items():
+        lines.append(
+            f"| {code} | {t['name']} | {t['wave']} | {t['launch_quarter']} | {t['n_participants']} | "
+            f"{t['wellbeing_effect']} | {t['housing_effect']} | {t['referral_rate_ratio']} | "
+            f"{t['distance_effect']} |"
+        )
+    lines += [
+        "",
+        "Never-treated comparison localities (quarterly series only): "
+        + ", ".join(f"{n} ({c})" for c, n in truth["comparison_localities"].items())
+        + ".",
+        "",
+        "Files: service_users.csv, reviews.csv, timeseries.csv, costs.csv, reflections.csv,",
+        "and family-support.yaml, the programme spec that `evalkit run` reads.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write(directory: str | Path = Path("data/raw/demo"), seed: int = DEFAULT_SEED) -> Path:
+    """Write the demo files and the programme spec under ``directory``; return the spec's path.
+
+    Each file is written to a temporary name and renamed, so a reader never sees half a file.
+    """
+    from evalkit._io import atomic_write_text
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    data = generate(seed)
+    for name in ("service_users", "reviews", "timeseries", "costs", "reflections"):
+        atomic_write_text(directory / f"{name}.csv", getattr(data, name).to_csv(index=False))
+    atomic_write_text(directory / "truth.json", json.dumps(data.truth, indent=2) + "\n")
+    atomic_write_text(directory / "README.md", _readme(data.truth))
+    from evalkit.reference import path_of
+
+    spec_text = path_of("demo_programme.yaml").read_text(encoding="utf-8")
+    spec_text = spec_text.replace("{data_dir}", directory.as_posix())
+    spec_path = directory / f"{PROGRAMME}.yaml"
+    atomic_write_text(spec_path, spec_text)
+    return spec_path
