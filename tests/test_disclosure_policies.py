@@ -1,0 +1,145 @@
+"""Disclosure policies: built-in rules, single counts, custom policies and their errors."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from evalkit.disclosure import Policy, get_policy, is_disclosive, policy_names, protect_count
+from evalkit.exceptions import ConfigError, ParameterError
+from evalkit.reference import load_yaml, source_of
+
+
+def test_builtin_policies_are_shipped_with_their_sources():
+    assert policy_names() == ["nhs", "dfe", "ons_10_5", "ofqual"]
+    record = source_of("disclosure_policies.yaml")
+    assert record["verified"] is False  # thresholds not yet checked against each primary document
+    for name, data in load_yaml("disclosure_policies.yaml").items():
+        assert data["source"].strip(), name
+        assert get_policy(name).name == name
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        # NHS England HES Analysis Guide, small-number suppression (HES/ECDS rules since 2018):
+        # 0 stays 0, 1-7 shown as *, other counts rounded to the nearest 5.
+        (0, 0),
+        (1, "*"),
+        (7, "*"),
+        (8, 10),
+        (12, 10),
+        (13, 15),
+        (102, 100),
+        (103, 105),
+    ],
+)
+def test_nhs_single_counts(n, expected):
+    assert protect_count(n, "nhs") == expected
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    # DfE statistics suppression guidance: 1-5 shown as "c" (confidential); others exact.
+    [(0, 0), (1, "c"), (5, "c"), (6, 6), (17, 17)],
+)
+def test_dfe_single_counts(n, expected):
+    assert protect_count(n, "dfe") == expected
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    # ONS 10-5 rule: counts under 10 suppressed, others rounded to the nearest 5; evalkit keeps
+    # a true zero as 0 (stated in the policy's notes).
+    [(0, 0), (1, "*"), (9, "*"), (10, 10), (12, 10), (13, 15), (27, 25)],
+)
+def test_ons_10_5_single_counts(n, expected):
+    assert protect_count(n, "ons_10_5") == expected
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    # Ofqual statistics policy: round to the nearest 5; 1-4 shown as "fewer than 5".
+    [(0, 0), (1, "fewer than 5"), (4, "fewer than 5"), (5, 5), (7, 5), (8, 10)],
+)
+def test_ofqual_single_counts(n, expected):
+    assert protect_count(n, "ofqual") == expected
+
+
+def test_is_disclosive_follows_each_threshold():
+    assert [is_disclosive(n, "nhs") for n in (0, 1, 7, 8)] == [False, True, True, False]
+    assert [is_disclosive(n, "dfe") for n in (5, 6)] == [True, False]
+    assert [is_disclosive(n, "ons_10_5") for n in (9, 10)] == [True, False]
+    assert [is_disclosive(n, "ofqual") for n in (4, 5)] == [True, False]
+
+
+@given(st.integers(0, 10_000), st.sampled_from(["nhs", "dfe", "ons_10_5", "ofqual"]))
+def test_no_published_count_lies_in_the_suppressed_range(n, name):
+    policy = get_policy(name)
+    shown = protect_count(n, policy)
+    if shown != policy.symbol:
+        assert not policy.low <= shown <= policy.high
+        assert shown % policy.rounding == 0
+        assert abs(shown - n) <= policy.rounding // 2
+
+
+def test_custom_policy_from_a_mapping_and_zero_suppression():
+    policy = get_policy(
+        {"name": "local", "high": 9, "rounding": 10, "symbol": "~", "zero": "suppress"}
+    )
+    assert (policy.name, policy.secondary) == ("local", False)
+    assert [protect_count(n, policy) for n in (0, 9, 10, 14, 15)] == ["~", "~", 10, 10, 20]
+    assert is_disclosive(0, policy)
+
+
+def test_custom_policy_extending_a_builtin():
+    policy = get_policy({"extends": "dfe", "high": 9})
+    assert (policy.symbol, policy.secondary, policy.high) == ("c", True, 9)
+    assert policy.name == "dfe (adapted)"
+
+
+def test_policy_instance_passes_through_and_describes_itself():
+    policy = Policy(high=3)
+    assert get_policy(policy) is policy
+    assert policy.describe() == (
+        'counts between 1 and 3 are shown as "*"; a zero is shown as 0; '
+        "other counts are shown exactly."
+    )
+
+
+def test_unknown_policy_lists_the_valid_names():
+    with pytest.raises(ConfigError, match=r"'hes'.*nhs, dfe, ons_10_5, ofqual"):
+        get_policy("hes")
+    with pytest.raises(ConfigError, match=r"'custom'.*mapping"):
+        get_policy("custom")
+    with pytest.raises(ConfigError, match="got 7"):
+        get_policy(7)
+
+
+@pytest.mark.parametrize(
+    ("fields", "named", "value"),
+    [
+        ({"high": 0}, "high", "0"),
+        ({"high": 5, "low": 6}, "low", "6"),
+        ({"high": 5, "zero": "hide"}, "zero", "'hide'"),
+        ({"high": 5, "colour": "red"}, "colour", "'red'"),
+        ({"high": 2, "rounding": 10}, "rounding to the nearest 10", "3"),
+        ({"high": 5, "symbol": "5"}, "symbol", "'5'"),
+        ({"extends": "nhs", "secondary": "often"}, "secondary", "'often'"),
+    ],
+)
+def test_bad_custom_policy_names_the_field_and_value(fields, named, value):
+    with pytest.raises(ConfigError) as err:
+        get_policy(fields)
+    assert named in str(err.value)
+    assert value in str(err.value)
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, "three", None, True, float("nan")])
+def test_single_count_must_be_a_whole_number(bad):
+    with pytest.raises(ParameterError, match=r"n: value .* not a count") as err:
+        protect_count(bad, "nhs")
+    assert repr(bad) in str(err.value)
+    with pytest.raises(ParameterError):
+        is_disclosive(bad, "nhs")
