@@ -299,9 +299,11 @@ class CostBenefitModel:
             cost = c.amount * (1.0 + c.bias) * df[c.year]
             row(c.agency or NOT_STATED)["pv_invests"] += cost
         outcome_rows = []
+        agency_years: dict[str, np.ndarray] = {}
         for o, net_successes, successes in out["outcomes"]:
             pv_successes = float(successes @ df)
             for v in o.values.fiscal:
+                agency_years[v.agency] = agency_years.get(v.agency, 0.0) + successes * v.amount
                 r = row(v.agency)
                 r["pv_benefits"] += pv_successes * v.amount
                 r["pv_cashable"] += pv_successes * v.amount if v.cashable else 0.0
@@ -319,6 +321,14 @@ class CostBenefitModel:
         by_agency["pv_non_cashable"] = by_agency["pv_benefits"] - by_agency["pv_cashable"]
         by_agency["pv_net"] = by_agency["pv_benefits"] - by_agency["pv_invests"]
         by_outcome = pd.DataFrame(outcome_rows)
+        by_agency_year = pd.DataFrame(
+            [
+                {"year": t, "agency": a, "fiscal": flow[t], "pv_fiscal": flow[t] * df[t]}
+                for a, flow in agency_years.items()
+                for t in self.years
+            ],
+            columns=["year", "agency", "fiscal", "pv_fiscal"],
+        )
 
         gross = all(o.deadweight == 0 for o in s.outcomes)
         if gross:
@@ -342,14 +352,16 @@ class CostBenefitModel:
             horizon_years=s.horizon_years,
             basis="gross" if gross else "net of deadweight",
             method=(
-                "HMT / New Economy (2014) local cost-benefit model: cohort x engagement x success "
-                "x (1 - deadweight) x (1 - optimism bias) x value, with lag, duration and drop-off; "
+                "HMT / New Economy (2014) local cost-benefit model: cohort x engagement x "
+                "success x (1 - deadweight) x (1 - optimism bias) x value, with lag, duration "
+                "and drop-off; "
                 f"{self.schedule.label}"
             ),
             optimism_bias_verified=not graded,
             by_agency=by_agency,
             by_year=by_year,
             by_outcome=by_outcome,
+            by_agency_year=by_agency_year,
         )
 
 
@@ -384,6 +396,7 @@ class CostBenefitResult(Result):
     by_agency: pd.DataFrame
     by_year: pd.DataFrame
     by_outcome: pd.DataFrame
+    by_agency_year: pd.DataFrame
 
     def summary(self) -> str:
         """The appraisal in plain English: who invests, who benefits, returns and payback."""
@@ -410,8 +423,8 @@ class CostBenefitResult(Result):
             f"The public budgets get their money back after {self.payback_years:.1f} years "
             "(counting discounted fiscal benefits against costs, year 0 = the first year)."
             if self.payback_years is not None
-            else f"The fiscal benefits do not pay back the costs within the {self.horizon_years}-year "
-            "horizon."
+            else "The fiscal benefits do not pay back the costs within the "
+            f"{self.horizon_years}-year horizon."
         )
         bias = (
             "Optimism bias was set from confidence grades whose percentages are unverified "

@@ -35,7 +35,7 @@ FinancialYearRule = Literal["start", "weighted"]
 
 @dataclass(frozen=True)
 class PriceYear:
-    """A price base: a calendar year (``basis="calendar"``) or a financial year starting in April."""
+    """A price base: a calendar year or a financial year (April to March) by its start year."""
 
     year: int
     basis: Literal["calendar", "financial"]

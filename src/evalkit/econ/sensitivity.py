@@ -21,12 +21,12 @@ from evalkit.econ.cba import METRICS, CostBenefitModel
 from evalkit.exceptions import ParameterError
 
 __all__ = [
-    "one_way",
-    "switching_values",
-    "scenarios",
-    "monte_carlo",
-    "MonteCarloResult",
     "PERCENTILES",
+    "MonteCarloResult",
+    "monte_carlo",
+    "one_way",
+    "scenarios",
+    "switching_values",
 ]
 
 #: The percentiles reported by :func:`monte_carlo`.
