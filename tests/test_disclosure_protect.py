@@ -341,3 +341,28 @@ def test_bad_arguments_are_named():
         protect([1, 2], "nhs")
     with pytest.raises(DataError, match=r"row labels \(index\) must be unique; 'p'"):
         protect(table.set_axis(["p", "p"]), "nhs")
+
+
+def test_repr_and_str_leave_the_audit_out():
+    # A notebook stores text/plain beside text/html, so the repr must not carry the originals.
+    table = pd.DataFrame({"n": [3, 41]}, index=["p", "q"])
+    result = protect(table, "nhs", warn=False)
+    assert "41" not in repr(result) and "41" not in str(result)
+    assert "audit" not in repr(result)
+
+
+def test_a_boolean_column_is_not_a_count():
+    table = pd.DataFrame({"flag": [True, False]}, index=["p", "q"])
+    assert protect(table, "nhs").count_columns == ()
+    with pytest.raises(DataError, match=r"count column 'flag', row 'p': value True"):
+        protect(table, "nhs", counts=["flag"])
+
+
+def test_policy_from_a_programme_spec_mapping():
+    # A programme spec's `disclosure: {policy: {extends: dfe, high: 9}}` reaches protect as a dict.
+    table = pd.DataFrame({"n": [9, 10, 30], "m": [1, 2, 3]}, index=["p", "q", "Total"])
+    table.loc["Total"] = table.loc[["p", "q"]].sum()
+    result = protect(table, {"extends": "dfe", "high": 9}, totals={"row": "Total"}, warn=False)
+    assert result.table["n"].tolist() == ["c", "c", 19]
+    assert result.table["m"].tolist() == ["c", "c", "c"]
+    assert (result.policy_name, result.threshold) == ("dfe (adapted)", 9)

@@ -88,7 +88,7 @@ class Policy(BaseModel):
             if self.secondary
             else ""
         )
-        return f'counts {self.range_text()} are shown as "{self.symbol}"; {zero}; {rest}{second}."'
+        return f'counts {self.range_text()} are shown as "{self.symbol}"; {zero}; {rest}{second}.'
 
 
 @cache
@@ -149,6 +149,8 @@ def get_policy(policy: str | Mapping[str, Any] | Policy) -> Policy:
 
 def _whole_count(value: Any, where: str, error: type[Exception]) -> int:
     """``value`` as a non-negative int, or ``error`` naming ``where`` and the value."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, bool) or value is None:
         raise error(f"{where}: value {value!r} is not a count; expected a whole number >= 0")
     try:

@@ -30,7 +30,7 @@ class Protected(Result):
     """
 
     table: pd.DataFrame
-    audit: pd.DataFrame
+    audit: pd.DataFrame = dataclasses.field(repr=False)  # holds original values: never publish
     policy: Policy
     policy_name: str
     threshold: int
@@ -124,15 +124,27 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _count_matrix(table: pd.DataFrame, counts: Sequence[Any]) -> np.ndarray:
+    """The count columns as an int64 matrix, or DataError naming the first bad cell."""
     out = np.empty((len(table), len(counts)), dtype=np.int64)
     for j, col in enumerate(counts):
-        for i, (label, value) in enumerate(table[col].items()):
-            if pd.isna(value):
-                raise DataError(
-                    f"count column {col!r}, row {label!r}: value is missing; expected a whole "
-                    "number >= 0 (use 0 for none, or drop the row)"
-                )
-            out[i, j] = _whole_count(value, f"count column {col!r}, row {label!r}", DataError)
+        raw = table[col]
+        where = f"count column {col!r}, row"
+        missing = raw.isna().to_numpy()
+        if missing.any():
+            label = table.index[np.argmax(missing)]
+            raise DataError(
+                f"{where} {label!r}: value is missing; expected a whole number >= 0 "
+                "(use 0 for none, or drop the row)"
+            )
+        numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(numbers) & (numbers >= 0) & (numbers == np.floor(numbers))
+        if pd.api.types.is_bool_dtype(raw):
+            ok[:] = False
+        if not ok.all():
+            i = int(np.argmin(ok))
+            _whole_count(raw.iloc[i], f"{where} {table.index[i]!r}", DataError)
+        out[:, j] = numbers.astype(np.int64)
     return out
 
 
@@ -227,6 +239,46 @@ def _float_count_warnings(table, counts, derived, policy: Policy) -> None:
             )
 
 
+def _publish_counts(out, values, primary, secondary, cols, pol: Policy) -> list[dict]:
+    """Write the published counts into ``out``; return the audit rows of the changed cells."""
+    audit = []
+    for j, col in enumerate(cols):
+        shown: list[int | str] = []
+        for i, label in enumerate(out.index):
+            n = int(values[i, j])
+            hidden = primary[i, j] or secondary[i, j]
+            cell: int | str = pol.symbol if hidden else _round_to(n, pol.rounding)
+            shown.append(cell)
+            if cell != n:
+                rule = "primary" if primary[i, j] else "secondary" if hidden else "rounding"
+                audit.append(
+                    {"row": label, "column": col, "original": n, "published": cell, "rule": rule}
+                )
+        out[col] = pd.Series(shown, index=out.index, dtype=object)
+    return audit
+
+
+def _withhold_derived(out, table, hidden, spec, cols, pol: Policy) -> list[dict]:
+    """Withhold derived cells whose counts are hidden; return their audit rows."""
+    audit = []
+    for col, deps in spec.items():
+        mask = hidden[:, [cols.index(d) for d in deps]].any(axis=1)
+        column = out[col].astype(object)
+        for i in np.flatnonzero(mask):
+            audit.append(
+                {
+                    "row": table.index[i],
+                    "column": col,
+                    "original": table[col].iloc[i],
+                    "published": pol.symbol,
+                    "rule": "derived-withheld",
+                }
+            )
+            column.iloc[i] = pol.symbol
+        out[col] = column
+    return audit
+
+
 def protect(
     table: pd.DataFrame,
     policy: str | Mapping[str, Any] | Policy = "nhs",
@@ -307,42 +359,10 @@ def protect(
         if pol.secondary and (ti is not None or tj is not None) and values.size
         else np.zeros_like(primary)
     )
-    hidden = primary | secondary
     out = table.copy()
-    audit: list[dict[str, Any]] = []
-    n_rounded = 0
-    for j, col in enumerate(cols):
-        shown: list[int | str] = []
-        for i, label in enumerate(table.index):
-            n = int(values[i, j])
-            cell: int | str = pol.symbol if hidden[i, j] else _round_to(n, pol.rounding)
-            shown.append(cell)
-            rule = "primary" if primary[i, j] else "secondary" if secondary[i, j] else "rounding"
-            if cell != n:
-                n_rounded += rule == "rounding"
-                audit.append(
-                    {"row": label, "column": col, "original": n, "published": cell, "rule": rule}
-                )
-        out[col] = pd.Series(shown, index=table.index, dtype=object)
-    n_withheld = 0
-    for col, deps in spec.items():
-        mask = hidden[:, [cols.index(d) for d in deps]].any(axis=1)
-        column = out[col].astype(object)
-        for i in np.flatnonzero(mask):
-            label = table.index[i]
-            audit.append(
-                {
-                    "row": label,
-                    "column": col,
-                    "original": table[col].iloc[i],
-                    "published": pol.symbol,
-                    "rule": "derived-withheld",
-                }
-            )
-            column.iloc[i] = pol.symbol
-        out[col] = column
-        n_withheld += int(mask.sum())
-
+    count_audit = _publish_counts(out, values, primary, secondary, cols, pol)
+    derived_audit = _withhold_derived(out, table, primary | secondary, spec, cols, pol)
+    audit = count_audit + derived_audit
     result = Protected(
         table=out,
         audit=pd.DataFrame(audit, columns=["row", "column", "original", "published", "rule"]),
@@ -353,8 +373,8 @@ def protect(
         count_columns=tuple(cols),
         n_primary=int(primary.sum()),
         n_secondary=int(secondary.sum()),
-        n_rounded=n_rounded,
-        n_withheld=n_withheld,
+        n_rounded=sum(row["rule"] == "rounding" for row in count_audit),
+        n_withheld=len(derived_audit),
         unit=unit,
     )
     if warn and audit:
