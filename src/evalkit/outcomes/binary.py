@@ -58,7 +58,9 @@ def _as_binary(values: Any, name: str) -> np.ndarray:
     bad = ~np.isnan(arr) & ~np.isin(arr, (0.0, 1.0))
     if bad.any():
         row = int(np.argmax(bad))
-        raise DataError(f"{name}, row {row}: value {arr[row]!r} is not binary; expected 0 or 1")
+        raise DataError(
+            f"{name}, row {row}: value {float(arr[row])!r} is not binary; expected 0 or 1"
+        )
     return arr
 
 

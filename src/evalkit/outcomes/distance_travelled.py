@@ -15,6 +15,7 @@ import pandas as pd
 from evalkit._results import Result
 from evalkit._validate import require_columns, require_numeric
 from evalkit.exceptions import DataError, ParameterError
+from evalkit.outcomes._display import shown
 
 __all__ = ["DistanceTravelledResult", "distance_travelled"]
 
@@ -99,7 +100,8 @@ def distance_travelled(
     if data["_date"].isna().any():
         row = data["_date"].isna().idxmax()
         raise DataError(
-            f"column {date!r} in reviews, row {row}: value {reviews.at[row, date]!r} is not a date"
+            f"column {date!r} in reviews, row {row}: value {shown(reviews.at[row, date])} "
+            "is not a date"
         )
     for area in areas:
         values = require_numeric(reviews, area, source="reviews")
@@ -108,7 +110,7 @@ def distance_travelled(
             if outside.any():
                 row = outside.idxmax()
                 raise DataError(
-                    f"column {area!r} in reviews, row {row}: value {values.loc[row]!r} is "
+                    f"column {area!r} in reviews, row {row}: value {shown(values.loc[row])} is "
                     f"outside the scale; expected {scale[0]} to {scale[1]}"
                 )
         data[area] = values

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from evalkit._results import Result
 from evalkit._validate import require_columns, require_numeric
 from evalkit.exceptions import ConfigError, DataError, ParameterError
+from evalkit.outcomes._display import shown
 from evalkit.outcomes._intervals import check_ci, wilson_interval
 from evalkit.reference import load_yaml
 
@@ -134,7 +135,8 @@ def indicator_successes(df: pd.DataFrame, indicator: Indicator, column: str) -> 
             row = bad.idxmax()
             raise DataError(
                 f"column {column!r} (indicator {indicator.name!r}), row {row}: value "
-                f"{values.loc[row]!r} is not 0 or 1; expected a binary outcome for unit 'share'"
+                f"{shown(values.loc[row])} is not 0 or 1; expected a binary outcome for unit "
+                "'share'"
             )
         return values
     meets = (
@@ -290,8 +292,9 @@ def _as_bool(df: pd.DataFrame, column: str) -> pd.Series:
     if bad.any():
         row = bad.idxmax()
         raise DataError(
-            f"column {column!r} in family_outcomes, row {row}: value {df.at[row, column]!r} is "
-            "not 0/1 or True/False; expected every identified need to be recorded"
+            f"column {column!r} in family_outcomes, row {row}: value "
+            f"{shown(df.at[row, column])} is not 0/1 or True/False; expected every identified "
+            "need to be recorded"
         )
     return values.astype(bool)
 
@@ -338,15 +341,15 @@ def family_outcomes(
     if dup.any():
         row = dup.idxmax()
         raise DataError(
-            f"family {df.at[row, family]!r} lists need {df.at[row, needs]!r} twice (row {row}); "
-            "expected one row per family and need"
+            f"family {shown(df.at[row, family])} lists need {shown(df.at[row, needs])} twice "
+            f"(row {row}); expected one row per family and need"
         )
     if allowed_needs is not None:
         unknown = ~df[needs].isin(list(allowed_needs))
         if unknown.any():
             row = unknown.idxmax()
             raise DataError(
-                f"column {needs!r}, row {row}: need {df.at[row, needs]!r} is not one of the "
+                f"column {needs!r}, row {row}: need {shown(df.at[row, needs])} is not one of the "
                 f"allowed needs {list(allowed_needs)}"
             )
     data = pd.DataFrame({"family": df[family], "ok": _as_bool(df, met) & _as_bool(df, sustained)})

@@ -16,6 +16,7 @@ import pandas as pd
 
 from evalkit._validate import require_columns, require_in_range
 from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
+from evalkit.outcomes._display import shown
 from evalkit.reference import load_table
 
 __all__ = ["ITEM_RANGE", "swemwbs_metric", "swemwbs_total", "wemwbs_total"]
@@ -47,7 +48,7 @@ def swemwbs_metric(raw: Any) -> Any:
     if bad.any():
         row = bad.idxmax()
         raise DataError(
-            f"SWEMWBS raw score, row {row}: value {series.loc[row]!r} is not a whole number "
+            f"SWEMWBS raw score, row {row}: value {shown(series.loc[row])} is not a whole number "
             "from 7 to 35; expected the sum of seven items scored 1 to 5"
         )
     table = _conversion()
@@ -86,7 +87,7 @@ def _total(
         if bad.any():
             row = bad.idxmax()
             raise DataError(
-                f"{scale} item {item!r}, row {row}: value {raw.loc[row]!r} is not a whole "
+                f"{scale} item {item!r}, row {row}: value {shown(raw.loc[row])} is not a whole "
                 f"number from {lo} to {hi}"
             )
         scores[item] = values

@@ -1,0 +1,107 @@
+"""Paired binary outcomes: McNemar against statsmodels, Newcombe method 10 against statsmodels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from evalkit.exceptions import DataError, ParameterError
+from evalkit.outcomes import paired_binary
+
+
+def _pairs(a: int, b: int, c: int, d: int) -> tuple[list[int], list[int]]:
+    """Before/after vectors for cells a = (1,1), b = (1,0), c = (0,1), d = (0,0)."""
+    before = [1] * a + [1] * b + [0] * c + [0] * d
+    after = [1] * a + [0] * b + [1] * c + [0] * d
+    return before, after
+
+
+@pytest.mark.parametrize(("a", "b", "c", "d"), [(8, 5, 12, 20), (3, 0, 4, 10), (10, 9, 9, 1)])
+def test_exact_matches_statsmodels(a, b, c, d):
+    # statsmodels.stats.contingency_tables.mcnemar(exact=True): binomial test on b and c.
+    result = paired_binary(*_pairs(a, b, c, d))
+    reference = mcnemar([[a, b], [c, d]], exact=True)
+    assert result.exact
+    assert result.p_value == pytest.approx(reference.pvalue, rel=1e-10)
+    assert result.statistic == pytest.approx(reference.statistic)
+
+
+def test_chi_square_with_continuity_matches_statsmodels():
+    # Agresti (2013) presidential approval table: a = 794, b = 150, c = 86, d = 570 (n = 1600);
+    # statsmodels mcnemar(exact=False, correction=True) is the reference.
+    result = paired_binary(*_pairs(794, 150, 86, 570))
+    reference = mcnemar([[794, 150], [86, 570]], exact=False, correction=True)
+    assert not result.exact
+    assert "continuity correction" in result.method
+    assert result.statistic == pytest.approx(reference.statistic)
+    assert result.p_value == pytest.approx(reference.pvalue)
+    assert result.difference == pytest.approx((86 - 150) / 1600)
+
+
+def test_auto_switch_at_25_discordant_pairs():
+    assert paired_binary(*_pairs(5, 12, 12, 5)).exact  # 24 discordant
+    assert not paired_binary(*_pairs(5, 12, 13, 5)).exact  # 25 discordant
+    assert not paired_binary(*_pairs(5, 2, 3, 5), exact=False).exact
+
+
+def test_newcombe_reduces_to_independent_hybrid_score_when_phi_is_zero():
+    # With ad = bc the phi coefficient is 0 and Newcombe's method 10 equals his independent
+    # hybrid score interval (1998, Stat Med 17:873, method 10) on the two margins;
+    # statsmodels confint_proportions_2indep(method="newcomb") computes that independently.
+    a, b, c, d = 4, 4, 16, 16
+    result = paired_binary(*_pairs(a, b, c, d))
+    low, high = confint_proportions_2indep(a + c, 40, a + b, 40, method="newcomb")
+    assert result.difference == pytest.approx(0.3)
+    assert (result.ci_low, result.ci_high) == pytest.approx((low, high), abs=1e-10)
+
+
+def test_newcombe_method_10_by_hand():
+    # Formula of Newcombe (1998, Stat Med 17:2635, method 10) evaluated by hand with
+    # statsmodels' Wilson limits: after minus before, phi from the 2x2 table.
+    a, b, c, d = 30, 5, 15, 50
+    n = a + b + c + d
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = proportion_confint(a + b, n, method="wilson")
+    l2, u2 = proportion_confint(a + c, n, method="wilson")
+    phi = (a * d - b * c) / np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
+    lower = p2 - p1 - np.sqrt((p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2)
+    upper = p2 - p1 + np.sqrt((u2 - p2) ** 2 - 2 * phi * (u2 - p2) * (p1 - l1) + (p1 - l1) ** 2)
+    result = paired_binary(*_pairs(a, b, c, d))
+    assert (result.ci_low, result.ci_high) == pytest.approx((lower, upper), abs=1e-12)
+    assert result.ci_low < result.difference < result.ci_high
+
+
+def test_interval_stays_within_minus_one_one():
+    result = paired_binary(*_pairs(0, 0, 10, 0))
+    assert -1 <= result.ci_low <= result.ci_high <= 1
+    assert result.difference == 1.0
+
+
+def test_fields_and_summary():
+    result = paired_binary(*_pairs(8, 5, 12, 20))
+    frame = result.to_frame()
+    assert {"b", "c", "statistic", "p_value", "difference", "ci_low", "ci_high", "method"} <= set(
+        frame.columns
+    )
+    text = result.summary()
+    assert "12 people gained" in text and "not an impact estimate" in text
+
+
+def test_missing_values_dropped():
+    result = paired_binary([1, 0, np.nan, 1], [1, 1, 0, np.nan])
+    assert result.n == 2
+
+
+def test_bad_input():
+    with pytest.raises(DataError, match=r"before, row 1: value 2.0 is not binary"):
+        paired_binary([1, 2], [0, 1])
+    with pytest.raises(ParameterError, match=r"lengths 2 and 3"):
+        paired_binary([1, 0], [0, 1, 1])
+    with pytest.raises(ParameterError, match=r"after must be numeric.*'yes'"):
+        paired_binary([1, 0], ["yes", "no"])
+    with pytest.raises(DataError, match=r"no person has both"):
+        paired_binary([np.nan], [1])
+    with pytest.raises(DataError, match=r"b \+ c = 0"):
+        paired_binary([1, 0], [1, 0], exact=False)

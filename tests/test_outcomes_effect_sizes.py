@@ -1,0 +1,216 @@
+"""Effect sizes: golden numbers from Lakens (2013) and R effectsize, plus an independent brentq."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize, special, stats
+
+from evalkit.exceptions import EvalkitError, ParameterError
+from evalkit.outcomes import effect_size, hedges_j, magnitude
+
+FIXTURES = Path(__file__).parent / "fixtures" / "outcomes"
+
+
+@pytest.fixture(scope="module")
+def movies() -> pd.DataFrame:
+    return pd.read_csv(FIXTURES / "lakens_2013_movies.csv")
+
+
+@pytest.fixture(scope="module")
+def mtcars() -> pd.DataFrame:
+    return pd.read_csv(FIXTURES / "mtcars_mpg_am.csv")
+
+
+# Lakens (2013), doi:10.3389/fpsyg.2013.00863, worked example on the Table 1 movie ratings
+# (movie 1 mean 8.7, SD 0.82; movie 2 mean 7.7, SD 0.95; r = 0.726): the paper reports
+# d_s = 1.13, Hedges' g_s = 1.08, d_z = 1.50, d_av = 1.13 and d_rm = 1.11 (two decimals).
+# Movie 2 is passed as x so that the difference (movie 1 - movie 2) is positive.
+@pytest.mark.parametrize(
+    ("kind", "published"),
+    [("d_s", 1.13), ("g", 1.08), ("d_z", 1.50), ("d_av", 1.13), ("d_rm", 1.11)],
+)
+def test_lakens_2013_worked_example(movies, kind, published):
+    result = effect_size(movies["movie_2"], movies["movie_1"], kind=kind)
+    assert round(result.estimate, 2) == published
+    assert result.kind == kind
+    assert result.n == (20 if kind in ("d_s", "g") else 10)
+    assert result.ci_low < result.estimate < result.ci_high
+
+
+def test_lakens_paired_t_statistic(movies):
+    # Lakens (2013) reports t(9) = 4.74 for the paired comparison: d_z sqrt(n) is that t.
+    result = effect_size(movies["movie_2"], movies["movie_1"], kind="d_z")
+    assert result.estimate * np.sqrt(result.n) == pytest.approx(4.74, abs=0.005)
+    assert result.mean_difference == pytest.approx(1.0)
+
+
+# R package effectsize (Ben-Shachar, Luedecke and Makowski 2020, doi:10.21105/joss.02815),
+# README of version 0.7.0 on rdocumentation.org, noncentral-t intervals on R's mtcars:
+#   cohens_d(mpg ~ am, data = mtcars)  -> -1.48, 95% CI [-2.27, -0.67]
+#   hedges_g(mpg ~ am, data = mtcars)  -> -1.44, 95% CI [-2.21, -0.65]
+# effectsize takes am = 0 minus am = 1; here y - x with x = manual (am = 1), y = automatic.
+@pytest.mark.parametrize(
+    ("kind", "published"),
+    [("d_s", (-1.48, -2.27, -0.67)), ("g", (-1.44, -2.21, -0.65))],
+)
+def test_effectsize_r_package_mtcars(mtcars, kind, published):
+    result = effect_size(mtcars.mpg[mtcars.am == 1], mtcars.mpg[mtcars.am == 0], kind=kind)
+    assert (
+        round(result.estimate, 2),
+        round(result.ci_low, 2),
+        round(result.ci_high, 2),
+    ) == published
+
+
+def _brentq_limits(t: float, df: float, ci: float = 0.95) -> tuple[float, float]:
+    """Independent inversion of the noncentral t with scipy's brentq on a wide bracket."""
+
+    def gap(ncp: float, p: float) -> float:
+        return stats.nct.cdf(t, df, ncp) - p
+
+    lo = optimize.brentq(gap, t - 40, t + 40, args=((1 + ci) / 2,), xtol=1e-12)
+    hi = optimize.brentq(gap, t - 40, t + 40, args=((1 - ci) / 2,), xtol=1e-12)
+    return lo, hi
+
+
+@pytest.mark.parametrize("ci", [0.90, 0.95, 0.99])
+def test_interval_matches_independent_brentq_inversion(movies, ci):
+    between = effect_size(movies["movie_2"], movies["movie_1"], kind="d_s", ci=ci)
+    root = np.sqrt(10 * 10 / 20)
+    lo, hi = _brentq_limits(between.estimate * root, 18, ci)
+    assert between.ci_low == pytest.approx(lo / root, abs=1e-8)
+    assert between.ci_high == pytest.approx(hi / root, abs=1e-8)
+    paired = effect_size(movies["movie_2"], movies["movie_1"], kind="d_z", ci=ci)
+    lo, hi = _brentq_limits(1.5 * np.sqrt(10), 9, ci)
+    assert paired.ci_low == pytest.approx(lo / np.sqrt(10), abs=1e-8)
+    assert paired.ci_high == pytest.approx(hi / np.sqrt(10), abs=1e-8)
+
+
+def test_hedges_j_exact_and_close_to_approximation():
+    # J(df) = Gamma(df/2) / (sqrt(df/2) Gamma((df-1)/2)) (Hedges 1981), checked with scipy.gamma
+    for df in (2, 5, 18, 50):
+        exact = special.gamma(df / 2) / (np.sqrt(df / 2) * special.gamma((df - 1) / 2))
+        assert hedges_j(df) == pytest.approx(exact, rel=1e-12)
+    for df in (5, 18, 50):  # the familiar approximation 1 - 3/(4 df - 1) is close from df = 5
+        assert hedges_j(df) == pytest.approx(1 - 3 / (4 * df - 1), abs=2e-3)
+    assert np.isfinite(hedges_j(1e6))
+
+
+def test_glass_uses_first_group_sd():
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    y = np.array([3.0, 5.0, 7.0, 9.0, 11.0, 13.0])
+    result = effect_size(x, y, kind="glass")
+    assert result.estimate == pytest.approx((y.mean() - x.mean()) / x.std(ddof=1))
+    assert "first, comparison group" in result.method
+
+
+def test_d_rm_and_d_av_rescale_d_z(movies):
+    pre, post = movies["movie_2"].to_numpy(float), movies["movie_1"].to_numpy(float)
+    dz = effect_size(pre, post, kind="d_z")
+    r = np.corrcoef(pre, post)[0, 1]
+    rm = effect_size(pre, post, kind="d_rm")
+    factor = np.sqrt(2 * (1 - r))
+    assert (rm.ci_low, rm.ci_high) == pytest.approx((dz.ci_low * factor, dz.ci_high * factor))
+    av = effect_size(pre, post, kind="d_av")
+    s_av = (pre.std(ddof=1) + post.std(ddof=1)) / 2
+    assert av.estimate == pytest.approx(1.0 / s_av)
+
+
+def test_d_z_from_change_scores_alone(movies):
+    change = movies["movie_1"] - movies["movie_2"]
+    assert effect_size(change, kind="d_z").estimate == pytest.approx(1.5)
+
+
+def test_missing_pairs_are_dropped_and_counted():
+    pre = [10, 12, np.nan, 14, 15, 11]
+    post = [12, 15, 13, np.nan, 18, 12]
+    assert effect_size(pre, post, kind="d_z").n == 4
+
+
+def test_method_names_variant_and_interval(movies):
+    result = effect_size(movies["movie_2"], movies["movie_1"], kind="d_rm")
+    assert "d_rm" in result.method and "noncentral t" in result.method
+
+
+def test_summary_plain_english_and_not_impact():
+    rng = np.random.default_rng(1)
+    pre = rng.normal(20, 4, 200)
+    post = pre + rng.normal(2.1, 4, 200)
+    text = effect_size(pre, post, kind="d_z", outcome="wellbeing").summary()
+    assert text.startswith("Wellbeing rose by")
+    assert "d_z = " in text and "95% CI" in text
+    assert "not an impact estimate" in text
+    assert "impact" not in text.replace("not an impact estimate", "")
+    between = effect_size(pre, post, kind="g").summary()
+    assert "comparable" in between
+
+
+def test_to_frame_has_the_fields():
+    frame = effect_size([1, 2, 3, 5], [2, 4, 5, 9], kind="d_z").to_frame()
+    assert {"estimate", "ci_low", "ci_high", "kind", "n", "se", "method"} <= set(frame.columns)
+
+
+def test_magnitude_words():
+    assert magnitude(0.05) == "negligible"
+    assert magnitude(-0.45) == "small-to-moderate"
+    assert magnitude(1.2) == "large"
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.floats(-50, 50), min_size=3, max_size=30),
+    st.floats(0.1, 10),
+    st.floats(-20, 20),
+)
+def test_paired_effect_sizes_are_location_and_scale_free(values, scale, shift):
+    pre = np.array(values)
+    post = pre + np.linspace(-1, 3, len(pre)) + np.arange(len(pre)) % 2
+    base = effect_size(pre, post, kind="d_z")
+    moved = effect_size(pre * scale + shift, post * scale + shift, kind="d_z")
+    assert moved.estimate == pytest.approx(base.estimate, rel=1e-6, abs=1e-9)
+    assert base.ci_low <= base.estimate <= base.ci_high
+
+
+# ---- bad input -----------------------------------------------------------------------------
+
+
+def test_unknown_kind_names_argument():
+    with pytest.raises(ParameterError, match=r"kind.*'d'"):
+        effect_size([1, 2], [3, 4], kind="d")
+
+
+def test_non_numeric_scores_name_argument():
+    with pytest.raises(EvalkitError, match=r"x must be numeric.*'high'"):
+        effect_size(["low", "high", "3"], [1, 2, 3], kind="d_s")
+
+
+def test_too_few_values_for_an_interval():
+    with pytest.raises(ParameterError, match=r"at least 2.*x: 1"):
+        effect_size([1.0], [2.0, 3.0, 4.0], kind="d_s")
+    with pytest.raises(ParameterError, match=r"at least 2 complete pairs; got 1"):
+        effect_size([1.0, np.nan], [2.0, 3.0], kind="d_z")
+
+
+def test_no_variation_is_an_error():
+    with pytest.raises(ParameterError, match=r"standard deviation 0"):
+        effect_size([1, 2, 3], [2, 3, 4], kind="d_z")
+
+
+def test_paired_kinds_need_equal_lengths_and_y():
+    with pytest.raises(ParameterError, match=r"equal length.*3 and 2"):
+        effect_size([1, 2, 3], [1, 2], kind="d_av")
+    with pytest.raises(ParameterError, match=r"d_rm.*y=None"):
+        effect_size([1, 2, 3], kind="d_rm")
+    with pytest.raises(ParameterError, match=r"y .*missing"):
+        effect_size([1, 2, 3], kind="g")
+
+
+def test_ci_outside_zero_one():
+    with pytest.raises(ParameterError, match=r"ci must lie in.*1.5"):
+        effect_size([1, 2, 3], [2, 4, 5], kind="d_z", ci=1.5)
