@@ -366,3 +366,15 @@ def test_policy_from_a_programme_spec_mapping():
     assert result.table["n"].tolist() == ["c", "c", 19]
     assert result.table["m"].tolist() == ["c", "c", "c"]
     assert (result.policy_name, result.threshold) == ("dfe (adapted)", 9)
+
+
+def test_summaries_name_each_authority():
+    table = pd.DataFrame({"n": [3, 20]}, index=["p", "q"])
+    owners = {
+        "nhs": "as NHS England's rules require.",
+        "dfe": "as the Department for Education's rules require.",
+        "ons_10_5": "as the Office for National Statistics' rules require.",
+        "ofqual": "as Ofqual's rules require.",
+    }
+    for name, ending in owners.items():
+        assert protect(table, name, warn=False).summary().endswith(ending)

@@ -23,8 +23,13 @@ __all__ = ["recoverable", "secondary_suppression", "table_lines"]
 Cell = tuple[int, int]
 
 
-def table_lines(shape: tuple[int, int], ti, tj) -> list[tuple[list[Cell], Cell]]:
-    """Every line of the table that has a total: (its parts, its total cell)."""
+def table_lines(
+    shape: tuple[int, int], ti: int | None, tj: int | None
+) -> list[tuple[list[Cell], Cell]]:
+    """Every line of the table that has a total: (its parts, its total cell).
+
+    ``ti`` and ``tj`` are the positions of the total row and total column (None if absent).
+    """
     n_rows, n_cols = shape
     lines = []
     if tj is not None:
@@ -44,8 +49,12 @@ def _smallest(
 
 
 def recoverable(hidden: np.ndarray, lines: list[tuple[list[Cell], Cell]]) -> list[Cell]:
-    """Hidden cells whose value follows exactly from the published cells and totals."""
-    unknown = [tuple(c) for c in np.argwhere(hidden)]
+    """Hidden cells whose value follows exactly from the published cells and totals.
+
+    A hidden cell is recoverable when its row of a null-space basis of the lines' equations
+    (restricted to the hidden cells) is zero, to within 1e-9.
+    """
+    unknown = [(int(i), int(j)) for i, j in np.argwhere(hidden)]
     where = {c: k for k, c in enumerate(unknown)}
     rows = []
     for parts, total in lines:
@@ -64,8 +73,15 @@ def recoverable(hidden: np.ndarray, lines: list[tuple[list[Cell], Cell]]) -> lis
     return [c for c, f in zip(unknown, free, strict=True) if not f]
 
 
-def secondary_suppression(values: np.ndarray, primary: np.ndarray, ti, tj) -> np.ndarray:
-    """Cells to suppress besides ``primary`` so that no hidden cell can be worked out."""
+def secondary_suppression(
+    values: np.ndarray, primary: np.ndarray, ti: int | None, tj: int | None
+) -> np.ndarray:
+    """Cells to suppress besides ``primary`` so that no hidden cell can be worked out.
+
+    ``values`` is the matrix of counts (totals included), ``primary`` the mask of primary
+    suppressions, ``ti``/``tj`` the positions of the total row and column. Returns the mask of
+    secondary suppressions. Line rule first (DfE), then the exact recoverability check.
+    """
     lines = table_lines(values.shape, ti, tj)
     totals = {total for _, total in lines}
     hidden = primary.copy()
@@ -86,7 +102,7 @@ def secondary_suppression(values: np.ndarray, primary: np.ndarray, ti, tj) -> np
         near = [
             c for parts, total in lines if cell in parts or cell == total for c in [*parts, total]
         ]
-        all_cells = [tuple(c) for c in np.argwhere(~hidden)]
+        all_cells = [(int(i), int(j)) for i, j in np.argwhere(~hidden)]
         pick = _smallest(values, hidden, near, totals) or _smallest(
             values, hidden, all_cells, totals
         )
