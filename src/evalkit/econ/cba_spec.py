@@ -157,13 +157,13 @@ class CostBenefitSpec(_Strict):
 
 
 def _describe(error: dict[str, Any]) -> str:
-    path = ".".join(str(p) for p in error["loc"]) or "spec"
+    path = ".".join(str(p) for p in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unexpected field (misspelt?)"
     shown = error.get("input")
     got = "" if isinstance(shown, dict | list) else f" (got {shown!r})"
-    return f"{path}: {message}{got}"
+    return f"{path}: {message}{got}" if path else f"{message}{got}"
 
 
 def parse_spec(spec: Any, *, source: str = "cost_benefit spec") -> CostBenefitSpec:

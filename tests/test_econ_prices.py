@@ -1,0 +1,84 @@
+"""Price bases: rebase with the shipped GDP deflator, financial-year labels handled explicitly."""
+
+import numpy as np
+import pytest
+
+from evalkit.econ import PriceYear, gdp_deflator, parse_price_year, rebase
+from evalkit.exceptions import ParameterError
+
+
+def test_deflator_has_source_and_base_year():
+    d = gdp_deflator()
+    assert d.loc[2024] == 100
+    assert d.attrs["source"]["vintage"] == "December 2025"
+
+
+def test_rebase_by_hand():
+    # gdp_deflator_2024_100.csv: D(2019) = 81.1085, D(2024) = 100.
+    # 13,000 (the WELLBY value, 2019 prices) in 2024 prices = 13000 * 100 / 81.1085 = 16027.91.
+    assert rebase(13000, 2019, 2024) == pytest.approx(13000 * 100 / 81.1085)
+    assert round(rebase(13000, 2019, 2024), 2) == 16027.91
+    assert rebase(100, 2024, 2019) == pytest.approx(81.1085)
+
+
+def test_rebase_arrays_and_round_trip():
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(rebase(rebase(x, 2010, 2022), 2022, 2010), x)
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("2015/16", PriceYear(2015, "financial")),
+        ("2015-16", PriceYear(2015, "financial")),
+        ("2015/2016", PriceYear(2015, "financial")),
+        ("1999/00", PriceYear(1999, "financial")),
+        (2019, PriceYear(2019, "calendar")),
+        ("2019", PriceYear(2019, "calendar")),
+    ],
+)
+def test_parse_price_year(label, expected):
+    assert parse_price_year(label) == expected
+
+
+def test_str_of_financial_year():
+    assert str(parse_price_year("2015-16")) == "2015/16"
+
+
+def test_financial_year_is_refused_without_a_rule():
+    with pytest.raises(ParameterError, match=r"from_year '2015/16' is a financial year.*start"):
+        rebase(20128, "2015/16", 2024)
+
+
+def test_financial_year_rules_by_hand():
+    # Crisis (2015) rough sleeping cost 20,128 in 2015/16 prices.
+    # start rule: 20128 * D(2024) / D(2015) = 20128 * 100 / 75.1536
+    assert rebase(20128, "2015/16", 2024, financial_year="start") == pytest.approx(
+        20128 * 100 / 75.1536
+    )
+    # weighted rule: 9 months of 2015 and 3 of 2016: 0.75 * 75.1536 + 0.25 * 76.4554
+    weighted = 0.75 * 75.1536 + 0.25 * 76.4554
+    assert rebase(20128, "2015/16", 2024, financial_year="weighted") == pytest.approx(
+        20128 * 100 / weighted
+    )
+
+
+def test_unknown_year_names_year_and_range():
+    with pytest.raises(ParameterError, match=r"from_year '1980' has no GDP deflator.*1990-2024"):
+        rebase(1.0, 1980, 2024)
+    with pytest.raises(ParameterError, match=r"to_year '2030' has no GDP deflator"):
+        rebase(1.0, 2020, 2030)
+    # the weighted rule needs the following calendar year too
+    with pytest.raises(ParameterError, match=r"'2024/25' has no GDP deflator"):
+        rebase(1.0, "2024/25", 2020, financial_year="weighted")
+
+
+@pytest.mark.parametrize("bad", ["2015/17", "last year", True, 2019.5])
+def test_bad_labels(bad):
+    with pytest.raises(ParameterError, match="price year"):
+        parse_price_year(bad)
+
+
+def test_bad_rule_named():
+    with pytest.raises(ParameterError, match=r"financial_year must be one of 'start', 'weighted'"):
+        rebase(1.0, "2015/16", 2024, financial_year="end")
