@@ -672,9 +672,15 @@ class ReflectionStore:
         """The experiments recorded."""
         return self._frame("SELECT * FROM experiments ORDER BY id")
 
-    def add_action(self, action: Action | Mapping[str, Any], *, by: str) -> int:
-        """Record an action (owner role, due date, status); return its id."""
+    def add_action(
+        self, action: Action | Mapping[str, Any], *, by: str, names: Iterable[str] = ()
+    ) -> int:
+        """Record an action (owner role, due date, status); return its id.
+
+        The description is redacted like reflection text (actions appear in shared reviews).
+        """
         a = validate(Action, action if isinstance(action, Action) else dict(action))
+        a.description = redact(a.description, [n for n in names if n])[0]
         actor = self._person(by)
         now = _now()
         row = {k: _to_text(v) for k, v in a.model_dump().items()}

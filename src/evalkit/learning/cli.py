@@ -1,0 +1,542 @@
+"""``evalkit reflect``: capture, import, review, code, search and export reflections."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evalkit.exceptions import DataError, ParameterError
+from evalkit.learning.records import CONFIDENCE, SHARING_SCOPES, SLOTS, STATUSES, SYSTEM_SCALES
+from evalkit.learning.store import ReflectionStore, default_store_path
+from evalkit.learning.templates import list_templates, load_template
+
+__all__ = ["parse_markdown", "register"]
+
+_STORE_HELP = "the reflection store (default data/processed/PROGRAMME/learning.sqlite)"
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _store(args: argparse.Namespace) -> ReflectionStore:
+    if args.store:
+        return ReflectionStore(args.store)
+    if getattr(args, "programme", None):
+        return ReflectionStore(default_store_path(args.programme))
+    raise ParameterError(
+        "no store given: pass --store PATH, or --programme NAME to use "
+        "data/processed/NAME/learning.sqlite"
+    )
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", metavar="PATH", help=_STORE_HELP)
+    parser.add_argument(
+        "--programme", metavar="NAME", help="programme short name, e.g. family-support"
+    )
+
+
+def _subparser(sub: Any, name: str, summary: str, examples: str) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=summary,
+        epilog="examples:\n" + examples,
+        formatter_class=_formatter,
+    )
+
+
+# -- add ---------------------------------------------------------------------------------------
+def parse_markdown(text: str, source: str = "file") -> dict[str, Any]:
+    """Read a Markdown reflection: YAML front matter, then one ``##`` section per question.
+
+    Section headings are matched to the template's question ids or prompts (case-insensitive).
+    """
+    fields: dict[str, Any] = {}
+    body = text
+    if text.startswith("---"):
+        try:
+            _, front, body = text.split("---", 2)
+        except ValueError:
+            raise DataError(f"{source}: front matter starts with '---' but never ends") from None
+        fields = yaml.safe_load(front) or {}
+        if not isinstance(fields, dict):
+            raise DataError(f"{source}: front matter must be a YAML mapping of fields")
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in body.splitlines():
+        if line.startswith("## "):
+            current = line[3:].strip()
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+        elif line.strip():
+            raise DataError(f"{source}: text before the first '## question' heading: {line!r}")
+    fields["answers"] = {k: "\n".join(v).strip() for k, v in sections.items()}
+    return fields
+
+
+def _answers_to_ids(template: Any, answers: dict[str, Any], source: str) -> dict[str, str]:
+    lookup = {}
+    for q in template.questions:
+        lookup[q.id.lower()] = q.id
+        lookup[q.prompt.lower().rstrip("?")] = q.id
+    out = {}
+    for key, value in answers.items():
+        qid = lookup.get(str(key).strip().lower().rstrip("?"))
+        if qid is None:
+            raise DataError(
+                f"{source}: answer {key!r} matches no question of template {template.name!r}; "
+                f"expected one of: {', '.join(q.id for q in template.questions)}"
+            )
+        out[qid] = str(value)
+    return out
+
+
+def _ask(prompt: str, default: str = "") -> str:
+    suffix = f" [{default}]" if default else ""
+    print(f"{prompt}{suffix}: ", end="", flush=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise DataError(f"no answer to {prompt!r}: input ended")
+    return line.strip() or default
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Add one reflection from a YAML/Markdown file or by answering prompts."""
+    fields: dict[str, Any] = {}
+    if args.file:
+        path = Path(args.file)
+        if not path.is_file():
+            raise DataError(f"reflection file {str(path)!r} does not exist")
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() in (".md", ".markdown"):
+            fields = parse_markdown(text, str(path))
+        else:
+            fields = yaml.safe_load(text) or {}
+            if not isinstance(fields, dict):
+                raise DataError(f"{path}: expected a YAML mapping of fields and answers")
+    for name in ("programme", "locality", "period", "author", "role", "learning_cycle"):
+        value = getattr(args, name.replace("learning_cycle", "cycle"))
+        if value:
+            fields[name] = value
+    for name, value in (
+        ("system_scale", args.scale),
+        ("confidence", args.confidence),
+        ("sharing_scope", args.scope),
+        ("consent", args.consent),
+    ):
+        if value is not None:
+            fields[name] = value
+    template = load_template(args.template or fields.get("template", "hls"))
+    fields["template"] = template.name
+    answers = fields.pop("answers", None)
+    interactive = not args.file
+    if interactive:
+        for name, label in (
+            ("programme", "Programme"),
+            ("locality", "Locality (ONS code)"),
+            ("period", "Period (e.g. 2024Q3)"),
+            ("learning_cycle", "Learning cycle"),
+            ("author", "Your name (stored only as a pseudonym)"),
+            ("role", "Your role"),
+        ):
+            if not fields.get(name):
+                fields[name] = _ask(label)
+        if "consent" not in fields:
+            fields["consent"] = _ask(
+                "May this be shared once reviewed and redacted? (yes/no)", "no"
+            )
+        print(f"\n{template.title}\n{template.description}\n")
+        answers = {}
+        for q in template.questions:
+            private = " (private: never shared)" if q.private else ""
+            answers[q.id] = _ask(f"{q.prompt}{private}")
+    if answers is not None:
+        answers = _answers_to_ids(template, dict(answers), args.file or "prompt")
+        slots, extra = template.to_slots(answers)
+        fields.update(slots)
+        fields["extra"] = extra
+    fields.setdefault("status", "draft" if args.draft else "submitted")
+    with _store(args) as store:
+        rid = store.add(fields, names=args.names or ())
+        status = store.get(rid)["status"]
+    print(f"reflection {rid} saved ({status.replace('_', ' ')})")
+    return 0
+
+
+# -- import ------------------------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import reflections from CSV/XLSX; report every rejected row."""
+    from evalkit.learning.importing import import_reflections
+
+    names: list[str] = []
+    if args.names_file:
+        names = [
+            n.strip()
+            for n in Path(args.names_file).read_text(encoding="utf-8").splitlines()
+            if n.strip()
+        ]
+    with _store(args) as store:
+        report = import_reflections(
+            store,
+            args.file,
+            args.mapping,
+            names=names,
+            all_or_nothing=args.all_or_nothing,
+            encoding=args.encoding,
+        )
+    print(report.summary())
+    for problem in report.problems:
+        print(f"  rejected {problem}")
+    if report.imported:
+        print(
+            "imported reflections wait for review: evalkit reflect list --status redaction_pending"
+        )
+    return 1 if report.rejected_rows else 0
+
+
+# -- list, show, review, status ----------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    """List reflections (no free text)."""
+    with _store(args) as store:
+        frame = store.all()
+    if frame.empty:
+        print("no reflections in the store")
+        return 0
+    for column, value in (
+        ("status", args.status),
+        ("locality", args.locality),
+        ("period", args.period),
+    ):
+        if value:
+            frame = frame[frame[column] == value]
+    columns = [
+        "id",
+        "locality",
+        "period",
+        "learning_cycle",
+        "role",
+        "template",
+        "status",
+        "version",
+    ]
+    print(frame[columns].to_string(index=False) if not frame.empty else "no reflections match")
+    return 0
+
+
+def _show(record: dict[str, Any]) -> None:
+    print(
+        f"reflection {record['id']} (version {record['version']}, {record['status']}): "
+        f"{record['locality']} {record['period']}, {record['role']}, consent "
+        f"{'yes' if record['consent'] else 'no'}"
+    )
+    for slot in SLOTS:
+        print(f"\n{slot.replace('_', ' ')}:\n  {record['redacted_' + slot]}")
+    kinds: dict[str, int] = {}
+    for entry in record["redaction_log"]:
+        kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
+    found = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "nothing"
+    print(f"\nautomatic redaction removed: {found}")
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Show a reflection's redacted text; with --accept, record the review."""
+    with _store(args) as store:
+        _show(store.get(args.id))
+        if not args.accept:
+            print(
+                "\nto record your review: "
+                "evalkit reflect review ID --accept --by NAME [--shareable]"
+            )
+            return 0
+        if not args.by:
+            raise ParameterError("--accept needs --by NAME: who reviewed the redaction")
+        edits = {}
+        for item in args.edit or ():
+            slot, _, text = item.partition("=")
+            edits[slot] = text
+        store.review(
+            args.id, by=args.by, redacted=edits or None, shareable=args.shareable, note=args.note
+        )
+        print(f"\nreflection {args.id} is now {store.get(args.id)['status']}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Move a reflection along the workflow (withdrawn removes it from every later output)."""
+    with _store(args) as store:
+        store.transition(args.id, args.status, by=args.by, note=args.note)
+        print(f"reflection {args.id} is now {store.get(args.id)['status'].replace('_', ' ')}")
+    return 0
+
+
+# -- codes, search, export ---------------------------------------------------------------------
+def cmd_codebook(args: argparse.Namespace) -> int:
+    """Load a codebook YAML into the store."""
+    from evalkit.learning.coding import load_codebook
+
+    codes = load_codebook(args.file)
+    with _store(args) as store:
+        store.set_codebook(codes, by=args.by)
+    print(f"{len(codes)} codes loaded")
+    return 0
+
+
+def cmd_code(args: argparse.Namespace) -> int:
+    """Apply a code to a reflection (a person's decision)."""
+    with _store(args) as store:
+        store.assign_code(args.id, args.code, coder=args.by, slot=args.slot)
+    print(f"code {args.code!r} applied to reflection {args.id}")
+    return 0
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    """Suggest codes for shareable reflections; nothing is applied."""
+    from evalkit.learning.coding import suggest_codes
+
+    with _store(args) as store:
+        table = suggest_codes(
+            store.shareable(locality=args.locality), store.codebook(), top=args.top
+        )
+    print(table.to_string(index=False) if not table.empty else "no suggestions")
+    print("suggestions only: apply a code with evalkit reflect code ID CODE --by NAME")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Full-text search of the redacted text."""
+    with _store(args) as store:
+        hits = store.search(" ".join(args.query), shareable_only=not args.all)
+    if hits.empty:
+        print("no matches")
+        return 0
+    for hit in hits.to_dict("records"):
+        text = " / ".join(str(hit[s]) for s in SLOTS if hit[s])
+        print(f"{hit['id']:>5}  {hit['locality']} {hit['period']} ({hit['role']}, {hit['status']})")
+        print(f"       {text[:300]}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export shareable reflections as CSV, or the codebook/project for QDA tools."""
+    from evalkit.learning import export
+
+    output = Path(args.output)
+    with _store(args) as store:
+        if args.format == "csv":
+            export.export_csv(store, output, locality=args.locality)
+        elif args.format == "qdc":
+            export.export_qdc(store, output, programme=args.programme or "")
+        else:
+            export.export_qdpx(store, output, programme=args.programme or "")
+    print(f"written {output}")
+    return 0
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    """List the reflection templates and their questions."""
+    for name in list_templates():
+        template = load_template(name)
+        print(f"{name}: {template.title}")
+        for q in template.questions:
+            slot = q.slot or ("private" if q.private else "kept, not shared")
+            print(f"    {q.id:<16} {q.prompt}  -> {slot}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``evalkit reflect`` and its subcommands."""
+    parser = subparsers.add_parser(
+        "reflect",
+        help="learning log: capture, review, code and share reflections",
+        description=(
+            "A learning log for Human Learning Systems reflections. Authors are pseudonymised, "
+            "text is redacted, and only reviewed, consented reflections are ever shared."
+        ),
+        epilog=(
+            "examples:\n"
+            "  evalkit reflect add --programme family-support          answer the four questions\n"
+            "  evalkit reflect import form.csv --mapping map.yaml --programme family-support\n"
+            "  evalkit reflect review 12 --programme family-support\n"
+            "  evalkit reflect export --format qdpx --output log.qdpx --programme family-support\n"
+            "Run 'evalkit reflect COMMAND --help' for each command's options."
+        ),
+        formatter_class=_formatter,
+    )
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = _subparser(
+        sub,
+        "add",
+        "add a reflection by answering the template's questions, or from a YAML/Markdown file",
+        "  evalkit reflect add --programme family-support --template gibbs\n"
+        "  evalkit reflect add --store log.sqlite --file reflection.yaml\n"
+        "  evalkit reflect add --programme family-support --file notes.md --names 'Sam Reid'\n"
+        "\nA YAML file holds the fields (programme, locality, period, author, role ...) and\n"
+        "either the four slots (what_we_tried ...) or 'answers:' by question id. A Markdown\n"
+        "file has the fields as front matter between '---' lines and one '## Question'\n"
+        "section per answer.",
+    )
+    _store_options(p)
+    p.add_argument("--file", metavar="FILE", help="a .yaml or .md reflection (else you are asked)")
+    p.add_argument("--template", help=f"template name or YAML path ({', '.join(list_templates())})")
+    p.add_argument("--locality", help="ONS code of the locality")
+    p.add_argument("--period", help="quarter or month, e.g. 2024Q3")
+    p.add_argument("--cycle", help="learning cycle")
+    p.add_argument("--author", help="your name (stored only as a pseudonym)")
+    p.add_argument("--role", help="your role, e.g. 'frontline worker'")
+    p.add_argument("--scale", choices=SYSTEM_SCALES, help="system scale")
+    p.add_argument("--confidence", choices=CONFIDENCE, help="how sure we are")
+    p.add_argument("--scope", choices=SHARING_SCOPES, help="who may see it once reviewed")
+    p.add_argument("--consent", choices=("yes", "no"), help="may it be shared once reviewed")
+    p.add_argument("--names", nargs="*", metavar="NAME", help="names to redact from the text")
+    p.add_argument("--draft", action="store_true", help="keep as a draft (not sent for review)")
+    p.set_defaults(func=cmd_add)
+
+    p = _subparser(
+        sub,
+        "import",
+        "import reflections from a CSV or Excel export of an online form",
+        "  evalkit reflect import data/raw/demo/reflections.csv --programme family-support\n"
+        "  evalkit reflect import form.xlsx --mapping mapping.yaml --store log.sqlite\n"
+        "  evalkit reflect import form.csv --mapping mapping.yaml --all-or-nothing --programme p\n"
+        "\nEvery row is checked first. A row with any problem is rejected whole and reported\n"
+        "(row, column, value, expected); the other rows are imported in one transaction.\n"
+        "With --all-or-nothing, one rejected row means nothing is imported. Exit status 1 when\n"
+        "any row was rejected. See evalkit.learning.importing for the mapping file.",
+    )
+    p.add_argument("file", help="the .csv or .xlsx file")
+    p.add_argument("--mapping", metavar="MAP.yaml", help="column mapping (default: same names)")
+    _store_options(p)
+    p.add_argument("--all-or-nothing", action="store_true", help="import nothing if any row fails")
+    p.add_argument("--encoding", default="utf-8", help="CSV text encoding (default utf-8)")
+    p.add_argument("--names-file", metavar="FILE", help="names to redact, one per line")
+    p.set_defaults(func=cmd_import)
+
+    p = _subparser(
+        sub,
+        "list",
+        "list reflections with their status (no text)",
+        "  evalkit reflect list --programme family-support\n"
+        "  evalkit reflect list --store log.sqlite --status redaction_pending\n",
+    )
+    _store_options(p)
+    p.add_argument("--status", choices=STATUSES)
+    p.add_argument("--locality")
+    p.add_argument("--period")
+    p.set_defaults(func=cmd_list)
+
+    p = _subparser(
+        sub,
+        "review",
+        "show a reflection's redacted text and record a person's review",
+        "  evalkit reflect review 12 --programme family-support\n"
+        "  evalkit reflect review 12 --accept --by 'Jo Reviewer' --shareable --programme p\n"
+        '  evalkit reflect review 12 --accept --by Jo --edit "what_happened=[NAME] said ..."\n',
+    )
+    p.add_argument("id", type=int)
+    _store_options(p)
+    p.add_argument("--accept", action="store_true", help="record that you reviewed the redaction")
+    p.add_argument("--by", help="who reviewed (stored as a pseudonym)")
+    p.add_argument(
+        "--shareable", action="store_true", help="also mark it shareable (needs consent)"
+    )
+    p.add_argument("--edit", action="append", metavar="SLOT=TEXT", help="corrected redacted text")
+    p.add_argument("--note", default="", help="a note for the audit trail")
+    p.set_defaults(func=cmd_review)
+
+    p = _subparser(
+        sub,
+        "status",
+        "move a reflection along the workflow, or withdraw it",
+        "  evalkit reflect status 12 submitted --by 'Alex Morgan' --programme family-support\n"
+        "  evalkit reflect status 12 withdrawn --by 'Alex Morgan' --note 'consent withdrawn' "
+        "--programme p\n"
+        "\nWorkflow: draft -> submitted -> redaction_pending -> reviewed -> shareable;\n"
+        "withdrawn (from any state, final) removes it from every later output.",
+    )
+    p.add_argument("id", type=int)
+    p.add_argument("status", choices=STATUSES)
+    _store_options(p)
+    p.add_argument("--by", required=True, help="who made the change (stored as a pseudonym)")
+    p.add_argument("--note", default="")
+    p.set_defaults(func=cmd_status)
+
+    p = _subparser(
+        sub,
+        "codebook",
+        "load a codebook YAML (name, definition, parent) into the store",
+        "  evalkit reflect codebook codes.yaml --by 'Jo Coder' --programme family-support\n",
+    )
+    p.add_argument("file")
+    _store_options(p)
+    p.add_argument("--by", required=True)
+    p.set_defaults(func=cmd_codebook)
+
+    p = _subparser(
+        sub,
+        "code",
+        "apply a code to a reflection (or one slot of it)",
+        "  evalkit reflect code 12 continuity --by 'Jo Coder' --programme family-support\n"
+        "  evalkit reflect code 12 venues --slot what_we_learned --by Jo --store log.sqlite\n",
+    )
+    p.add_argument("id", type=int)
+    p.add_argument("code")
+    _store_options(p)
+    p.add_argument("--by", required=True, help="who applied the code")
+    p.add_argument("--slot", choices=SLOTS)
+    p.set_defaults(func=cmd_code)
+
+    p = _subparser(
+        sub,
+        "suggest",
+        "suggest codes for shareable reflections (suggestions only: nothing is applied)",
+        "  evalkit reflect suggest --programme family-support --top 2\n",
+    )
+    _store_options(p)
+    p.add_argument("--locality")
+    p.add_argument("--top", type=int, default=3)
+    p.set_defaults(func=cmd_suggest)
+
+    p = _subparser(
+        sub,
+        "search",
+        "search the redacted text of shareable reflections",
+        "  evalkit reflect search school gate --programme family-support\n"
+        "  evalkit reflect search budget --all --store log.sqlite\n"
+        "      (--all includes reflections not yet shareable; withdrawn ones are never found)\n",
+    )
+    p.add_argument("query", nargs="+")
+    _store_options(p)
+    p.add_argument("--all", action="store_true", help="also search reflections not yet shareable")
+    p.set_defaults(func=cmd_search)
+
+    p = _subparser(
+        sub,
+        "export",
+        "export shareable reflections (CSV) or the codebook/project for NVivo, ATLAS.ti, QualCoder",
+        "  evalkit reflect export --format csv --output shared.csv --programme family-support\n"
+        "  evalkit reflect export --format qdc --output codebook.qdc --programme family-support\n"
+        "  evalkit reflect export --format qdpx --output project.qdpx --store log.sqlite\n",
+    )
+    _store_options(p)
+    p.add_argument("--format", choices=("csv", "qdc", "qdpx"), required=True)
+    p.add_argument("--output", required=True, metavar="PATH")
+    p.add_argument("--locality", help="only this locality (csv)")
+    p.set_defaults(func=cmd_export)
+
+    p = _subparser(
+        sub,
+        "templates",
+        "list the reflection templates and how their questions map onto the four slots",
+        "  evalkit reflect templates\n"
+        "  EVALKIT_TEMPLATES=my_templates evalkit reflect templates   (add your own YAML files)\n",
+    )
+    p.set_defaults(func=cmd_templates)

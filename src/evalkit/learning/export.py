@@ -1,0 +1,192 @@
+"""Export shareable reflections: CSV, and REFI-QDA for NVivo, ATLAS.ti, MAXQDA and QualCoder.
+
+Only reflections that are reviewed, shareable and consented are exported, with redacted text and
+without authors (roles only). Files are written atomically.
+
+REFI-QDA (Rotterdam Exchange Format Initiative, https://www.qdasoftware.org, standard 1.5):
+
+- a codebook ``.qdc`` is an XML document ``<CodeBook xmlns="urn:QDA-XML:codebook:1.0">`` holding
+  ``<Codes>`` with one ``<Code guid name isCodable>`` per code, its ``<Description>`` and its child
+  codes nested inside it;
+- a project ``.qdpx`` is a zip archive with ``project.qde`` (``<Project
+  xmlns="urn:QDA-XML:project:1.0">``: Users, CodeBook, Sources) and one UTF-8 text file per source
+  under ``Sources/``; each coding is a ``<PlainTextSelection>`` (character positions in that text)
+  holding a ``<Coding>`` with a ``<CodeRef targetGUID>``.
+
+GUIDs are UUID-5 values derived from the programme and the code or reflection, so exporting twice
+gives the same identifiers and a QDA tool can merge the files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit._io import atomic_path, atomic_write_text
+from evalkit.learning.records import SLOTS, Code
+from evalkit.learning.store import SHARED_COLUMNS, ReflectionStore
+
+__all__ = [
+    "CODEBOOK_NS",
+    "PROJECT_NS",
+    "codebook_xml",
+    "export_csv",
+    "export_qdc",
+    "export_qdpx",
+    "shareable_table",
+]
+
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+_ORIGIN = "evalkit learning log"
+_HEADINGS = {
+    "what_we_tried": "What we tried",
+    "what_happened": "What happened",
+    "what_we_learned": "What we learned",
+    "what_we_will_change": "What we will change",
+}
+
+
+def _guid(*parts: object) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "evalkit:" + ":".join(map(str, parts))))
+
+
+def shareable_table(store: ReflectionStore, *, locality: str | None = None) -> pd.DataFrame:
+    """Shareable reflections (redacted, no author) with the codes people applied, ';'-joined."""
+    frame = store.shareable(locality=locality)
+    codings = store.codings()
+    codes = (
+        codings.drop_duplicates(["reflection_id", "code"])
+        .groupby("reflection_id")["code"]
+        .agg(lambda s: "; ".join(sorted(s)))
+    )
+    frame["codes"] = frame["id"].map(codes).fillna("")
+    return frame[[c for c in (*SHARED_COLUMNS, "codes") if c != "author"]]
+
+
+def export_csv(store: ReflectionStore, path: str | Path, *, locality: str | None = None) -> Path:
+    """Write the shareable reflections to a UTF-8 CSV; return its path."""
+    return atomic_write_text(path, shareable_table(store, locality=locality).to_csv(index=False))
+
+
+def _code_elements(parent: ET.Element, codes: Sequence[Code], ns: str, programme: str) -> None:
+    children: dict[str | None, list[Code]] = {}
+    for code in codes:
+        children.setdefault(code.parent, []).append(code)
+
+    def add(under: ET.Element, code: Code) -> None:
+        el = ET.SubElement(
+            under,
+            f"{{{ns}}}Code",
+            guid=_guid(programme, "code", code.name),
+            name=code.name,
+            isCodable="true",
+        )
+        if code.definition:
+            ET.SubElement(el, f"{{{ns}}}Description").text = code.definition
+        for child in children.get(code.name, []):
+            add(el, child)
+
+    for root in children.get(None, []):
+        add(parent, root)
+
+
+def codebook_xml(codes: Sequence[Code], *, programme: str = "") -> str:
+    """The REFI-QDA codebook (``.qdc``) XML of ``codes``, parents holding their children."""
+    ET.register_namespace("", CODEBOOK_NS)
+    root = ET.Element(f"{{{CODEBOOK_NS}}}CodeBook", origin=_ORIGIN)
+    codes_el = ET.SubElement(root, f"{{{CODEBOOK_NS}}}Codes")
+    _code_elements(codes_el, codes, CODEBOOK_NS, programme)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def export_qdc(store: ReflectionStore, path: str | Path, *, programme: str = "") -> Path:
+    """Write the store's codebook as a REFI-QDA ``.qdc`` file; return its path."""
+    return atomic_write_text(path, codebook_xml(store.codebook(), programme=programme) + "\n")
+
+
+def _source_text(record: dict) -> tuple[str, dict[str, tuple[int, int]]]:
+    """The text of one reflection for a QDA tool, and where each slot's answer sits in it."""
+    text, spans = "", {}
+    for slot in SLOTS:
+        answer = str(record.get(slot) or "")
+        text += _HEADINGS[slot] + "\n"
+        spans[slot] = (len(text), len(text) + len(answer))
+        text += answer + "\n\n"
+    return text, spans
+
+
+def export_qdpx(store: ReflectionStore, path: str | Path, *, programme: str = "") -> Path:
+    """Write a REFI-QDA project (``.qdpx``): codebook, shareable reflections and people's codings.
+
+    Each reflection becomes a text source named by its id, locality, period and role; a code
+    applied to a slot covers that slot's answer, a code applied to the whole reflection covers all
+    of it. Coders appear as their pseudonyms.
+    """
+    ns = PROJECT_NS
+    ET.register_namespace("", ns)
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    frame = shareable_table(store)
+    codings = store.codings()
+    codings = codings[codings["reflection_id"].isin(frame["id"])]
+    root = ET.Element(
+        f"{{{ns}}}Project",
+        name=programme or "evalkit learning log",
+        origin=_ORIGIN,
+        creationDateTime=now,
+    )
+    users = ET.SubElement(root, f"{{{ns}}}Users")
+    for coder in sorted(codings["coder"].unique()):
+        ET.SubElement(users, f"{{{ns}}}User", guid=_guid(programme, "user", coder), name=coder)
+    book = ET.SubElement(root, f"{{{ns}}}CodeBook")
+    _code_elements(ET.SubElement(book, f"{{{ns}}}Codes"), store.codebook(), ns, programme)
+    sources = ET.SubElement(root, f"{{{ns}}}Sources")
+    files: dict[str, str] = {}
+    for record in frame.to_dict("records"):
+        guid = _guid(programme, "reflection", record["id"])
+        text, spans = _source_text(record)
+        files[f"Sources/{guid}.txt"] = text
+        source = ET.SubElement(
+            sources,
+            f"{{{ns}}}TextSource",
+            guid=guid,
+            name=f"reflection {record['id']} {record['locality']} {record['period']} "
+            f"({record['role']})",
+            plainTextPath=f"internal://{guid}.txt",
+            creationDateTime=now,
+        )
+        mine = codings[codings["reflection_id"] == record["id"]]
+        for c in mine.to_dict("records"):
+            start, end = spans[c["slot"]] if c["slot"] else (0, len(text))
+            sel = ET.SubElement(
+                source,
+                f"{{{ns}}}PlainTextSelection",
+                guid=_guid(programme, "selection", record["id"], c["slot"], c["code"], c["coder"]),
+                name=c["code"],
+                startPosition=str(start),
+                endPosition=str(end),
+                creatingUser=_guid(programme, "user", c["coder"]),
+            )
+            coding = ET.SubElement(
+                sel,
+                f"{{{ns}}}Coding",
+                guid=_guid(programme, "coding", record["id"], c["slot"], c["code"], c["coder"]),
+                creatingUser=_guid(programme, "user", c["coder"]),
+            )
+            ET.SubElement(
+                coding, f"{{{ns}}}CodeRef", targetGUID=_guid(programme, "code", c["code"])
+            )
+    ET.indent(root)
+    project = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode")
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("project.qde", project)
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return Path(path)

@@ -1,0 +1,208 @@
+"""The learning review of one locality and period, as HTML for the papermill pipeline.
+
+:func:`learning_review` gathers what a learning review shows - themes over time, what we learned
+and what we will change (redacted quotes attributed by role only), open actions, where learning has
+paused, and indicators as context - from reflections that are reviewed, shareable and consented
+and shared beyond their own learning cycle. :meth:`LearningReview.to_html` renders it; every piece
+of free text is HTML-escaped, and theme counts pass through small-number suppression.
+``notebooks/learning_review.ipynb`` calls :func:`review_html` and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalkit._results import Result
+from evalkit.config import load_spec
+from evalkit.learning.actions import Continuity, continuity, open_actions
+from evalkit.learning.coding import theme_counts
+from evalkit.learning.store import ReflectionStore
+
+__all__ = [
+    "LearningReview",
+    "indicator_context",
+    "learning_review",
+    "resolve_store_path",
+    "review_html",
+]
+
+_LABELS = {"what_we_learned": "What we learned", "what_we_will_change": "What we will change"}
+_CAVEAT = (
+    "These figures are shown as context for the conversation. They are not evidence that "
+    "anything described in the reflections caused them to change, and nothing here scores a "
+    "person or a team."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class LearningReview(Result):
+    """What a learning review shows for one locality and period."""
+
+    programme: str
+    locality: str
+    period: str
+    themes: pd.DataFrame
+    themes_note: str
+    quotes: pd.DataFrame
+    open_actions: pd.DataFrame
+    continuity: Continuity
+    indicators: pd.DataFrame | None = None
+
+    def summary(self) -> str:
+        return (
+            f"Learning review for {self.locality}, {self.period}: {self.themes.shape[0]} themes, "
+            f"{len(self.quotes)} shared quotes, {len(self.open_actions)} open actions."
+        )
+
+    def to_html(self) -> str:
+        """The review as an HTML fragment; all free text escaped."""
+        e = html.escape
+        parts = [
+            f"<h2>Learning review: {e(self.locality)}, {e(self.period)}</h2>",
+            "<p>Drawn only from reflections their authors agreed to share, after redaction and a "
+            "person's review. Quotes are attributed by role only.</p>",
+            "<h3>Themes over time</h3>",
+        ]
+        if self.themes.empty:
+            parts.append("<p>No shared reflections have been coded yet.</p>")
+        else:
+            parts.append(self.themes.to_html(escape=True, na_rep=""))
+            parts.append(f"<p><em>{e(self.themes_note)}</em></p>")
+        for slot, label in _LABELS.items():
+            parts.append(f"<h3>{label}</h3>")
+            chosen = self.quotes[self.quotes["slot"] == slot]
+            if chosen.empty:
+                parts.append("<p>No shared reflections for this period.</p>")
+            for q in chosen.to_dict("records"):
+                parts.append(
+                    f"<blockquote>{e(str(q['quote']))}<br><small>- {e(str(q['role']))}, "
+                    f"{e(str(q['period']))}</small></blockquote>"
+                )
+        parts.append("<h3>Open actions</h3>")
+        if self.open_actions.empty:
+            parts.append("<p>No open actions.</p>")
+        else:
+            table = self.open_actions.rename(
+                columns={
+                    "description": "Action",
+                    "owner_role": "Owner (role)",
+                    "due_on": "Due",
+                    "days_to_due": "Days to due date",
+                }
+            )
+            parts.append(table.to_html(index=False, escape=True))
+        parts.append("<h3>Keeping learning going</h3>")
+        parts.append(f"<p>{e(self.continuity.summary())}</p>")
+        if not self.continuity.quiet_cycles.empty:
+            parts.append(self.continuity.quiet_cycles.to_html(index=False, escape=True, na_rep=""))
+        if self.indicators is not None and not self.indicators.empty:
+            parts.append("<h3>Indicators, as context</h3>")
+            parts.append(f"<p>{e(_CAVEAT)}</p>")
+            parts.append(self.indicators.to_html(index=False, escape=True))
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def resolve_store_path(spec_path: str | Path, store_path: str | Path = "") -> Path:
+    """``store_path`` if given, else ``data/processed/<programme>/learning.sqlite`` of the spec."""
+    if str(store_path):
+        return Path(store_path)
+    return load_spec(spec_path).processed_folder / "learning.sqlite"
+
+
+def indicator_context(spec_path: str | Path, locality: str, period: str) -> pd.DataFrame | None:
+    """Children's social care referrals per quarter up to ``period``, from the spec's time series.
+
+    None when the spec names no time series. The rate is per 10,000 children aged 0-17.
+    """
+    spec = load_spec(spec_path)
+    files = spec.data_files()
+    if "timeseries" not in files or not files["timeseries"].is_file():
+        return None
+    series = pd.read_csv(files["timeseries"], dtype={"locality_code": str, "quarter": str})
+    mine = series[(series["locality_code"] == locality) & (series["quarter"] <= period)]
+    out = mine[["quarter", "referrals", "population_0_17"]].tail(8).copy()
+    out["referrals per 10,000 children"] = (
+        out["referrals"] / out["population_0_17"] * 10_000
+    ).round(1)
+    return out.drop(columns="population_0_17").rename(
+        columns={"quarter": "Quarter", "referrals": "Referrals to children's social care"}
+    )
+
+
+def learning_review(
+    store: ReflectionStore,
+    *,
+    locality: str,
+    period: str,
+    programme: str | None = None,
+    indicators: pd.DataFrame | None = None,
+    policy: Any = "nhs",
+    weeks: int = 8,
+    today: dt.date | str | None = None,
+) -> LearningReview:
+    """Gather the learning review of ``locality`` for ``period`` (themes up to and including it)."""
+    shared = store.shareable(locality=locality)
+    if programme:
+        shared = shared[shared["programme"] == programme]
+    shared = shared[(shared["sharing_scope"] != "cycle") & (shared["period"] <= period)]
+    protected = theme_counts(shared, store.codings(), by=("period",), policy=policy)
+    themes = protected.table
+    if not themes.empty:
+        themes = themes["reflections"].unstack("period").fillna("")
+        themes.index.name = "theme (reflections)"
+    current = shared[shared["period"] == period]
+    quotes = current.melt(
+        id_vars=["id", "period", "role"],
+        value_vars=list(_LABELS),
+        var_name="slot",
+        value_name="quote",
+    )
+    quotes = quotes[quotes["quote"].fillna("").str.strip() != ""].sort_values(["slot", "id"])
+    actions = store.actions()
+    actions = actions[actions["locality"] == locality]
+    opened = open_actions(actions, today=today)[
+        ["description", "owner_role", "due_on", "days_to_due"]
+    ]
+    every = store.all()
+    if not every.empty:
+        every = every[every["locality"] == locality]
+    cycles = store.cycles()
+    cycles = cycles[cycles["locality"] == locality]
+    if every.empty:
+        every = pd.DataFrame(columns=["learning_cycle", "locality", "reflected_on", "status"])
+    flow = continuity(every, actions, cycles, weeks=weeks, today=today)
+    return LearningReview(
+        programme=programme or "",
+        locality=locality,
+        period=period,
+        themes=themes,
+        themes_note=protected.summary(),
+        quotes=quotes.reset_index(drop=True),
+        open_actions=opened,
+        continuity=flow,
+        indicators=indicators,
+    )
+
+
+def review_html(spec_path: str | Path, locality: str, period: str, store_path: str = "") -> str:
+    """The learning review HTML for the notebook: store from the spec unless ``store_path``."""
+    spec = load_spec(spec_path)
+    with ReflectionStore(resolve_store_path(spec_path, store_path)) as store:
+        review = learning_review(
+            store,
+            locality=locality,
+            period=period,
+            programme=spec.programme,
+            indicators=indicator_context(spec_path, locality, period),
+            policy=spec.disclosure.policy,
+        )
+        return review.to_html()
