@@ -21,6 +21,7 @@ __all__ = ["main", "build_parser"]
 #: Modules that add commands to ``evalkit``; each has ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
     "evalkit.commands",
+    "evalkit.learning.cli",
 )
 
 EPILOG = """\
