@@ -22,9 +22,11 @@ def binary(df: pd.DataFrame, column: str, argument: str, *, source: str) -> pd.S
     bad = ~values.isin([0, 1]) & raw.notna()
     if bad.any():
         row = bad.idxmax()
+        value = raw.loc[row]
         found = sorted(map(str, raw[bad].unique()[:5]))
         raise DataError(
-            f"{argument}={column!r} in {source}: row {row} holds {raw.loc[row]!r} "
+            f"{argument}={column!r} in {source}: row {row} holds "
+            f"{value.item() if hasattr(value, 'item') else value!r} "
             f"(values found: {', '.join(found)}); expected 0/1 or True/False"
         )
     return values.astype(float)
