@@ -49,7 +49,13 @@ def hand_spec() -> dict:
         "cohorts": [{"year": 0, "size": 100}],
         "engagement_rate": 0.5,
         "costs": [
-            {"name": "staff", "year": 0, "amount": 20000, "optimism_bias": 0.05, "agency": "council"}
+            {
+                "name": "staff",
+                "year": 0,
+                "amount": 20000,
+                "optimism_bias": 0.05,
+                "agency": "council",
+            }
         ],
         "outcomes": [
             {
@@ -195,7 +201,9 @@ def _bad(mutate, *fragments):
 
 
 def test_rate_above_one():
-    _bad(lambda s: s.update(engagement_rate=1.5), "engagement_rate", "1.5", "less than or equal to 1")
+    _bad(
+        lambda s: s.update(engagement_rate=1.5), "engagement_rate", "1.5", "less than or equal to 1"
+    )
 
 
 def test_negative_rate():

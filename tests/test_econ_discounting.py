@@ -86,7 +86,7 @@ def test_unknown_schedule_named():
 
 
 def test_bad_years():
-    with pytest.raises(ParameterError, match="years must be whole numbers >= 0.*-1"):
+    with pytest.raises(ParameterError, match=r"years must be whole numbers >= 0.*-1"):
         discount_factors([0, -1])
     with pytest.raises(ParameterError, match="flows contain a missing value at year 1"):
         present_value([1.0, np.nan])

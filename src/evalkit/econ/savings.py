@@ -129,7 +129,7 @@ def cost_savings(
         if (use[col] < 0).any():
             row = use.index[use[col] < 0][0]
             raise DataError(
-                f"column {col!r} in service_use, row {row}: value {use.at[row, col]!r} is "
+                f"column {col!r} in service_use, row {row}: value {use.at[row, col]:g} is "
                 "negative; expected a count of service use >= 0"
             )
     costs = pd.DataFrame(

@@ -89,7 +89,9 @@ def _norm(text: object) -> str:
 
 def _money(value: object, where: str) -> float:
     if isinstance(value, int | float | np.number) and not isinstance(value, bool):
-        return float(value)
+        if np.isfinite(value):
+            return float(value)
+        raise DataError(f"{where}: value {value!r} is missing; expected a money amount")
     text = re.sub(r"[£,\s]", "", str(value))
     try:
         return float(text)
@@ -163,7 +165,9 @@ def read_gmca_unit_costs(
         :func:`~evalkit.econ.prices.rebase`).
     """
     try:
-        book = pd.read_excel(path, sheet_name=None, header=None, engine="openpyxl")
+        book = pd.read_excel(  # keep "n/a" and blanks as written, so they are refused by name
+            path, sheet_name=None, header=None, engine="openpyxl", keep_default_na=False
+        )
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read unit cost workbook {str(path)!r}: {exc}") from None
     wanted = sheets if sheets is not None else tuple(s for s in GMCA_SHEETS if s in book)
