@@ -57,15 +57,29 @@ def test_newcombe_reduces_to_independent_hybrid_score_when_phi_is_zero():
     assert (result.ci_low, result.ci_high) == pytest.approx((low, high), abs=1e-10)
 
 
+def test_fagerland_cavo_2012_published_example():
+    # Fagerland, Lydersen and Laake (2017), Statistical Analysis of Contingency Tables, ch. 8:
+    # complete response before and after consolidation therapy (Cavo et al. 2012), table
+    # [[59, 6], [16, 80]]. Published (R package contingencytables, tests/testthat/test-ch8.R):
+    # Newcombe square-and-add estimate -0.0621 (95% CI -0.1186 to -0.0046) for before - after;
+    # McNemar with continuity correction Z = 1.919, P = 0.055009.
+    result = paired_binary(*_pairs(59, 6, 16, 80), exact=False)
+    assert round(-result.difference, 4) == -0.0621
+    assert (round(-result.ci_high, 4), round(-result.ci_low, 4)) == (-0.1186, -0.0046)
+    assert round(np.sqrt(result.statistic), 3) == 1.919
+    assert round(result.p_value, 6) == 0.055009
+
+
 def test_newcombe_method_10_by_hand():
     # Formula of Newcombe (1998, Stat Med 17:2635, method 10) evaluated by hand with
-    # statsmodels' Wilson limits: after minus before, phi from the 2x2 table.
+    # statsmodels' Wilson limits: after minus before, with the corrected phi.
     a, b, c, d = 30, 5, 15, 50
     n = a + b + c + d
     p1, p2 = (a + b) / n, (a + c) / n
     l1, u1 = proportion_confint(a + b, n, method="wilson")
     l2, u2 = proportion_confint(a + c, n, method="wilson")
-    phi = (a * d - b * c) / np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
+    # ad - bc = 1425 > n/2, so Newcombe's corrected phi subtracts n/2 = 50
+    phi = (a * d - b * c - n / 2) / np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
     lower = p2 - p1 - np.sqrt((p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2)
     upper = p2 - p1 + np.sqrt((u2 - p2) ** 2 - 2 * phi * (u2 - p2) * (p1 - l1) + (p1 - l1) ** 2)
     result = paired_binary(*_pairs(a, b, c, d))

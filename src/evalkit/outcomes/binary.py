@@ -64,6 +64,20 @@ def _as_binary(values: Any, name: str) -> np.ndarray:
     return arr
 
 
+def _newcombe_phi(a: int, b: int, c: int, d: int) -> float:
+    """Newcombe's (1998) corrected phi: ad - bc is reduced by n/2 towards 0 when positive."""
+    n = a + b + c + d
+    margins = (a + b) * (c + d) * (a + c) * (b + d)
+    if margins == 0:
+        return 0.0
+    cross = a * d - b * c
+    if cross > n / 2:
+        cross -= n / 2
+    elif cross >= 0:
+        cross = 0
+    return float(cross / np.sqrt(margins))
+
+
 def paired_binary(
     before: Any, after: Any, *, exact: bool | None = None, ci: float = 0.95
 ) -> PairedBinaryResult:
@@ -87,8 +101,10 @@ def paired_binary(
     Chi-square: X^2 = (|b - c| - 1)^2 / (b + c) on 1 df (Edwards' continuity correction).
     Difference: (c - b) / n = p_after - p_before, with Newcombe's (1998) method 10 interval
     (doi:10.1002/(SICI)1097-0258(19981130)17:22<2635::AID-SIM954>3.0.CO;2-C): Wilson limits
-    (l1, u1) for p_before and (l2, u2) for p_after, combined with the phi coefficient
-    phi = (ad - bc) / sqrt((a+b)(c+d)(a+c)(b+d)) (0 when a margin is empty):
+    (l1, u1) for p_before and (l2, u2) for p_after, combined with Newcombe's corrected phi
+    coefficient phi = A / sqrt((a+b)(c+d)(a+c)(b+d)), where A = ad - bc - n/2 if
+    ad - bc > n/2, A = 0 if 0 <= ad - bc <= n/2, A = ad - bc if negative (phi = 0 when a
+    margin is empty); also called the square-and-add (MOVER) interval:
     L = D - sqrt((p2 - l2)^2 - 2 phi (p2 - l2)(u1 - p1) + (u1 - p1)^2),
     U = D + sqrt((u2 - p2)^2 - 2 phi (u2 - p2)(p1 - l1) + (p1 - l1)^2).
     """
@@ -120,8 +136,7 @@ def paired_binary(
         test = "McNemar chi-square test with continuity correction"
     p1, p2 = (a + b) / n, (a + c) / n
     (l1, l2), (u1, u2) = wilson_interval(np.array([a + b, a + c]), n, ci)
-    denom = (a + b) * (c + d) * (a + c) * (b + d)
-    phi = (a * d - b * c) / np.sqrt(denom) if denom > 0 else 0.0
+    phi = _newcombe_phi(a, b, c, d)
     diff = p2 - p1
     lower = diff - np.sqrt(
         max((p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2, 0)
@@ -146,6 +161,6 @@ def paired_binary(
         exact=use_exact,
         method=(
             f"{test}; difference after minus before with Newcombe (1998) method 10 "
-            "score interval (Wilson limits combined using the phi coefficient)"
+            "square-and-add score interval (Wilson limits combined with the corrected phi)"
         ),
     )
