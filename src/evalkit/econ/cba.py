@@ -209,10 +209,10 @@ class CostBenefitModel:
         costs = np.zeros((n, T))
         for c in s.costs:
             costs[:, c.year] += (p[f"{c.name}.amount"] * (1.0 + p[f"{c.name}.optimism_bias"]))[:, 0]
+        # fiscal flows are kept by year (payback needs them); other values only as PVs
         fiscal = np.zeros((n, T))
-        cashable = np.zeros((n, T))
-        economic = np.zeros((n, T))
-        social = np.zeros((n, T))
+        pv_other = {k: np.zeros(n) for k in ("cashable", "economic", "social")}
+        yearly_other = {k: np.zeros(T) for k in pv_other}
         cohort_years = np.flatnonzero(self.cohort_sizes)
         detail_rows = []
         for o in s.outcomes:
@@ -230,19 +230,25 @@ class CostBenefitModel:
                 * (1.0 - p[f"{o.name}.deadweight"])
             )
             successes = net_share * (1.0 - p[f"{o.name}.optimism_bias"]) * exposure
-            fiscal_total = sum(v.amount for v in o.values.fiscal)
-            fiscal += successes * fiscal_total
-            cashable += successes * sum(v.amount for v in o.values.fiscal if v.cashable)
-            economic += successes * o.values.economic
-            social += successes * o.values.social
+            pv_successes = successes @ df
+            fiscal += successes * sum(v.amount for v in o.values.fiscal)
+            per_success = {
+                "cashable": sum(v.amount for v in o.values.fiscal if v.cashable),
+                "economic": o.values.economic,
+                "social": o.values.social,
+            }
+            for key, value in per_success.items():
+                pv_other[key] += pv_successes * value
+                if detail:
+                    yearly_other[key] += successes[0] * value
             if detail:
                 detail_rows.append((o, net_share[0, 0] * self.cohort_sizes.sum(), successes[0]))
         pv = {
             "pv_costs": costs @ df,
             "pv_fiscal": fiscal @ df,
-            "pv_fiscal_cashable": cashable @ df,
-            "pv_economic": economic @ df,
-            "pv_social": social @ df,
+            "pv_fiscal_cashable": pv_other["cashable"],
+            "pv_economic": pv_other["economic"],
+            "pv_social": pv_other["social"],
         }
         pv_total = pv["pv_fiscal"] + pv["pv_economic"] + pv["pv_social"]
         out = dict(pv)
@@ -257,13 +263,7 @@ class CostBenefitModel:
         out["public_value_roi"] = pv_total / pv["pv_costs"]
         out["payback_years"] = _payback(np.cumsum((fiscal - costs) * df, axis=1))
         if detail:
-            out["flows"] = {
-                "costs": costs[0],
-                "fiscal": fiscal[0],
-                "cashable": cashable[0],
-                "economic": economic[0],
-                "social": social[0],
-            }
+            out["flows"] = {"costs": costs[0], "fiscal": fiscal[0], **yearly_other}
             out["outcomes"] = detail_rows
         return out
 
