@@ -10,7 +10,12 @@ import pandas as pd
 from evalkit._validate import require_columns, require_numeric
 from evalkit.exceptions import DataError, ParameterError
 
-__all__ = ["binary", "covariate_matrix", "full_rank", "usable_rows"]
+__all__ = ["binary", "covariate_matrix", "full_rank", "shown", "usable_rows"]
+
+
+def shown(value: object) -> str:
+    """repr of a value with NumPy scalars shown as plain Python numbers (2, not np.int64(2))."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def binary(df: pd.DataFrame, column: str, argument: str, *, source: str) -> pd.Series:
@@ -26,7 +31,7 @@ def binary(df: pd.DataFrame, column: str, argument: str, *, source: str) -> pd.S
         found = sorted(map(str, raw[bad].unique()[:5]))
         raise DataError(
             f"{argument}={column!r} in {source}: row {row} holds "
-            f"{value.item() if hasattr(value, 'item') else value!r} "
+            f"{shown(value)} "
             f"(values found: {', '.join(found)}); expected 0/1 or True/False"
         )
     return values.astype(float)

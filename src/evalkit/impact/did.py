@@ -18,7 +18,7 @@ import statsmodels.api as sm
 from evalkit._results import Result
 from evalkit._validate import require_choice, require_columns, require_numeric
 from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
-from evalkit.impact._design import binary, covariate_matrix, full_rank, usable_rows
+from evalkit.impact._design import binary, covariate_matrix, full_rank, shown, usable_rows
 from evalkit.impact.evidence import EvidenceRating, evidence_rating
 from evalkit.impact.result import ImpactResult, check_finite, require_alpha
 
@@ -141,7 +141,7 @@ def did(
                 )
     if y.nunique() < 2:
         raise DataError(
-            f"outcome={outcome!r} in {source} takes the single value {y.iloc[0]!r}; "
+            f"outcome={outcome!r} in {source} takes the single value {shown(y.iloc[0])}; "
             "expected an outcome that varies"
         )
     x = pd.concat(
@@ -311,7 +311,8 @@ def event_study(
     if odd.any():
         row = odd.idxmax()
         raise DataError(
-            f"first_treated={first_treated!r} in {source}, row {row}: {first.loc[row]!r} is not "
+            f"first_treated={first_treated!r} in {source}, row {row}: {shown(first.loc[row])} "
+            "is not "
             f"a period in {time!r} ({min(periods):g}..{max(periods):g}); expected the launch "
             "period, or an empty value for never-treated units"
         )

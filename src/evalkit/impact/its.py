@@ -13,7 +13,7 @@ import statsmodels.api as sm
 from evalkit._results import Result
 from evalkit._validate import require_choice, require_columns, require_numeric
 from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
-from evalkit.impact._design import full_rank, usable_rows
+from evalkit.impact._design import full_rank, shown, usable_rows
 from evalkit.impact.evidence import EvidenceRating, evidence_rating
 from evalkit.impact.result import ImpactResult, check_finite, normal_interval, require_alpha
 
@@ -194,7 +194,8 @@ def its(
         if (y < 0).any() or (y != np.round(y)).any():
             bad = int(np.flatnonzero((y < 0) | (y != np.round(y)))[0])
             raise DataError(
-                f"outcome={outcome!r} in {source}: value {y[bad]!r} at {time}={t[bad]:g} is not "
+                f"outcome={outcome!r} in {source}: value {shown(y[bad])} at {time}={t[bad]:g} "
+                "is not "
                 f"a count; family={family!r} needs whole numbers >= 0"
             )
         if offset:
@@ -202,7 +203,7 @@ def its(
             if (pop <= 0).any():
                 bad = int(np.flatnonzero(pop <= 0)[0])
                 raise DataError(
-                    f"offset={offset!r} in {source}: {pop[bad]!r} at {time}={t[bad]:g}; "
+                    f"offset={offset!r} in {source}: {shown(pop[bad])} at {time}={t[bad]:g}; "
                     "expected a positive population"
                 )
             log_offset = np.log(pop)

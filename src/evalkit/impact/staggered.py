@@ -14,11 +14,12 @@ import dataclasses
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from evalkit._validate import require_choice, require_columns, require_numeric
 from evalkit.exceptions import DataError, EvalkitError, ParameterError, StatisticalWarning
-from evalkit.impact._design import usable_rows
+from evalkit.impact._design import shown, usable_rows
 from evalkit.impact.evidence import evidence_rating
 from evalkit.impact.result import ImpactResult, check_finite, normal_interval, require_alpha
 
@@ -167,7 +168,8 @@ def staggered_did(
     if (period != period.round()).any():
         row = (period != period.round()).idxmax()
         raise DataError(
-            f"time={time!r} in {source}, row {row}: {period.loc[row]!r} is not a whole number; "
+            f"time={time!r} in {source}, row {row}: {shown(period.loc[row])} is not a whole "
+            "number; "
             "expected integer periods (e.g. quarter number 0, 1, 2 ...)"
         )
     first = require_numeric(data, first_treated, source=source)
@@ -176,16 +178,18 @@ def staggered_did(
     if odd.any():
         row = odd.idxmax()
         raise DataError(
-            f"first_treated={first_treated!r} in {source}, row {row}: {first.loc[row]!r} is not "
+            f"first_treated={first_treated!r} in {source}, row {row}: {shown(first.loc[row])} "
+            "is not "
             f"a period in {time!r} ({periods[0]:g}..{periods[-1]:g}); expected the launch period, "
             "or an empty value for never-treated units (R's 0 code: replace it by missing)"
         )
-    if data.duplicated([unit, time]).any():
-        row = data.duplicated([unit, time]).idxmax()
+    repeated = data.duplicated([unit, time]).to_numpy()
+    if repeated.any():
+        pos = int(np.flatnonzero(repeated)[0])
         raise DataError(
-            f"unit={unit!r}, time={time!r} in {source}: row {row} repeats unit "
-            f"{data.loc[row, unit]!r} in period {data.loc[row, time]!r}; expected one row per "
-            "unit and period"
+            f"unit={unit!r}, time={time!r} in {source}: row {data.index[pos]} repeats unit "
+            f"{shown(data[unit].iloc[pos])} in period {shown(data[time].iloc[pos])}; expected "
+            "one row per unit and period"
         )
     at_start = first == periods[0]
     if at_start.any():
@@ -224,22 +228,31 @@ def staggered_did(
     ).set_index(["unit_", "time_"])
     att_cls = _import_differences()
     formula = "y_" + (" ~ " + " + ".join(safe.values()) if covariates else "")
-    model = att_cls(data=panel, cohort_column="cohort_", anticipation=anticipation)
-    model.fit(
-        formula,
-        est_method=ESTIMATION_METHODS[estimation][0],
-        control_group=control_group,
-        alpha=alpha,
-        progress_bar=False,
-    )
-    att_gt = _tidy(model.results(), ["cohort", "time"]).rename(columns={"cohort": "group"})
+    with warnings.catch_warnings():
+        # differences 0.3 still uses pandas' inplace= keywords, deprecated in pandas 3.1.
+        warnings.filterwarnings("ignore", message="The inplace keyword", module="differences")
+        model = att_cls(data=panel, cohort_column="cohort_", anticipation=anticipation)
+        model.fit(
+            formula,
+            est_method=ESTIMATION_METHODS[estimation][0],
+            control_group=control_group,
+            alpha=alpha,
+            progress_bar=False,
+        )
+        tables = {
+            "att_gt": model.results(),
+            "event": model.aggregate("event", alpha=alpha),
+            "cohort": model.aggregate("cohort", alpha=alpha),
+            "simple": model.aggregate("simple", alpha=alpha),
+            "event_overall": model.aggregate("event", overall=True, alpha=alpha),
+            "cohort_overall": model.aggregate("cohort", overall=True, alpha=alpha),
+        }
+    att_gt = _tidy(tables["att_gt"], ["cohort", "time"]).rename(columns={"cohort": "group"})
     att_gt["post"] = att_gt["time"] >= att_gt["group"] - anticipation
-    dynamic = _tidy(model.aggregate("event", alpha=alpha), ["relative_period"]).rename(
+    dynamic = _tidy(tables["event"], ["relative_period"]).rename(
         columns={"relative_period": "event_time"}
     )
-    groups = _tidy(model.aggregate("cohort", alpha=alpha), ["cohort"]).rename(
-        columns={"cohort": "group"}
-    )
+    groups = _tidy(tables["cohort"], ["cohort"]).rename(columns={"cohort": "group"})
     n = len(panel)
     n_units = panel.index.get_level_values(0).nunique()
     method = (
@@ -269,11 +282,9 @@ def staggered_did(
             ci_level=1 - alpha,
         )
 
-    simple = headline(_tidy(model.aggregate("simple", alpha=alpha), []), "simple")
-    dyn = headline(
-        _tidy(model.aggregate("event", overall=True, alpha=alpha), []), "dynamic (event-time)"
-    )
-    grp = headline(_tidy(model.aggregate("cohort", overall=True, alpha=alpha), []), "group")
+    simple = headline(_tidy(tables["simple"], []), "simple")
+    dyn = headline(_tidy(tables["event_overall"], []), "dynamic (event-time)")
+    grp = headline(_tidy(tables["cohort_overall"], []), "group")
     return StaggeredResult(
         **{f.name: getattr(simple, f.name) for f in dataclasses.fields(ImpactResult)},
         att_gt=att_gt,
