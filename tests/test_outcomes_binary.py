@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
@@ -119,3 +121,13 @@ def test_bad_input():
         paired_binary([np.nan], [1])
     with pytest.raises(DataError, match=r"b \+ c = 0"):
         paired_binary([1, 0], [1, 0], exact=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40), st.integers(0, 40))
+def test_interval_is_proper_for_any_table(a, b, c, d):
+    assume(a + b + c + d > 0)
+    result = paired_binary(*_pairs(a, b, c, d))
+    assert -1 <= result.ci_low <= result.difference <= result.ci_high <= 1
+    assert 0 <= result.p_value <= 1
+    assert result.exact == (b + c < 25)

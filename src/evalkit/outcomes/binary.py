@@ -107,6 +107,12 @@ def paired_binary(
     margin is empty); also called the square-and-add (MOVER) interval:
     L = D - sqrt((p2 - l2)^2 - 2 phi (p2 - l2)(u1 - p1) + (u1 - p1)^2),
     U = D + sqrt((u2 - p2)^2 - 2 phi (u2 - p2)(p1 - l1) + (p1 - l1)^2).
+
+    Examples
+    --------
+    >>> result = paired_binary([1, 1, 0, 0, 0, 0], [1, 0, 1, 1, 1, 0])
+    >>> (result.b, result.c, round(result.difference, 3), result.exact)
+    (1, 3, 0.333, True)
     """
     ci = check_ci(ci)
     x1, x2 = _as_binary(before, "before"), _as_binary(after, "after")

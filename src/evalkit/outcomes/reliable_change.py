@@ -194,6 +194,14 @@ def reliable_change(
     SE = sd sqrt(1 - r); S_diff = sqrt(2) SE; RC = (x_post - x_pre) / S_diff; |RC| > 1.96 is
     reliable change (Jacobson and Truax 1991, doi:10.1037/0022-006X.59.1.12; the sqrt(2) term
     from Christensen and Mendoza 1986).
+
+    Examples
+    --------
+    >>> result = reliable_change([24, 20, 30], [35, 21, 18], sd=10, reliability=0.9058)
+    >>> round(result.threshold, 2)
+    8.51
+    >>> result.table["category"].tolist()
+    ['improved', 'unchanged', 'deteriorated']
     """
     sd = require_in_range("sd", sd, 0, np.inf, inclusive=(False, False))
     r = require_in_range("reliability", reliability, 0.0, 1.0, inclusive=(False, False))

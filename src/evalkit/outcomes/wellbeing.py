@@ -38,6 +38,13 @@ def swemwbs_metric(raw: Any) -> Any:
     Accepts a number, a sequence or a Series (the index is kept); missing values stay missing.
     The conversion table (Stewart-Brown et al. 2009, doi:10.1186/1477-7525-7-15) ships as
     ``swemwbs_conversion.csv`` with its source in ``sources.yaml``.
+
+    Examples
+    --------
+    >>> swemwbs_metric(21)
+    19.25
+    >>> swemwbs_metric([7, 35]).tolist()
+    [7.0, 35.0]
     """
     scalar = np.ndim(raw) == 0
     series = raw if isinstance(raw, pd.Series) else pd.Series(np.atleast_1d(raw))
