@@ -1,0 +1,211 @@
+"""The reflection store: pseudonyms, redaction, workflow, history, search, safety under load."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from _learning import KEY, reflection
+from evalkit.exceptions import DataError, ParameterError, PrivacyError
+from evalkit.learning.store import ReflectionStore, default_store_path
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
+    with ReflectionStore(tmp_path / "family-support" / "learning.sqlite") as s:
+        yield s
+
+
+def test_default_path_follows_the_spec_layout():
+    assert (
+        str(default_store_path("family-support")) == "data/processed/family-support/learning.sqlite"
+    )
+    with pytest.raises(ParameterError, match="'../x'"):
+        default_store_path("../x")
+
+
+def test_add_pseudonymises_the_author_and_redacts_their_name(store):
+    rid = store.add(reflection(what_happened="Alex rang 07700 900123; Alex Morgan agreed."))
+    rec = store.get(rid)
+    assert rec["author"].startswith("a-") and "Alex" not in rec["author"]
+    assert rec["redacted_what_happened"] == "[NAME] rang [PHONE]; [NAME] agreed."
+    assert rec["status"] == "redaction_pending"
+    assert {e["kind"] for e in rec["redaction_log"]} == {"name", "phone"}
+    assert all("07700" not in str(e) for e in rec["redaction_log"])
+    trail = store.history(rid)
+    assert list(trail["action"]) == ["create", "status"]
+    assert trail["changed_by"].iloc[1] == "system:redaction"
+
+
+def test_same_author_same_pseudonym_across_stores(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
+    authors = []
+    for name in ("a.sqlite", "b.sqlite"):
+        with ReflectionStore(tmp_path / name) as s:
+            authors.append(s.get(s.add(reflection()))["author"])
+    assert authors[0] == authors[1]
+
+
+def test_missing_key_is_a_clear_privacy_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("EVALKIT_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("EVALKIT_KEY_FILE", str(tmp_path / "absent.key"))
+    with ReflectionStore(tmp_path / "l.sqlite") as s:
+        with pytest.raises(PrivacyError) as err:
+            s.add(reflection())
+        assert "EVALKIT_PSEUDONYM_KEY" in str(err.value)
+        assert s.all().empty
+
+
+def test_new_reflections_cannot_skip_review(store):
+    with pytest.raises(PrivacyError, match="'shareable'"):
+        store.add(reflection(status="shareable"))
+
+
+def test_workflow_needs_review_and_consent(store):
+    rid = store.add(reflection())
+    with pytest.raises(ParameterError) as err:
+        store.transition(rid, "shareable", by="Jo Reviewer")
+    assert "'redaction_pending'" in str(err.value) and "'shareable'" in str(err.value)
+    assert store.shareable().empty
+    store.review(rid, by="Jo Reviewer", shareable=True)
+    assert list(store.shareable()["id"]) == [rid]
+    no = store.add(reflection(consent="no"))
+    with pytest.raises(PrivacyError, match="consent"):
+        store.review(no, by="Jo Reviewer", shareable=True)
+    assert store.get(no)["status"] == "redaction_pending"
+
+
+def test_reviewer_corrections_replace_the_redacted_text(store):
+    rid = store.add(reflection(what_happened="Priya from the school said it helped."))
+    store.review(rid, by="Jo", redacted={"what_happened": "[NAME] from the school said it helped."})
+    assert store.get(rid)["redacted_what_happened"].startswith("[NAME] from")
+    assert store.search("Priya", shareable_only=False).empty
+    assert len(store.search("school", shareable_only=False)) == 1
+
+
+def test_update_keeps_every_version_and_asks_for_a_fresh_review(store):
+    rid = store.add(reflection())
+    store.review(rid, by="Jo", shareable=True)
+    version = store.update(rid, {"what_we_learned": "Venues matter."}, by="Alex Morgan")
+    rec = store.get(rid)
+    assert rec["what_we_learned"] == "Venues matter."
+    assert rec["status"] == "redaction_pending" and store.shareable().empty
+    assert store.version(rid, 1)["what_we_learned"] == "Where we meet people shapes who turns up."
+    assert store.version(rid, version)["what_we_learned"] == "Venues matter."
+    assert list(store.history(rid)["version"]) == list(range(1, rec["version"] + 1))
+    with pytest.raises(ParameterError, match="'author'"):
+        store.update(rid, {"author": "Someone Else"}, by="Jo")
+
+
+def test_history_is_append_only(store):
+    store.add(reflection())
+    conn = sqlite3.connect(store.path)
+    for sql in ("UPDATE history SET changed_by = 'x'", "DELETE FROM history"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute(sql)
+    conn.close()
+
+
+def test_search_sees_only_redacted_text_and_never_withdrawn(store):
+    rid = store.add(reflection(what_happened="Sam Reid rang 07700 900123 about the gate."))
+    store.review(rid, by="Jo", shareable=True)
+    assert list(store.search("gate")["id"]) == [rid]
+    assert store.search("07700 900123").empty
+    assert store.search("Morgan").empty
+    store.withdraw(rid, by="Alex Morgan", reason="changed my mind")
+    assert store.search("gate", shareable_only=False).empty
+    assert store.shareable().empty
+    with pytest.raises(ParameterError):
+        store.transition(rid, "reviewed", by="Jo")
+    with pytest.raises(ParameterError, match="query"):
+        store.search("  ")
+
+
+def test_unknown_id_and_unreadable_file(store, tmp_path):
+    with pytest.raises(DataError, match="reflection id 999"):
+        store.get(999)
+    bad = tmp_path / "not.sqlite"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DataError, match="cannot be opened"):
+        ReflectionStore(bad)
+
+
+def test_add_many_is_all_or_nothing(store):
+    with pytest.raises(DataError, match="record 1"):
+        store.add_many([reflection(), reflection(period="autumn"), reflection()])
+    assert store.all().empty
+    assert len(store.add_many([reflection(), reflection()])) == 2
+
+
+def _write_many(path: str, writer: int, count: int) -> None:
+    with ReflectionStore(path) as s:
+        for i in range(count):
+            s.add(
+                reflection(what_we_tried=f"writer {writer} record {i}", author=f"Writer {writer}")
+            )
+
+
+def test_eight_processes_writing_at_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
+    path = str(tmp_path / "learning.sqlite")
+    ReflectionStore(path).close()
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_write_many, args=(path, w, 250)) for w in range(8)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(timeout=240)
+        assert p.exitcode == 0
+    with ReflectionStore(path) as s:
+        frame = s.all()
+        assert len(frame) == 2000
+        assert frame["what_we_tried"].nunique() == 2000
+        assert frame["uid"].nunique() == 2000
+        expected = {f"writer {w} record {i}" for w in range(8) for i in range(250)}
+        assert set(frame["what_we_tried"]) == expected
+        assert s.integrity_check() == "ok"
+
+
+def test_writer_killed_mid_transaction_loses_nothing_committed(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
+    path = tmp_path / "learning.sqlite"
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        sys.path.insert(0, {str(os.path.dirname(__file__))!r})
+        from _learning import reflection
+        from evalkit.learning.store import ReflectionStore
+        store = ReflectionStore({str(path)!r})
+        for i in range(5):
+            store.add(reflection(what_we_tried=f"committed {{i}}"))
+        def pending():
+            for i in range(3):
+                yield reflection(what_we_tried=f"uncommitted {{i}}")
+            print("ready", flush=True)
+            time.sleep(120)
+        store.add_many(pending())
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    with ReflectionStore(path) as s:
+        texts = sorted(s.all()["what_we_tried"])
+        assert texts == [f"committed {i}" for i in range(5)]
+        assert s.integrity_check() == "ok"
+        s.add(reflection(what_we_tried="after the crash"))
+        assert len(s.all()) == 6
