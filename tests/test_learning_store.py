@@ -28,7 +28,7 @@ def test_default_path_follows_the_spec_layout():
     assert (
         str(default_store_path("family-support")) == "data/processed/family-support/learning.sqlite"
     )
-    with pytest.raises(ParameterError, match="'../x'"):
+    with pytest.raises(ParameterError, match=r"'\.\./x'"):
         default_store_path("../x")
 
 
