@@ -1,0 +1,200 @@
+"""Tests for evalkit.impact.its: segmented regression for interrupted time series.
+
+Golden data: the Sicily acute coronary events series of Lopez Bernal, Cummins and Gasparrini
+(2017), "Interrupted time series regression for the evaluation of public health interventions:
+a tutorial", Int J Epidemiol 46(1):348-355, doi:10.1093/ije/dyw098
+(tests/fixtures/impact/sicily.csv; smoking ban from January 2005, time 37).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+
+from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
+from evalkit.impact import its
+from evalkit.impact.its import newey_west_lags
+
+FIXTURES = Path(__file__).parent / "fixtures" / "impact"
+
+
+@pytest.fixture(scope="module")
+def sicily() -> pd.DataFrame:
+    return pd.read_csv(FIXTURES / "sicily.csv")
+
+
+def test_poisson_step_model_matches_tutorial_specification_fit_by_hand(sicily):
+    # The tutorial's model 1 (R: glm(aces ~ offset(log(stdpop)) + smokban + time, poisson)),
+    # fitted independently here with statsmodels' formula GLM; rate ratio exp(b) with Wald CI.
+    ref = smf.glm(
+        "aces ~ smokban + time",
+        data=sicily,
+        family=sm.families.Poisson(),
+        offset=np.log(sicily["stdpop"]),
+    ).fit()
+    b, se = ref.params["smokban"], ref.bse["smokban"]
+    with pytest.warns(StatisticalWarning, match="quasipoisson"):
+        res = its(sicily, "aces", "time", 37, family="poisson", offset="stdpop", slope=False)
+    lc = res.level_change
+    assert lc.estimate == pytest.approx(np.exp(b), rel=1e-8)
+    assert (lc.ci_low, lc.ci_high) == pytest.approx(
+        (np.exp(b - 1.959963984540054 * se), np.exp(b + 1.959963984540054 * se)), rel=1e-8
+    )
+    assert lc.scale == "rate ratio" and res.slope_change is None
+    assert round(lc.estimate, 3) == 0.894  # the smoking ban lowered the rate by about 11%
+
+
+def test_quasipoisson_scale_is_pearson_chi2_over_df(sicily):
+    res = its(sicily, "aces", "time", 37, family="quasipoisson", offset="stdpop", slope=False)
+    poisson = smf.glm(
+        "aces ~ smokban + time",
+        data=sicily,
+        family=sm.families.Poisson(),
+        offset=np.log(sicily["stdpop"]),
+    ).fit()
+    phi = np.sum(poisson.resid_pearson**2) / (len(sicily) - 3)
+    assert res.level_change.se == pytest.approx(poisson.bse["smokban"] * np.sqrt(phi), rel=1e-6)
+    assert f"{phi:.3g}" in res.method
+
+
+def test_harmonic_seasonality_matches_hand_built_terms(sicily):
+    # The tutorial's seasonally adjusted model uses two harmonic pairs with period 12
+    # (R: harmonic(month, 2, 12)); built here by hand from the month.
+    df = sicily.copy()
+    for k in (1, 2):
+        df[f"s{k}"] = np.sin(2 * np.pi * k * df["month"] / 12)
+        df[f"c{k}"] = np.cos(2 * np.pi * k * df["month"] / 12)
+    df["after"] = (df["time"] - 37) * df["smokban"]
+    ref = smf.glm(
+        "aces ~ smokban + time + after + s1 + c1 + s2 + c2",
+        data=df,
+        family=sm.families.Poisson(),
+        offset=np.log(df["stdpop"]),
+    ).fit(scale="X2")
+    res = its(sicily, "aces", "time", 37, family="quasipoisson", offset="stdpop", seasonality=2)
+    assert res.level_change.estimate == pytest.approx(np.exp(ref.params["smokban"]), rel=1e-7)
+    assert res.slope_change.estimate == pytest.approx(np.exp(ref.params["after"]), rel=1e-7)
+    assert res.slope_change.se == pytest.approx(ref.bse["after"], rel=1e-6)
+
+
+def test_counterfactual_frame(sicily):
+    res = its(sicily, "aces", "time", 37, family="quasipoisson", offset="stdpop")
+    cf = res.counterfactual
+    pre, post = cf[~cf["post"]], cf[cf["post"]]
+    assert np.allclose(pre["fitted"], pre["counterfactual"])
+    coef = res.coefficients.set_index("term")["coef"]
+    expected = np.exp(coef["const"] + coef["time"] * post["time"]) * sicily["stdpop"][post.index]
+    assert np.allclose(post["counterfactual"], expected)
+    assert (post["fitted"] < post["counterfactual"]).mean() > 0.5
+    frame = res.to_frame()
+    assert frame["effect"].tolist() == ["level change", "slope change"]
+    assert (frame["evidence_level"] == 2).all()
+
+
+def _newey_west_by_hand(x: np.ndarray, u: np.ndarray, lags: int) -> np.ndarray:
+    """Newey-West (1987) covariance with Bartlett weights 1 - l/(L+1), no df correction."""
+    scores = x * u[:, None]
+    s = scores.T @ scores
+    for lag in range(1, lags + 1):
+        w = 1 - lag / (lags + 1)
+        gamma = scores[lag:].T @ scores[:-lag]
+        s += w * (gamma + gamma.T)
+    bread = np.linalg.inv(x.T @ x)
+    return bread @ s @ bread
+
+
+def test_gaussian_newey_west_matches_hand_computation(sicily):
+    df = sicily.assign(rate=sicily["aces"] / sicily["stdpop"] * 1e5)
+    res = its(df, "rate", "time", 37)
+    t = df["time"].to_numpy(float)
+    step = (t >= 37).astype(float)
+    x = np.column_stack([np.ones_like(t), t, step, (t - 37) * step])
+    beta, *_ = np.linalg.lstsq(x, df["rate"].to_numpy(), rcond=None)
+    u = df["rate"].to_numpy() - x @ beta
+    lags = newey_west_lags(len(df))
+    assert lags == 3  # floor(4 (59/100)^(2/9))
+    cov = _newey_west_by_hand(x, u, lags)
+    assert res.level_change.estimate == pytest.approx(beta[2], rel=1e-10)
+    assert res.level_change.se == pytest.approx(np.sqrt(cov[2, 2]), rel=1e-10)
+    assert res.slope_change.se == pytest.approx(np.sqrt(cov[3, 3]), rel=1e-10)
+    assert "Newey-West" in res.method and "3 lag(s)" in res.method
+
+
+def test_recovers_planted_level_and_slope_change():
+    rng = np.random.default_rng(0)
+    t = np.arange(60)
+    y = 50 + 0.3 * t - 6.0 * (t >= 30) - 0.2 * (t - 30) * (t >= 30) + rng.normal(0, 1.5, 60)
+    res = its(pd.DataFrame({"t": t, "y": y}), "y", "t", 30)
+    assert abs(res.level_change.estimate + 6.0) < 2.5 * res.level_change.se
+    assert abs(res.slope_change.estimate + 0.2) < 2.5 * res.slope_change.se
+    assert "lowered y (immediate change at the start) by" in res.summary()
+    assert "level-2" in res.summary() and "no comparison series" in res.summary()
+
+
+def test_recovers_demo_launch_effect_for_one_locality():
+    from evalkit import demo
+
+    data = demo.generate(seed=2024)
+    code = "E08000003"  # Manchester, wave 1: planted rate ratio in truth.json
+    series = data.timeseries[data.timeseries["locality_code"] == code]
+    start = int(series["launch_time"].iloc[0])
+    res = its(
+        series,
+        "referrals",
+        "time",
+        start,
+        family="quasipoisson",
+        offset="population_0_17",
+        seasonality=1,
+        period=4,
+        slope=False,
+    )
+    planted = data.truth["localities"][code]["referral_rate_ratio"]
+    lc = res.level_change
+    assert lc.ci_low < planted < lc.ci_high
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+
+def test_no_pre_period(sicily):
+    with pytest.raises(DataError, match=r"start=1 leaves 0 period\(s\) before"):
+        its(sicily, "aces", "time", 1)
+
+
+def test_counts_required_for_poisson(sicily):
+    with pytest.raises(DataError, match=r"outcome='aces'.*-5.*not a count"):
+        its(
+            sicily.assign(aces=sicily["aces"].where(sicily["time"] != 3, -5)),
+            "aces",
+            "time",
+            37,
+            family="poisson",
+        )
+
+
+def test_offset_checks(sicily):
+    with pytest.raises(ParameterError, match="offset='stdpop' applies to counts"):
+        its(sicily, "aces", "time", 37, offset="stdpop")
+    with pytest.raises(DataError, match=r"offset='pop'.*0.*positive population"):
+        its(sicily.assign(pop=0.0), "aces", "time", 37, family="poisson", offset="pop")
+
+
+def test_bad_arguments(sicily):
+    with pytest.raises(ParameterError, match="family must be one of"):
+        its(sicily, "aces", "time", 37, family="binomial")
+    with pytest.raises(ParameterError, match="seasonality"):
+        its(sicily, "aces", "time", 37, seasonality=-1)
+    with pytest.raises(ParameterError, match="period must exceed"):
+        its(sicily, "aces", "time", 37, seasonality=3, period=4)
+    with pytest.raises(DataError, match="'deaths'"):
+        its(sicily, "deaths", "time", 37)
+    with pytest.raises(DataError, match="repeats periods"):
+        its(pd.concat([sicily, sicily.head(2)]), "aces", "time", 37)
+    with pytest.raises(ParameterError, match="start must be a number"):
+        its(sicily, "aces", "time", "January 2005")
