@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from evalkit.econ import CostBenefitModel, monte_carlo, one_way, scenarios, switching_values
-from evalkit.exceptions import ParameterError
+from evalkit.exceptions import EvidenceWarning, ParameterError
 from test_econ_cba import OUTCOME, hand_spec, issue_spec
 
 
@@ -135,3 +135,17 @@ def test_payback_reached_in_year_zero_and_never():
     # benefit of 18,409.09 (linear interpolation); a huge one is never repaid
     assert out["payback_years"][0] == pytest.approx(0.00105 / (0.00105 + 18409.0909), rel=1e-6)
     assert np.isnan(out["payback_years"][1])
+
+
+def test_monte_carlo_gross_warns():
+    spec = issue_spec()
+    spec["outcomes"][0]["deadweight"] = 0.0
+    model = CostBenefitModel.from_dict(spec)
+    with pytest.warns(EvidenceWarning, match="GROSS"):
+        mc = monte_carlo(model, {"engagement_rate": stats.beta(30, 10)}, n=50, seed=2)
+    assert mc.basis == "gross" and "GROSS" in mc.summary()
+
+
+def test_detail_needs_one_draw(model):
+    with pytest.raises(ParameterError, match="detail=True needs a single draw; got 2 draws"):
+        model.evaluate({"engagement_rate": [0.5, 0.6]}, detail=True)

@@ -47,7 +47,7 @@ METRICS = (
     "payback_years",
 )
 _SHARES = ("success_rate", "deadweight", "optimism_bias", "drop_off")
-NOT_STATED = "not stated"
+NOT_STATED = "investor not stated (add agency: to the cost)"
 
 
 def _money(x: float) -> str:
@@ -204,6 +204,8 @@ class CostBenefitModel:
         """
         s = self.spec
         n, p = self._draws(overrides or {})
+        if detail and n > 1:
+            raise ParameterError(f"detail=True needs a single draw; got {n} draws")
         T = s.horizon_years
         df = self.factors
         costs = np.zeros((n, T))
@@ -348,7 +350,7 @@ class CostBenefitModel:
             net_successes=float(by_outcome["net_successes"].sum()),
             price_year=str(parse_price_year(s.price_year)),
             discount=self.schedule.name,
-            discounting=describe_schedule(s.discount),
+            discounting=describe_schedule(s.discount, last_year=s.horizon_years - 1),
             horizon_years=s.horizon_years,
             basis="gross" if gross else "net of deadweight",
             method=(

@@ -197,12 +197,16 @@ def npv(
     return present_value(benefits, schedule=schedule) - present_value(costs, schedule=schedule)
 
 
-def describe_schedule(schedule: str | float = "standard") -> str:
-    """One sentence naming the schedule, its rates and the year-0 convention."""
+def describe_schedule(schedule: str | float = "standard", *, last_year: int | None = None) -> str:
+    """One sentence naming the schedule, its rates and the year-0 convention.
+
+    With ``last_year``, only the bands that reach years 0..last_year are listed.
+    """
     sched = discount_schedule(schedule)
     parts = [
         f"{rate:.2%} for years {lo}-{hi}" if hi is not None else f"{rate:.2%} from year {lo}"
         for lo, hi, rate in sched.bands
+        if last_year is None or lo <= last_year
     ]
     version = f", version {sched.version}" if sched.version else ""
     return (

@@ -23,6 +23,7 @@ from evalkit._validate import (
     require_probability,
 )
 from evalkit.econ.agencies import agency_name
+from evalkit.econ.prices import parse_price_year
 from evalkit.exceptions import DataError, EvidenceWarning, ParameterError
 
 __all__ = ["SavingsResult", "cost_savings"]
@@ -204,7 +205,7 @@ def cost_savings(
         gross_ratio=gross / cost if cost else None,
         net_ratio=net / cost if cost and net is not None else None,
         counterfactual=counterfactual,
-        price_year=None if price_year is None else str(price_year),
+        price_year=None if price_year is None else str(parse_price_year(price_year)),
         method="service use before minus after, times unit cost by agency"
         + ("" if net is None else f", net of {counterfactual}"),
         by_service=table,

@@ -7,6 +7,7 @@ falls to a target, by root-finding), :func:`scenarios` and :func:`monte_carlo`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from scipy import optimize
 from evalkit._results import Result
 from evalkit._validate import require_choice
 from evalkit.econ.cba import METRICS, CostBenefitModel
-from evalkit.exceptions import ParameterError
+from evalkit.exceptions import EvidenceWarning, ParameterError
 
 __all__ = [
     "PERCENTILES",
@@ -221,6 +222,7 @@ class MonteCarloResult(Result):
     financial_roi_median: float
     financial_roi_ci_low: float
     financial_roi_ci_high: float
+    basis: str
     method: str
     samples: pd.DataFrame
     percentiles: pd.DataFrame
@@ -237,6 +239,12 @@ class MonteCarloResult(Result):
             f"value return is below 1; in {self.prob_never_pays_back:.0%} the costs are not paid "
             "back within the horizon. These ranges reflect only the parameters given "
             "distributions, not doubts about the model itself."
+            + (
+                " The benefits are GROSS (no deadweight): they include what would have happened "
+                "anyway."
+                if self.basis == "gross"
+                else ""
+            )
         )
 
 
@@ -282,6 +290,15 @@ def monte_carlo(
             )
         draws[key] = np.asarray(dist.rvs(size=int(n), random_state=rng), dtype=float)
     out = model.evaluate(draws)
+    deadweights = [k for k in model.parameters() if k.endswith(".deadweight")]
+    gross = all(model.parameters()[k] == 0 and k not in draws for k in deadweights)
+    if gross:
+        warnings.warn(
+            "every outcome has deadweight 0: the simulated benefits are GROSS, not the "
+            "programme's impact",
+            EvidenceWarning,
+            stacklevel=2,
+        )
     samples = pd.DataFrame(draws)
     for metric in METRICS:
         samples[metric] = np.broadcast_to(out[metric], (int(n),))
@@ -299,6 +316,7 @@ def monte_carlo(
         financial_roi_median=float(np.median(roi)),
         financial_roi_ci_low=float(np.percentile(roi, 5)),
         financial_roi_ci_high=float(np.percentile(roi, 95)),
+        basis="gross" if gross else "net of deadweight",
         method="independent draws of "
         + ", ".join(f"{k} ~ {d.dist.name}" for k, d in distributions.items()),
         samples=samples,
