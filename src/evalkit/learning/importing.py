@@ -51,6 +51,7 @@ __all__ = ["ColumnMapping", "ImportReport", "RejectedRow", "import_reflections",
 
 _FIELDS = tuple(Reflection.model_fields)
 _ALIASES = {"locality_code": "locality"}
+_REQUIRED = ("programme", "locality", "period", "author", "role")
 
 
 class ColumnMapping(BaseModel):
@@ -307,6 +308,15 @@ def import_reflections(
     else:
         spec = load_mapping(mapping)
     spec.check()
+    given = {*spec.columns, *spec.defaults}
+    if "reflected_on" in spec.columns:
+        given.add("period")  # the period is worked out from the date
+    unmapped = [f for f in _REQUIRED if f not in given]
+    if unmapped:
+        raise DataError(
+            f"file {label} gives no column for required field(s) {', '.join(map(repr, unmapped))}; "
+            f"found columns: {', '.join(map(repr, frame.columns))} (map them with a mapping file)"
+        )
     wanted = [*spec.columns.values(), *spec.answers.values()]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
