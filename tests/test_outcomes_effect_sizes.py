@@ -50,22 +50,42 @@ def test_lakens_paired_t_statistic(movies):
     assert result.mean_difference == pytest.approx(1.0)
 
 
-# R package effectsize (Ben-Shachar, Luedecke and Makowski 2020, doi:10.21105/joss.02815),
-# README of version 0.7.0 on rdocumentation.org, noncentral-t intervals on R's mtcars:
-#   cohens_d(mpg ~ am, data = mtcars)  -> -1.48, 95% CI [-2.27, -0.67]
-#   hedges_g(mpg ~ am, data = mtcars)  -> -1.44, 95% CI [-2.21, -0.65]
+# R package effectsize 0.8.3 (Ben-Shachar, Luedecke and Makowski 2020, doi:10.21105/joss.02815)
+# on R's mtcars, noncentral-t intervals, output recorded to six decimals in the tidystats
+# package's test data (WillemSleegers/tidystats, tests/data/effectsize.json):
+#   cohens_d(mpg ~ am)    -1.477947 [-2.265973, -0.670569]
+#   hedges_g(mpg ~ am)    -1.440635 [-2.208767, -0.653640]
+#   glass_delta(mpg ~ am) -1.174886 [-1.927446, -0.391690]  (SD of am = 1, effectsize's y)
 # effectsize takes am = 0 minus am = 1; here y - x with x = manual (am = 1), y = automatic.
 @pytest.mark.parametrize(
     ("kind", "published"),
-    [("d_s", (-1.48, -2.27, -0.67)), ("g", (-1.44, -2.21, -0.65))],
+    [
+        ("d_s", (-1.477947, -2.265973, -0.670569)),
+        ("g", (-1.440635, -2.208767, -0.653640)),
+        ("glass", (-1.174886, -1.927446, -0.391690)),
+    ],
 )
 def test_effectsize_r_package_mtcars(mtcars, kind, published):
     result = effect_size(mtcars.mpg[mtcars.am == 1], mtcars.mpg[mtcars.am == 0], kind=kind)
-    assert (
-        round(result.estimate, 2),
-        round(result.ci_low, 2),
-        round(result.ci_high, 2),
-    ) == published
+    assert (result.estimate, result.ci_low, result.ci_high) == pytest.approx(published, abs=2e-6)
+
+
+def test_effectsize_readme_two_decimals(mtcars):
+    # effectsize README (version 0.7.0, rdocumentation.org): Cohen's d -1.48, 95% CI
+    # [-2.27, -0.67]; Hedges' g -1.44, 95% CI [-2.21, -0.65].
+    d = effect_size(mtcars.mpg[mtcars.am == 1], mtcars.mpg[mtcars.am == 0], kind="d_s")
+    assert (round(d.estimate, 2), round(d.ci_low, 2), round(d.ci_high, 2)) == (-1.48, -2.27, -0.67)
+
+
+def test_effectsize_r_package_paired_sleep():
+    # effectsize 0.8.3, cohens_d(Pair(extra[group == 1], extra[group == 2]) ~ 1, data = sleep)
+    # -> -1.284558 [-2.118017, -0.414628] (tidystats tests/data/effectsize.json): the paired
+    # d is d_z. Change here is y - x = drug 1 - drug 2.
+    sleep = pd.read_csv(FIXTURES / "sleep.csv")
+    result = effect_size(sleep["extra_drug_2"], sleep["extra_drug_1"], kind="d_z")
+    assert (result.estimate, result.ci_low, result.ci_high) == pytest.approx(
+        (-1.284558, -2.118017, -0.414628), abs=2e-6
+    )
 
 
 def _brentq_limits(t: float, df: float, ci: float = 0.95) -> tuple[float, float]:
@@ -82,7 +102,7 @@ def _brentq_limits(t: float, df: float, ci: float = 0.95) -> tuple[float, float]
 @pytest.mark.parametrize("ci", [0.90, 0.95, 0.99])
 def test_interval_matches_independent_brentq_inversion(movies, ci):
     between = effect_size(movies["movie_2"], movies["movie_1"], kind="d_s", ci=ci)
-    root = np.sqrt(10 * 10 / 20)
+    root = np.sqrt(10 * 10 / 20)  # 1 / sqrt(1/n1 + 1/n2)
     lo, hi = _brentq_limits(between.estimate * root, 18, ci)
     assert between.ci_low == pytest.approx(lo / root, abs=1e-8)
     assert between.ci_high == pytest.approx(hi / root, abs=1e-8)

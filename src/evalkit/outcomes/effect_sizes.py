@@ -117,18 +117,21 @@ def _independent(x: np.ndarray, y: np.ndarray, kind: str, ci: float) -> dict[str
         which = "x (the first group)" if kind == "glass" else "x and y"
         raise ParameterError(f"the standard deviation of {which} is 0; expected some variation")
     d = diff / scale
-    df = (n1 - 1) if kind == "glass" else (n1 + n2 - 2)
-    root = np.sqrt(n1 * n2 / (n1 + n2))
+    if kind == "glass":
+        # Algina, Keselman and Penfield (2006): Var(t) scale allows for unequal variances
+        df, h = n1 - 1, 1 / n1 + v2 / (n2 * v1)
+        interval = "noncentral t inversion (t = delta / sqrt(1/n1 + s2^2/(n2 s1^2)), df = n1 - 1)"
+    else:
+        df, h = n1 + n2 - 2, 1 / n1 + 1 / n2
+        interval = f"noncentral t inversion (t = d / sqrt(1/n1 + 1/n2), df = {df})"
+    root = 1 / np.sqrt(h)
     lo, hi = noncentral_t_limits(d * root, df, ci)
     lo, hi = float(lo[()]) / root, float(hi[()]) / root
-    se = np.sqrt((n1 + n2) / (n1 * n2) + d**2 / (2 * df))
-    interval = f"noncentral t inversion (t = d sqrt(n1 n2 / (n1 + n2)), df = {df})"
+    se = np.sqrt(h + d**2 / (2 * df))
     if kind == "g":
         j = hedges_j(n1 + n2 - 2)
         d, lo, hi, se = d * j, lo * j, hi * j, se * j
         interval += ", limits multiplied by J"
-    if kind == "glass":
-        interval += "; an approximation, as the comparison-group SD alone is in the denominator"
     return {
         "estimate": d,
         "ci_low": lo,
@@ -231,13 +234,16 @@ def effect_size(
     with mean M_D and SD s_D, and pre-post correlation r:
 
     - ``d_s`` = (M2 - M1) / s_p, s_p = sqrt(((n1-1)s1^2 + (n2-1)s2^2) / (n1+n2-2)).
-      Interval: t = d_s sqrt(n1 n2/(n1+n2)) with df = n1+n2-2; the noncentrality limits
-      are found by inverting the noncentral t and divided by sqrt(n1 n2/(n1+n2)).
+      Interval: t = d_s / sqrt(1/n1 + 1/n2) with df = n1+n2-2; the noncentrality limits
+      are found by inverting the noncentral t and multiplied by sqrt(1/n1 + 1/n2).
       SE = sqrt((n1+n2)/(n1 n2) + d^2 / (2(n1+n2-2))).
     - ``g`` = J d_s with the exact J(df) = Gamma(df/2) / (sqrt(df/2) Gamma((df-1)/2)),
       df = n1+n2-2 (Hedges 1981, doi:10.3102/10769986006002107); the limits and SE of d_s
       are multiplied by J.
-    - ``glass`` = (M2 - M1) / s1. Interval as for d_s with df = n1 - 1 (an approximation).
+    - ``glass`` = (M2 - M1) / s1 (s1: SD of the first, comparison group). Interval: t =
+      delta / sqrt(h), h = 1/n1 + s2^2 / (n2 s1^2), df = n1 - 1, limits times sqrt(h)
+      (Algina, Keselman and Penfield 2006, doi:10.1177/0013164405278548);
+      SE = sqrt(h + delta^2 / (2(n1 - 1))).
     - ``d_z`` = M_D / s_D. Interval: t = d_z sqrt(n), df = n - 1, limits divided by sqrt(n).
       SE = sqrt(1/n + d_z^2/(2n)).
     - ``d_av`` = M_D / ((s1 + s2)/2). Interval and SE: those of d_z multiplied by
