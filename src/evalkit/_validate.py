@@ -15,12 +15,12 @@ import pandas as pd
 from evalkit.exceptions import DataError, ParameterError
 
 __all__ = [
-    "require_columns",
-    "require_numeric",
-    "require_in_range",
-    "require_probability",
-    "require_choice",
     "as_numeric_array",
+    "require_choice",
+    "require_columns",
+    "require_in_range",
+    "require_numeric",
+    "require_probability",
 ]
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from evalkit import __version__
 from evalkit.exceptions import EvalkitError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 #: Modules that add commands to ``evalkit``; each has ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (

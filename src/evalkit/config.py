@@ -14,12 +14,20 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from evalkit.exceptions import ConfigError, DataError
+from evalkit.outcomes import Indicator
 from evalkit.reference import locality_name
 
 __all__ = [
@@ -28,8 +36,8 @@ __all__ = [
     "ProgrammeSpec",
     "ReportSpec",
     "WellbeingSpec",
-    "load_spec",
     "find_root",
+    "load_spec",
 ]
 
 
@@ -83,6 +91,17 @@ class DisclosureSpec(_Model):
 
     policy: str | dict[str, Any] = "nhs"
 
+    @field_validator("policy")
+    @classmethod
+    def _known(cls, policy: str | dict[str, Any]) -> str | dict[str, Any]:
+        from evalkit.disclosure import get_policy
+
+        try:
+            get_policy(policy)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return policy
+
 
 def _locality_code(value: str) -> str:
     try:
@@ -90,6 +109,9 @@ def _locality_code(value: str) -> str:
     except DataError as exc:
         raise ValueError(str(exc)) from None
     return value
+
+
+LocalityCode = Annotated[str, AfterValidator(_locality_code)]
 
 
 class ProgrammeSpec(_Model):
@@ -100,14 +122,14 @@ class ProgrammeSpec(_Model):
     description: str = ""
     commissioner: str = ""
     reporting_period: str
-    localities: list[str] = Field(min_length=1)
-    comparison_localities: list[str] = []
+    localities: list[LocalityCode] = Field(min_length=1)
+    comparison_localities: list[LocalityCode] = []
     data: DataFiles
     reports: list[ReportSpec] = [
         ReportSpec(name="programme_report", notebook=Path("notebooks/programme_report.ipynb"))
     ]
     disclosure: DisclosureSpec = DisclosureSpec()
-    indicators: list[dict[str, Any]] = []
+    indicators: list[Indicator] = []
     wellbeing: WellbeingSpec | None = None
     distance_travelled: DistanceSpec | None = None
     cost_benefit: dict[str, Any] | None = None
@@ -122,14 +144,13 @@ class ProgrammeSpec(_Model):
 
     @field_validator("localities", "comparison_localities")
     @classmethod
-    def _codes(cls, codes: list[str]) -> list[str]:
+    def _unique(cls, codes: list[str]) -> list[str]:
         seen: set[str] = set()
         for code in codes:
-            _locality_code(str(code))
             if code in seen:
                 raise ValueError(f"locality {code!r} is listed twice")
             seen.add(code)
-        return [str(c) for c in codes]
+        return codes
 
     @property
     def project_root(self) -> Path:
@@ -187,7 +208,9 @@ def _model_for(loc: tuple[Any, ...]) -> type[BaseModel] | None:
         for candidate in candidates:
             inner = getattr(candidate, "__args__", None)
             pool = [candidate, *(inner or ())]
-            found = next((c for c in pool if isinstance(c, type) and issubclass(c, BaseModel)), None)
+            found = next(
+                (c for c in pool if isinstance(c, type) and issubclass(c, BaseModel)), None
+            )
             if found is not None:
                 model = found
                 break
@@ -221,7 +244,9 @@ def load_spec(path: str | Path) -> ProgrammeSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the spec as UTF-8") from None
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the spec as UTF-8"
+        ) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -236,7 +261,8 @@ def load_spec(path: str | Path) -> ProgrammeSpec:
     try:
         spec = ProgrammeSpec.model_validate({**raw, "root": root, "source": path.resolve()})
     except ValidationError as exc:
-        errors = exc.errors()
+        # Misspelt names first: a misspelt field also shows up as a missing one.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         first = _format_error(path, errors[0])
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         raise ConfigError(first + more) from None

@@ -30,7 +30,7 @@ import pandas as pd
 
 from evalkit.reference import locality_name
 
-__all__ = ["DemoData", "generate", "write", "PROGRAMME", "AREAS", "DEFAULT_SEED"]
+__all__ = ["AREAS", "DEFAULT_SEED", "PROGRAMME", "DemoData", "generate", "write"]
 
 PROGRAMME = "family-support"
 DEFAULT_SEED = 2024
@@ -129,7 +129,9 @@ def _truth(seed: int) -> dict[str, Any]:
     }
 
 
-def _binary_after(rng: np.random.Generator, before: np.ndarray, p_before: float, p_after: np.ndarray):
+def _binary_after(
+    rng: np.random.Generator, before: np.ndarray, p_before: float, p_after: np.ndarray
+):
     """Draw an 'after' 0/1 with marginal p_after that persists from 'before' where it can."""
     stay = np.minimum(0.95, p_after + 0.25)
     enter = np.clip((p_after - p_before * stay) / (1 - p_before), 0, 1)
@@ -142,7 +144,10 @@ def _people(rng: np.random.Generator, truth: dict[str, Any]) -> pd.DataFrame:
     counter = 0
     for code, info in truth["localities"].items():
         launch = pd.Period(info["launch_quarter"], freq="Q").start_time
-        for group, n in (("participant", info["n_participants"]), ("comparison", info["n_comparison"])):
+        for group, n in (
+            ("participant", info["n_participants"]),
+            ("comparison", info["n_comparison"]),
+        ):
             ids = np.arange(counter, counter + n)
             counter += n
             span_days = (LAST_END - pd.Timedelta(days=200) - launch).days
@@ -161,7 +166,9 @@ def _people(rng: np.random.Generator, truth: dict[str, Any]) -> pd.DataFrame:
             house_after = _binary_after(rng, house_before, HOUSING_BEFORE, np.full(n, p_after))
             school_age = rng.random(n) < 0.7
             att_before = (rng.random(n) < 0.60).astype(int)
-            att_after = _binary_after(rng, att_before, 0.60, np.full(n, 0.62 + (0.08 if treated else 0)))
+            att_after = _binary_after(
+                rng, att_before, 0.60, np.full(n, 0.62 + (0.08 if treated else 0))
+            )
             scale = 0.75 if treated else 0.95
             frames.append(
                 pd.DataFrame(
@@ -191,7 +198,9 @@ def _people(rng: np.random.Generator, truth: dict[str, Any]) -> pd.DataFrame:
                         "ae_attendances_before": rng.poisson(1.2, n),
                         "ae_attendances_after": rng.poisson(1.2 * (0.8 if treated else 0.95), n),
                         "social_care_referrals_before": rng.poisson(0.5, n),
-                        "social_care_referrals_after": rng.poisson(0.5 * (0.7 if treated else 0.96), n),
+                        "social_care_referrals_after": rng.poisson(
+                            0.5 * (0.7 if treated else 0.96), n
+                        ),
                     }
                 )
             )
@@ -214,7 +223,9 @@ def _reviews(rng: np.random.Generator, people: pd.DataFrame, truth: dict[str, An
     start = pd.to_datetime(part["start_date"].to_numpy()[rows])
     end = pd.to_datetime(part["end_date"].to_numpy()[rows])
     review_date = start + (end - start) * frac
-    effect = part["locality_code"].map(lambda c: truth["localities"][c]["distance_effect"]).to_numpy()
+    effect = (
+        part["locality_code"].map(lambda c: truth["localities"][c]["distance_effect"]).to_numpy()
+    )
     out = pd.DataFrame(
         {
             "person_id": part["person_id"].to_numpy()[rows],
@@ -281,7 +292,9 @@ def _costs(truth: dict[str, Any]) -> pd.DataFrame:
             rows.append((code, fy, "management", round(per_year * 0.12, -2), 2024))
             if i == 0:
                 rows.append((code, fy, "training", 15_000.0, 2024))
-    return pd.DataFrame(rows, columns=["locality_code", "financial_year", "item", "amount", "price_year"])
+    return pd.DataFrame(
+        rows, columns=["locality_code", "financial_year", "item", "amount", "price_year"]
+    )
 
 
 _REFLECTION_TEXT = (
@@ -311,7 +324,13 @@ _REFLECTION_TEXT = (
         "We will invite decision-makers, not observers, to the next reviews.",
     ),
 )
-_ROLES = ("commissioner", "provider", "frontline worker", "person with lived experience", "learning partner")
+_ROLES = (
+    "commissioner",
+    "provider",
+    "frontline worker",
+    "person with lived experience",
+    "learning partner",
+)
 _AUTHORS = ("Alex Morgan", "Priya Shah", "Tom Walsh", "Grace Okafor", "Sam Reid", "Jo Bloggs")
 
 

@@ -17,7 +17,7 @@ from evalkit.exceptions import ParameterError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "house_style", "figure_html", "show_figure", "new_figure"]
+__all__ = ["PALETTE", "figure_html", "house_style", "new_figure", "show_figure"]
 
 #: Okabe and Ito (2008) colour-blind-safe palette, in the order charts use it.
 PALETTE: tuple[str, ...] = (

@@ -24,7 +24,7 @@ from evalkit.reference import locality_name
 if TYPE_CHECKING:  # pragma: no cover
     from evalkit.config import ProgrammeSpec
 
-__all__ = ["IntakeResult", "prepare", "load_partition", "partition_path"]
+__all__ = ["IntakeResult", "load_partition", "partition_path", "prepare", "validate_inputs"]
 
 STAMP = "_intake.json"
 _PARTITION_FILE = "part-0.parquet"
@@ -58,12 +58,10 @@ def _extra_columns(spec: ProgrammeSpec, table: str) -> list[Column]:
             for name in (spec.wellbeing.pre, spec.wellbeing.post):
                 extra.append(Column(name, "integer", nullable=True, low=low, high=high))
         for indicator in spec.indicators:
-            for key in ("column", "baseline_column"):
-                name = indicator.get(key)
-                if name and indicator.get("unit", "share") == "share":
-                    extra.append(Column(name, "binary", nullable=True))
-                elif name:
-                    extra.append(Column(name, "number", nullable=True))
+            kind = "binary" if indicator.unit == "share" else "number"
+            for name in (indicator.column, indicator.baseline_column):
+                if name:
+                    extra.append(Column(name, kind, nullable=True))
     if table == "reviews" and spec.distance_travelled is not None:
         dt = spec.distance_travelled
         extra += [Column(a, "integer", nullable=True, low=dt.low, high=dt.high) for a in dt.areas]
@@ -93,7 +91,7 @@ def _stamp_inputs(spec: ProgrammeSpec, files: dict[str, Path], key: bytes) -> di
         "localities": spec.localities,
         "comparison_localities": spec.comparison_localities,
         "pseudonymise": spec.pseudonymise,
-        "indicators": spec.indicators,
+        "indicators": [i.model_dump() for i in spec.indicators],
         "wellbeing": spec.wellbeing.model_dump() if spec.wellbeing else None,
         "distance": spec.distance_travelled.model_dump() if spec.distance_travelled else None,
     }
@@ -105,7 +103,9 @@ def _stamp_inputs(spec: ProgrammeSpec, files: dict[str, Path], key: bytes) -> di
     }
 
 
-def _write_table(folder: Path, table: str, df: pd.DataFrame, localities: list[str]) -> dict[str, str]:
+def _write_table(
+    folder: Path, table: str, df: pd.DataFrame, localities: list[str]
+) -> dict[str, str]:
     """Write one table's partitions into a fresh folder, then swap it in; return partition hashes."""
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{table}.", dir=folder))
@@ -128,13 +128,48 @@ def _write_table(folder: Path, table: str, df: pd.DataFrame, localities: list[st
     return hashes
 
 
-def prepare(spec: ProgrammeSpec, *, force: bool = False) -> IntakeResult:
-    """Validate, pseudonymise and partition the spec's data files (skipped when unchanged)."""
-    folder = spec.processed_folder
+def _input_files(spec: ProgrammeSpec) -> dict[str, Path]:
     files = {name: path for name, path in spec.data_files().items() if name != "reflections"}
     for name, path in files.items():
         if not path.is_file():
             raise DataError(f"{path}: data file {name!r} named in {spec.source} not found")
+    return files
+
+
+def _load_tables(
+    spec: ProgrammeSpec, files: dict[str, Path], key: bytes | None
+) -> dict[str, pd.DataFrame]:
+    """Read and validate every input file; pseudonymise identifiers when a key is given."""
+    all_codes = [*spec.localities, *spec.comparison_localities]
+    tables: dict[str, pd.DataFrame] = {}
+    for name, path in files.items():
+        source = str(path)
+        raw = read_table(path)
+        typed = validate_table(raw, schema_for(name, _extra_columns(spec, name)), source=source)
+        allowed = set(all_codes if name == "timeseries" else spec.localities)
+        typed = _check_localities(typed, name, source, allowed)
+        columns = {c: p for c, p in spec.pseudonymise.items() if c in typed.columns}
+        tables[name] = pseudonymise(typed, columns, key=key) if columns and key else typed
+    served = set(tables["service_users"]["locality_code"].unique())
+    empty = [c for c in spec.localities if c not in served]
+    if empty:
+        names = ", ".join(f"{c} ({locality_name(c)})" for c in empty)
+        raise DataError(
+            f"{files['service_users']}: no rows for locality {names} listed in {spec.source}; "
+            "expected at least one service-user record per locality in the spec"
+        )
+    return tables
+
+
+def validate_inputs(spec: ProgrammeSpec) -> dict[str, int]:
+    """Check every data file the spec names, writing nothing; return the rows kept per table."""
+    return {name: len(df) for name, df in _load_tables(spec, _input_files(spec), None).items()}
+
+
+def prepare(spec: ProgrammeSpec, *, force: bool = False) -> IntakeResult:
+    """Validate, pseudonymise and partition the spec's data files (skipped when unchanged)."""
+    folder = spec.processed_folder
+    files = _input_files(spec)
     key = load_key()
     inputs = _stamp_inputs(spec, files, key)
     stamp_path = folder / STAMP
@@ -149,25 +184,8 @@ def prepare(spec: ProgrammeSpec, *, force: bool = False) -> IntakeResult:
             return IntakeResult(folder, stamp["partitions"], inputs["raw"], reused=True)
 
     all_codes = [*spec.localities, *spec.comparison_localities]
+    tables = _load_tables(spec, files, key)
     partitions: dict[str, dict[str, str]] = {}
-    tables: dict[str, pd.DataFrame] = {}
-    for name, path in files.items():
-        source = str(path)
-        raw = read_table(path)
-        typed = validate_table(raw, schema_for(name, _extra_columns(spec, name)), source=source)
-        allowed = set(all_codes if name == "timeseries" else spec.localities)
-        typed = _check_localities(typed, name, source, allowed)
-        columns = {c: p for c, p in spec.pseudonymise.items() if c in typed.columns}
-        tables[name] = pseudonymise(typed, columns, key=key) if columns else typed
-
-    served = set(tables["service_users"]["locality_code"].unique())
-    empty = [c for c in spec.localities if c not in served]
-    if empty:
-        names = ", ".join(f"{c} ({locality_name(c)})" for c in empty)
-        raise DataError(
-            f"{files['service_users']}: no rows for locality {names} listed in {spec.source}; "
-            "expected at least one service-user record per locality in the spec"
-        )
     for name, df in tables.items():
         partitions[name] = _write_table(folder, name, df, all_codes)
     atomic_write_text(

@@ -22,7 +22,7 @@ import pandas as pd
 
 from evalkit.exceptions import PrivacyError
 
-__all__ = ["DEFAULT_KEY_FILE", "load_key", "create_key_file", "pseudonym", "pseudonymise"]
+__all__ = ["DEFAULT_KEY_FILE", "create_key_file", "load_key", "pseudonym", "pseudonymise"]
 
 KEY_ENV = "EVALKIT_PSEUDONYM_KEY"
 KEY_FILE_ENV = "EVALKIT_KEY_FILE"

@@ -26,7 +26,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         try:
             return pd.read_excel(path, dtype=str, engine="openpyxl")
         except Exception as exc:  # openpyxl raises many types for a damaged workbook
-            raise DataError(f"{path}: cannot read the workbook ({exc}); expected an .xlsx file") from None
+            raise DataError(
+                f"{path}: cannot read the workbook ({exc}); expected an .xlsx file"
+            ) from None
     if suffix not in (".csv", ".txt"):
         raise DataError(f"{path}: unsupported file type {suffix!r}; expected .csv or .xlsx")
     try:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from evalkit.exceptions import DataError
 
-__all__ = ["Column", "SCHEMAS", "validate_table", "schema_for"]
+__all__ = ["SCHEMAS", "Column", "schema_for", "validate_table"]
 
 Kind = Literal["text", "integer", "number", "date", "category", "binary"]
 

@@ -16,7 +16,7 @@ import yaml
 
 from evalkit.exceptions import ConfigError, DataError
 
-__all__ = ["load_table", "load_yaml", "source_of", "localities", "locality_name", "path_of"]
+__all__ = ["load_table", "load_yaml", "localities", "locality_name", "path_of", "source_of"]
 
 _PACKAGE = "evalkit.reference"
 

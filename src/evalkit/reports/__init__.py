@@ -1,0 +1,23 @@
+"""Reports: plan (programme x locality) -> execute (papermill, an Executor) -> export -> index.
+
+In a notebook: :func:`context` and :func:`record`. From Python: :func:`run`. From the shell:
+``evalkit run SPEC``.
+"""
+
+from __future__ import annotations
+
+from evalkit.reports.context import ReportContext, context, provenance, record
+from evalkit.reports.plan import Job, plan, preflight
+from evalkit.reports.run import RunResult, run
+
+__all__ = [
+    "Job",
+    "ReportContext",
+    "RunResult",
+    "context",
+    "plan",
+    "preflight",
+    "provenance",
+    "record",
+    "run",
+]

@@ -1,0 +1,229 @@
+"""The run's manifest (``manifest.json``) and index page (``index.html``).
+
+The manifest records, per report: locality, status, times, cache key, output paths (relative to
+the programme's report folder), key figures recorded by the notebook, and for failures the cell and
+error. The index page is a sortable table of localities with their status, key figures and links;
+failures are listed plainly at the top.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from evalkit import __version__
+from evalkit._io import atomic_write_text
+from evalkit.config import ProgrammeSpec
+from evalkit.reports.execute import JobOutcome
+from evalkit.reports.export import page
+from evalkit.reports.plan import MAIN_REPORT, Job
+
+__all__ = ["INDEX", "MANIFEST", "read_manifest", "write_index", "write_manifest"]
+
+MANIFEST = "manifest.json"
+INDEX = "index.html"
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of the last run in ``folder`` (empty if none)."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return {}
+
+
+def _rel(path: str | None, folder: Path) -> str | None:
+    return os.path.relpath(path, folder) if path else None
+
+
+def _entry(job: Job, outcome: JobOutcome, folder: Path) -> dict[str, Any]:
+    html_path = outcome.html_path
+    if outcome.status == "failed" and job.html_path.is_file():
+        html_path = str(job.html_path)  # the previous good report is kept and still linked
+    return {
+        "key": job.key,
+        "report": job.report,
+        "title": job.title,
+        "locality": job.locality,
+        "locality_name": job.locality_name,
+        "status": outcome.status,
+        "started": dt.datetime.fromtimestamp(outcome.started, dt.UTC).isoformat(timespec="seconds"),
+        "seconds": outcome.seconds,
+        "cache_key": outcome.cache_key,
+        "html": _rel(html_path, folder),
+        "previous_report_kept": outcome.status == "failed" and html_path is not None,
+        "failed_notebook": _rel(outcome.failed_notebook, folder),
+        "log": _rel(outcome.log_path, folder),
+        "cell": outcome.cell,
+        "error": outcome.error,
+        "figures": outcome.figures,
+    }
+
+
+def write_manifest(
+    spec: ProgrammeSpec,
+    jobs: list[Job],
+    outcomes: list[JobOutcome],
+    others: list[dict[str, Any]],
+    *,
+    seconds: float,
+) -> Path:
+    """Write ``manifest.json`` atomically; return its path."""
+    folder = spec.output_folder
+    entries = [_entry(j, o, folder) for j, o in zip(jobs, outcomes, strict=True)] + others
+    entries.sort(key=lambda e: (e["report"] != MAIN_REPORT, e["report"], e["locality_name"]))
+    counts = {s: sum(e["status"] == s for e in entries) for s in ("ok", "skipped", "failed")}
+    manifest = {
+        "programme": spec.programme,
+        "title": spec.title,
+        "reporting_period": spec.reporting_period,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "evalkit_version": __version__,
+        "spec": str(spec.source),
+        "disclosure_policy": spec.disclosure.policy,
+        "run_seconds": round(seconds, 3),
+        "counts": counts,
+        "reports": entries,
+        "failures": [
+            {
+                k: e[k]
+                for k in (
+                    "locality",
+                    "locality_name",
+                    "report",
+                    "cell",
+                    "error",
+                    "failed_notebook",
+                    "log",
+                )
+            }
+            for e in entries
+            if e["status"] == "failed"
+        ],
+    }
+    path = folder / MANIFEST
+    atomic_write_text(path, json.dumps(manifest, indent=2, default=str) + "\n")
+    return path
+
+
+_SORT_SCRIPT = """
+<script>
+document.querySelectorAll('table.sortable th button').forEach(function (button) {
+  button.addEventListener('click', function () {
+    var th = button.closest('th'), table = th.closest('table'), body = table.tBodies[0];
+    var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var ascending = th.getAttribute('aria-sort') !== 'ascending';
+    table.querySelectorAll('th').forEach(function (h) { h.removeAttribute('aria-sort'); });
+    th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[index].getAttribute('data-sort') || a.cells[index].textContent;
+      var y = b.cells[index].getAttribute('data-sort') || b.cells[index].textContent;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var cmp = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+      return ascending ? cmp : -cmp;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+});
+</script>
+"""
+
+
+def _figure_cell(figure: dict[str, Any] | None) -> str:
+    if not figure:
+        return '<td data-sort="-1">–</td>'
+    value = figure.get("value")
+    sort = value if isinstance(value, int | float) else -1
+    shown = (
+        f"{value:,}"
+        if isinstance(value, int)
+        else (f"{value:.2f}" if isinstance(value, float) else str(value))
+    )
+    return f'<td data-sort="{sort}">{html.escape(shown)}</td>'
+
+
+def write_index(spec: ProgrammeSpec, manifest_path: Path) -> Path:
+    """Write ``index.html`` from the manifest atomically; return its path."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    entries = manifest["reports"]
+    main = [e for e in entries if e["report"] == MAIN_REPORT] or entries
+    others: dict[str, dict[str, dict[str, Any]]] = {}
+    for e in entries:
+        if e["report"] != MAIN_REPORT:
+            others.setdefault(e["report"], {})[e["locality"]] = e
+    labels: dict[str, str] = {}
+    for e in main:
+        for name, fig in e["figures"].items():
+            labels.setdefault(name, fig.get("label") or name)
+    parts = [
+        f"<h1>{html.escape(spec.title)}: reports by locality</h1>",
+        f'<p class="note">Reporting period {html.escape(spec.reporting_period)}. Generated '
+        f"{html.escape(manifest['generated_at'])} by evalkit {html.escape(__version__)}. "
+        f"Small numbers are suppressed under the {html.escape(str(spec.disclosure.policy))} "
+        "disclosure policy.</p>",
+    ]
+    comparison = spec.output_folder / "comparison.html"
+    if comparison.is_file():
+        parts.append('<p><a href="comparison.html">Compare all localities side by side</a></p>')
+    failures = manifest["failures"]
+    if failures:
+        items = "".join(
+            f"<li><strong>{html.escape(f['locality_name'])} ({html.escape(f['locality'])})</strong>, "
+            f"{html.escape(f['report'])}: failed at cell {html.escape(str(f['cell']))}: "
+            f"{html.escape(str(f['error']))}</li>"
+            for f in failures
+        )
+        parts.append(
+            f'<div class="warning" role="alert"><h2>{len(failures)} report(s) failed</h2>'
+            f"<ul>{items}</ul><p>A previous good report, where there was one, is still linked. "
+            "The failed notebooks and logs are kept beside this page for inspection.</p></div>"
+        )
+    counts = manifest["counts"]
+    parts.append(
+        f"<p>{counts['ok']} report(s) produced, {counts['skipped']} unchanged since the last run, "
+        f"{counts['failed']} failed.</p>"
+    )
+    head = "".join(
+        f'<th scope="col"><button type="button">{html.escape(t)}</button></th>'
+        for t in ["Locality", "Code", "Status", *labels.values(), *others.keys()]
+    )
+    rows = []
+    for e in main:
+        link = (
+            f'<a href="{html.escape(e["html"])}">{html.escape(e["locality_name"])}</a>'
+            if e.get("html")
+            else html.escape(e["locality_name"])
+        )
+        status = e["status"] + (" (previous report shown)" if e.get("previous_report_kept") else "")
+        cells = [
+            f'<th scope="row">{link}</th>',
+            f"<td>{html.escape(e['locality'])}</td>",
+            f'<td class="status-{html.escape(e["status"])}">{html.escape(status)}</td>',
+        ]
+        cells += [_figure_cell(e["figures"].get(name)) for name in labels]
+        for report in others:
+            other = others[report].get(e["locality"])
+            href = other.get("html") if other else None
+            cells.append(
+                f'<td><a href="{html.escape(href)}">{html.escape(report)}</a></td>'
+                if href
+                else "<td>–</td>"
+            )
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append(
+        '<table class="sortable"><caption>Reports by locality (select a column heading to sort)'
+        f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    parts.append('<p class="note">Machine-readable: <a href="manifest.json">manifest.json</a>.</p>')
+    body = "\n".join(parts) + _SORT_SCRIPT
+    path = manifest_path.parent / "index.html"
+    atomic_write_text(path, page(f"{spec.title}: reports by locality", body))
+    return path

@@ -1,0 +1,147 @@
+"""Plan a run: one job per (report notebook, locality), checked before any kernel starts."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from evalkit.config import ProgrammeSpec, ReportSpec
+from evalkit.exceptions import ConfigError, PipelineError
+from evalkit.reference import locality_name
+
+__all__ = ["Job", "notebook_parameters", "plan", "preflight"]
+
+MAIN_REPORT = "programme_report"
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One notebook to run for one locality, and where its outputs go."""
+
+    programme: str
+    report: str
+    title: str
+    locality: str
+    locality_name: str
+    notebook: Path
+    parameters: dict[str, Any]
+    html_path: Path
+    failed_path: Path
+    log_path: Path
+    kernel: str
+    timeout: int
+    cwd: Path
+
+    @property
+    def key(self) -> str:
+        """A stable name for the job: ``<report>/<locality>``."""
+        return f"{self.report}/{self.locality}"
+
+
+def _html_path(folder: Path, report: ReportSpec, locality: str) -> Path:
+    if report.name == MAIN_REPORT:
+        return folder / f"{locality}.html"
+    return folder / report.name / f"{locality}.html"
+
+
+def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
+    """The parameters a notebook declares in its cell tagged ``parameters`` (papermill's view)."""
+    import papermill
+
+    if not path.is_file():
+        raise ConfigError(f"{path}: report notebook not found")
+    try:
+        params = papermill.inspect_notebook(str(path))
+    except Exception as exc:  # nbformat raises several types for a damaged notebook
+        raise ConfigError(f"{path}: cannot read the notebook ({exc})") from None
+    if not params:
+        raise ConfigError(
+            f"{path}: no cell tagged 'parameters'; expected one cell with that tag declaring "
+            "spec_path, locality and period"
+        )
+    return params
+
+
+_TYPE_CHECKS = {"str": str, "int": int, "float": (int, float), "bool": bool}
+
+
+def _declared_type(param: dict[str, Any]) -> str:
+    """The declared type (annotation), else the type of the default if it is a plain literal."""
+    declared = param.get("inferred_type_name", "None")
+    if declared in _TYPE_CHECKS:
+        return declared
+    try:
+        return type(ast.literal_eval(param.get("default", ""))).__name__
+    except (ValueError, SyntaxError):
+        return "None"
+
+
+def preflight(jobs: list[Job]) -> None:
+    """Check every job's parameters against its notebook's parameters cell, before any kernel runs.
+
+    Unknown or misspelt names and values of the wrong type are errors. A locality code such as
+    E06000001 stays a string.
+    """
+    declared: dict[Path, dict[str, dict[str, Any]]] = {}
+    for job in jobs:
+        params = declared.setdefault(job.notebook, notebook_parameters(job.notebook))
+        for name, value in job.parameters.items():
+            if name not in params:
+                raise ConfigError(
+                    f"{job.notebook}: parameter {name!r} is not declared in the parameters cell; "
+                    f"expected one of {', '.join(sorted(params))}"
+                )
+            type_name = _declared_type(params[name])
+            expected = _TYPE_CHECKS.get(type_name)
+            if expected is not None and not isinstance(value, expected):
+                raise ConfigError(
+                    f"{job.notebook}: parameter {name!r} for {job.locality} has value {value!r} "
+                    f"of type {type(value).__name__}; expected {type_name}"
+                )
+
+
+def plan(spec: ProgrammeSpec, localities: list[str] | None = None) -> list[Job]:
+    """The jobs of a run: each report of the spec for each locality (or the ``localities`` given)."""
+    chosen = list(localities) if localities else list(spec.localities)
+    unknown = [c for c in chosen if c not in spec.localities]
+    if unknown:
+        raise PipelineError(
+            f"locality {unknown[0]!r} is not in {spec.source}; expected one of "
+            f"{', '.join(spec.localities)}"
+        )
+    folder = spec.output_folder
+    jobs = []
+    for report in spec.reports:
+        notebook = spec.path(report.notebook)
+        for code in chosen:
+            parameters = {
+                "spec_path": str(spec.source),
+                "locality": code,
+                "period": spec.reporting_period,
+            }
+            jobs.append(
+                Job(
+                    programme=spec.programme,
+                    report=report.name,
+                    title=report.title,
+                    locality=code,
+                    locality_name=locality_name(code),
+                    notebook=notebook,
+                    parameters=parameters,
+                    html_path=_html_path(folder, report, code),
+                    failed_path=folder / "_failed" / report.name / f"{code}.ipynb",
+                    log_path=folder / "_logs" / report.name / f"{code}.log",
+                    kernel=spec.kernel,
+                    timeout=spec.timeout_seconds,
+                    cwd=spec.project_root,
+                )
+            )
+    return jobs
+
+
+def job_to_json(job: Job) -> str:
+    """A JSON form of a job (paths as strings) for logs and the manifest."""
+    return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in vars(job).items()})

@@ -1,0 +1,235 @@
+"""The main job: every report of a programme, for every locality, in parallel, with nothing lost.
+
+:func:`run` plans the jobs, checks them before any kernel starts, prepares the partitioned inputs,
+skips reports whose cache key has not changed, executes the rest on a
+:class:`concurrent.futures.Executor` (a process pool sized to the machine, or a Dask cluster), and
+writes ``manifest.json`` and ``index.html``. One locality failing never stops the others.
+
+If a pool worker dies (killed, out of memory), the pool breaks and every unfinished job gets
+``BrokenProcessPool``. The jobs that had started are suspects: each is retried alone in a fresh
+single-worker pool, so the one that kills its worker again is reported as failed and the innocent
+ones complete; jobs that had not started go back to a fresh parallel pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from evalkit._io import file_sha256
+from evalkit.config import ProgrammeSpec
+from evalkit.exceptions import PipelineError
+from evalkit.intake import prepare
+from evalkit.reports.cache import cache_key, notebook_source_hash
+from evalkit.reports.execute import JobOutcome, execute_job
+from evalkit.reports.index import read_manifest, write_index, write_manifest
+from evalkit.reports.plan import Job, plan, preflight
+
+__all__ = ["RunResult", "default_workers", "run"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """The outcome of a run: one :class:`JobOutcome` per job, and where the index is."""
+
+    outcomes: list[JobOutcome]
+    index_path: Path
+    manifest_path: Path
+    seconds: float
+
+    @property
+    def failures(self) -> list[JobOutcome]:
+        """The jobs that failed."""
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every report is good, 1 when any failed."""
+        return 1 if self.failures else 0
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs ran, were skipped, failed."""
+        out = {"ok": 0, "skipped": 0, "failed": 0}
+        for o in self.outcomes:
+            out[o.status] += 1
+        return out
+
+
+def default_workers() -> int:
+    """Workers for the process pool: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def _executor(workers: int, scheduler: str | None) -> Iterator[Executor]:
+    if scheduler is None:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield pool
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise PipelineError(
+            "--scheduler needs Dask's distributed package; install it with "
+            "pip install 'evalkit[distributed]'"
+        ) from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise PipelineError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+    try:
+        with client.get_executor(pure=False) as executor:
+            yield executor
+    finally:
+        client.close()
+
+
+def _run_job(job: Job, key: str, markers: str, own_worker: bool = True) -> JobOutcome:
+    """Worker entry point: mark the job as started, then execute it."""
+    Path(markers, job.key.replace("/", "__")).write_text(str(os.getpid()), encoding="utf-8")
+    return execute_job(job, key, capture_stderr=own_worker)
+
+
+def _died(job: Job, key: str, started: float) -> JobOutcome:
+    return JobOutcome(
+        key=job.key,
+        report=job.report,
+        locality=job.locality,
+        status="failed",
+        started=started,
+        finished=time.time(),
+        log_path=str(job.log_path),
+        error="the worker process died while running this report (killed or out of memory)",
+        cache_key=key,
+    )
+
+
+def _crashed(job: Job, key: str, started: float, exc: BaseException) -> JobOutcome:
+    return dataclasses.replace(_died(job, key, started), error=f"{type(exc).__name__}: {exc}")
+
+
+def _execute(
+    jobs: list[Job], keys: dict[str, str], workers: int, scheduler: str | None, bar
+) -> list[JobOutcome]:
+    outcomes: dict[str, JobOutcome] = {}
+    markers = tempfile.mkdtemp(prefix="evalkit-markers-")
+    pending = list(jobs)
+    try:
+        while pending:
+            suspects: list[Job] = []
+            started = time.time()
+            with _executor(workers, scheduler) as executor:
+                own = scheduler is None
+                futures = {
+                    executor.submit(_run_job, j, keys[j.key], markers, own): j for j in pending
+                }
+                pending = []
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        outcomes[job.key] = future.result()
+                    except BrokenProcessPool:
+                        marker = Path(markers, job.key.replace("/", "__"))
+                        (suspects if marker.exists() else pending).append(job)
+                        continue
+                    except Exception as exc:  # e.g. Dask's KilledWorker after its retries
+                        outcomes[job.key] = _crashed(job, keys[job.key], started, exc)
+                    bar.update(1)
+            for job in suspects:
+                t0 = time.time()
+                with ProcessPoolExecutor(max_workers=1) as alone:
+                    try:
+                        outcomes[job.key] = alone.submit(
+                            _run_job, job, keys[job.key], markers
+                        ).result()
+                    except BrokenProcessPool:
+                        outcomes[job.key] = _died(job, keys[job.key], t0)
+                bar.update(1)
+    finally:
+        shutil.rmtree(markers, ignore_errors=True)
+    return [outcomes[j.key] for j in jobs]
+
+
+def run(
+    spec: ProgrammeSpec,
+    *,
+    localities: list[str] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """Produce every report of ``spec`` (or of the ``localities`` given); see the module docstring."""
+    from tqdm.auto import tqdm
+
+    t0 = time.time()
+    jobs = plan(spec, localities)
+    preflight(jobs)
+    intake = prepare(spec)
+    folder = spec.output_folder
+    previous = {r["key"]: r for r in read_manifest(folder).get("reports", [])}
+    spec_hash = file_sha256(spec.source)
+    notebook_hashes = {nb: notebook_source_hash(nb) for nb in {j.notebook for j in jobs}}
+    keys = {
+        j.key: cache_key(
+            notebook_hashes[j.notebook],
+            j.parameters,
+            intake.partition_hashes(j.locality),
+            {"spec": spec_hash},
+        )
+        for j in jobs
+    }
+    fresh: dict[str, JobOutcome] = {}
+    to_run = []
+    for job in jobs:
+        prev = previous.get(job.key)
+        if (
+            not force
+            and prev
+            and prev.get("status") in ("ok", "skipped")
+            and prev.get("cache_key") == keys[job.key]
+            and job.html_path.is_file()
+        ):
+            now = time.time()
+            fresh[job.key] = JobOutcome(
+                key=job.key,
+                report=job.report,
+                locality=job.locality,
+                status="skipped",
+                started=now,
+                finished=now,
+                html_path=str(job.html_path),
+                log_path=str(job.log_path),
+                figures=prev.get("figures", {}),
+                cache_key=keys[job.key],
+            )
+        else:
+            to_run.append(job)
+    n_workers = max(1, min(workers or default_workers(), len(to_run) or 1))
+    with tqdm(
+        total=len(to_run),
+        desc=f"{spec.programme} reports",
+        unit="report",
+        disable=not progress,
+        file=sys.stderr,
+    ) as bar:
+        ran = _execute(to_run, keys, n_workers, scheduler, bar) if to_run else []
+    by_key = {**fresh, **{o.key: o for o in ran}}
+    outcomes = [by_key[j.key] for j in jobs]
+    # Keep previous figures and reports of localities not in this run, so the index stays whole.
+    others = [r for k, r in previous.items() if k not in by_key]
+    manifest_path = write_manifest(spec, jobs, outcomes, others, seconds=time.time() - t0)
+    index_path = write_index(spec, manifest_path)
+    return RunResult(outcomes, index_path, manifest_path, round(time.time() - t0, 3))

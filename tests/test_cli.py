@@ -1,0 +1,95 @@
+"""The evalkit command: help with examples, clear one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evalkit.cli import build_parser, main
+
+EVALKIT = [sys.executable, "-m", "evalkit.cli"]
+
+
+def _run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*EVALKIT, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=os.environ.copy(),
+        timeout=300,
+    )
+
+
+def test_every_command_has_help_with_examples() -> None:
+    parser = build_parser()
+    assert "examples:" in parser.format_help()
+    commands = parser._subparsers._group_actions[0].choices
+    assert {"demo", "validate", "run"} <= set(commands)
+    for name, sub in commands.items():
+        assert "examples:" in sub.format_help(), name
+
+
+def test_help_runs_from_the_shell() -> None:
+    done = _run(["--help"])
+    assert done.returncode == 0 and "evalkit run" in done.stdout
+
+
+def test_demo_then_validate(tmp_path: Path) -> None:
+    done = _run(["demo", "--dir", str(tmp_path / "demo")], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "family-support.yaml" in done.stdout
+    done = _run(["validate", str(tmp_path / "demo" / "family-support.yaml")], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "programme spec OK" in done.stdout and "service_users:" in done.stdout
+    done = _run(["validate", str(tmp_path / "demo" / "reviews.csv")], cwd=tmp_path)
+    assert done.returncode == 0 and "rows OK as reviews" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda r: r.update(localites=r.pop("localities")), "did you mean 'localities'"),
+        (lambda r: r["localities"].append("E99999999"), "E99999999"),
+        (lambda r: r["data"].update(service_users="data/raw/demo/missing.csv"), "not found"),
+    ],
+)
+def test_bad_spec_gives_one_line_exit_2_no_traceback_and_no_reports(
+    fresh_project: Path, change, expected: str
+) -> None:
+    raw = yaml.safe_load(fresh_project.read_text())
+    change(raw)
+    fresh_project.write_text(yaml.safe_dump(raw))
+    root = fresh_project.parents[3]
+    done = _run(["run", str(fresh_project), "--no-progress"], cwd=root)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("evalkit: error:") and expected in done.stderr
+    assert len(done.stderr.strip().splitlines()) <= 2
+    assert not (root / "reports").exists()
+
+
+def test_bad_data_file_exits_2_naming_row_and_column(fresh_project: Path) -> None:
+    path = fresh_project.parent / "service_users.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[3].split(",")
+    cells[header.index("wellbeing_start")] = "high"
+    lines[3] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    root = fresh_project.parents[3]
+    done = _run(["run", str(fresh_project), "--no-progress"], cwd=root)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "row 4, column 'wellbeing_start': value 'high'" in done.stderr
+    assert not (root / "reports").exists()
+
+
+def test_unknown_table_for_validate(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("a,b\n1,2\n")
+    assert main(["validate", str(path)]) == 2

@@ -1,0 +1,90 @@
+"""Programme specs: the demo spec loads; every kind of mistake gets one clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evalkit.config import load_spec
+from evalkit.exceptions import ConfigError
+
+
+def _write(tmp_path: Path, spec_path: Path, change) -> Path:
+    raw = yaml.safe_load(spec_path.read_text())
+    change(raw)
+    target = tmp_path / "spec.yaml"
+    target.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return target
+
+
+def test_demo_spec_loads_with_paths_from_the_project_folder(demo_spec_path: Path) -> None:
+    spec = load_spec(demo_spec_path)
+    assert spec.programme == "family-support"
+    assert len(spec.localities) == 14
+    assert spec.project_root == demo_spec_path.parents[3]
+    assert spec.data_files()["service_users"].is_file()
+    assert spec.output_folder == spec.project_root / "reports" / "family-support"
+    assert spec.indicators[0].name == "Stable housing"
+    assert spec.wellbeing is not None and spec.wellbeing.reliability == 0.84
+
+
+def test_misspelt_field_is_named_with_a_suggestion(tmp_path, demo_spec_path) -> None:
+    path = _write(tmp_path, demo_spec_path, lambda r: r.update(localites=r.pop("localities")))
+    with pytest.raises(ConfigError) as err:
+        load_spec(path)
+    message = str(err.value)
+    assert (
+        "spec.yaml" in message
+        and "'localites'" in message
+        and "did you mean 'localities'" in message
+    )
+
+
+def test_misspelt_nested_field_is_named(tmp_path, demo_spec_path) -> None:
+    path = _write(tmp_path, demo_spec_path, lambda r: r["wellbeing"].update(reliabilty=0.8))
+    with pytest.raises(ConfigError, match=r"wellbeing.reliabilty.*did you mean 'reliability'"):
+        load_spec(path)
+
+
+def test_missing_field_is_named(tmp_path, demo_spec_path) -> None:
+    path = _write(tmp_path, demo_spec_path, lambda r: r.pop("title"))
+    with pytest.raises(ConfigError, match=r"required field 'title' is missing"):
+        load_spec(path)
+
+
+def test_unknown_locality_code_names_the_position_and_value(tmp_path, demo_spec_path) -> None:
+    path = _write(tmp_path, demo_spec_path, lambda r: r["localities"].__setitem__(2, "E08000999"))
+    with pytest.raises(ConfigError) as err:
+        load_spec(path)
+    assert "localities[2]" in str(err.value) and "E08000999" in str(err.value)
+
+
+def test_wrong_type_and_range_are_explained(tmp_path, demo_spec_path) -> None:
+    path = _write(tmp_path, demo_spec_path, lambda r: r["wellbeing"].update(reliability=1.3))
+    with pytest.raises(ConfigError, match=r"wellbeing.reliability.*1.3.*less than 1"):
+        load_spec(path)
+
+
+def test_unknown_disclosure_policy_lists_the_known_ones(tmp_path, demo_spec_path) -> None:
+    path = _write(tmp_path, demo_spec_path, lambda r: r["disclosure"].update(policy="nsh"))
+    with pytest.raises(ConfigError, match=r"disclosure.policy.*nsh.*nhs"):
+        load_spec(path)
+
+
+def test_bad_yaml_names_the_line(tmp_path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("programme: x\ntitle: [unclosed\nlocalities: []\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: not valid YAML at line \d+"):
+        load_spec(path)
+
+
+def test_missing_spec_file(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_spec(tmp_path / "nope.yaml")
+
+
+def test_locality_code_stays_a_string_even_if_it_looks_numeric(tmp_path, demo_spec_path) -> None:
+    spec = load_spec(demo_spec_path)
+    assert all(isinstance(c, str) for c in spec.localities)
