@@ -53,10 +53,16 @@ def _form_rows() -> pd.DataFrame:
 
 
 def test_demo_reflections_import_reviewed_and_redacted(store):
-    demo = generate()
-    report = import_reflections(store, demo.reflections, reviewed=True, names=["Sarah Jones"])
-    assert report.imported == len(demo.reflections) and not report.problems
-    consented = int((demo.reflections["consent"] == "yes").sum())
+    frame = generate().reflections.copy()
+    # The contract says some demo texts carry personal details; plant one so the test never
+    # depends on which rows the generator picked.
+    frame.loc[0, "what_happened"] = (
+        "Contact Sarah Jones on 07700 900123 or sarah.jones@example.org; rehoused at L1 8JQ."
+    )
+    frame.loc[0, "consent"] = "yes"
+    report = import_reflections(store, frame, reviewed=True, names=["Sarah Jones"])
+    assert report.imported == len(frame) and not report.problems
+    consented = int((frame["consent"] == "yes").sum())
     shared = store.shareable()
     assert len(shared) == consented
     text = " ".join(shared[["what_happened", "what_we_learned"]].to_numpy().ravel())
@@ -65,7 +71,7 @@ def test_demo_reflections_import_reviewed_and_redacted(store):
     every = " ".join(store.all()["redacted_what_happened"])
     assert "[NAME]" in every and "[PHONE]" in every and "[EMAIL]" in every
     assert "[POSTCODE]" in every and "Sarah" not in every
-    authors = set(demo.reflections["author"])
+    authors = set(frame["author"])
     assert not authors & set(store.all()["author"])
 
 
