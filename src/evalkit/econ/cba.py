@@ -69,13 +69,38 @@ def _payback(cum: np.ndarray) -> np.ndarray:
 
 
 class CostBenefitModel:
-    """A cohort cost-benefit model built from a validated spec.
+    r"""A cohort cost-benefit model built from a validated spec.
 
     Build with :meth:`from_dict` (the ``cost_benefit:`` section of a programme spec) or
     :meth:`from_yaml`, then call :meth:`appraise`. Sensitivity parameters are keyed
     ``"engagement_rate"``, ``"<outcome>.success_rate"``, ``"<outcome>.deadweight"``,
     ``"<outcome>.optimism_bias"``, ``"<outcome>.drop_off"``, ``"<cost>.amount"`` and
     ``"<cost>.optimism_bias"`` (see :meth:`parameters`).
+
+    Notes
+    -----
+    For outcome :math:`o`, cohorts of size :math:`N_c` entering in year :math:`y_c`, engagement
+    :math:`e`, success :math:`s_o`, deadweight :math:`d_o`, optimism bias :math:`b_o`, lag
+    :math:`L_o`, duration :math:`M_o` and drop-off :math:`f_o`, the successes counted in year
+    :math:`t` are
+
+    .. math:: S_{o,t} = e\,s_o (1 - d_o)(1 - b_o) \sum_c N_c\,(1 - f_o)^{k - L_o}
+              \mathbf{1}[L_o \le k < L_o + M_o], \quad k = t - y_c
+
+    and benefits are :math:`S_{o,t}` times the value per success per year (fiscal by agency,
+    economic, social). Costs are :math:`C_t (1 + b_C)`. With Green Book factors :math:`D_t`,
+    financial ROI = :math:`\sum_t D_t F_t / \sum_t D_t C_t` and payback is the first point where
+    :math:`\sum_{u \le t} D_u (F_u - C_u) \ge 0`, interpolated linearly between year points.
+
+    References
+    ----------
+    HM Treasury, Public Service Transformation Network and New Economy (2014), *Supporting public
+    service transformation: cost benefit analysis guidance for local partnerships*.
+
+    Examples
+    --------
+    >>> model = CostBenefitModel.from_dict(spec)            # doctest: +SKIP
+    >>> print(model.appraise().summary())                   # doctest: +SKIP
     """
 
     def __init__(self, spec: CostBenefitSpec):
@@ -90,12 +115,16 @@ class CostBenefitModel:
 
     # construction -------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, spec: Mapping[str, Any], *, source: str = "cost_benefit spec"):
+    def from_dict(
+        cls, spec: Mapping[str, Any], *, source: str = "cost_benefit spec"
+    ) -> CostBenefitModel:
         """Validate ``spec`` (ConfigError naming each bad field path) and build the model."""
         return cls(parse_spec(dict(spec) if isinstance(spec, Mapping) else spec, source=source))
 
     @classmethod
-    def from_yaml(cls, path: str | PathLike[str], *, section: str | None = None):
+    def from_yaml(
+        cls, path: str | PathLike[str], *, section: str | None = None
+    ) -> CostBenefitModel:
         """Read a YAML file (optionally one ``section`` of it, e.g. ``"cost_benefit"``)."""
         try:
             with open(path, encoding="utf-8") as fh:
@@ -134,10 +163,11 @@ class CostBenefitModel:
 
     def parameter_bounds(self, key: str) -> tuple[float, float]:
         """The admissible range of a parameter: [0, 1] for shares, [0, inf) for amounts."""
-        self._check_keys([key])
+        self.check_parameters([key])
         return (0.0, np.inf) if key.endswith(".amount") else (0.0, 1.0)
 
-    def _check_keys(self, keys) -> None:
+    def check_parameters(self, keys) -> None:
+        """Raise ParameterError naming the first key that is not a model parameter."""
         unknown = [k for k in keys if k not in self._base]
         if unknown:
             raise ParameterError(
@@ -145,10 +175,12 @@ class CostBenefitModel:
                 f"{', '.join(map(repr, self._base))}"
             )
 
-    def with_params(self, values: Mapping[str, float] | None = None, **kw: float):
+    def with_params(
+        self, values: Mapping[str, float] | None = None, **kw: float
+    ) -> CostBenefitModel:
         """A new model with some parameters replaced (validated again)."""
         values = {**(values or {}), **kw}
-        self._check_keys(values)
+        self.check_parameters(values)
         data = self.spec.model_dump(exclude_none=True)
         for key, value in values.items():
             if key == "engagement_rate":
@@ -163,7 +195,7 @@ class CostBenefitModel:
 
     # the core -----------------------------------------------------------------------------
     def _draws(self, overrides: Mapping[str, Any]) -> tuple[int, dict[str, np.ndarray]]:
-        self._check_keys(overrides)
+        self.check_parameters(overrides)
         values = {
             key: np.asarray(overrides.get(key, base), dtype=float).reshape(-1)
             for key, base in self._base.items()
@@ -209,8 +241,11 @@ class CostBenefitModel:
         T = s.horizon_years
         df = self.factors
         costs = np.zeros((n, T))
+        cost_items = []
         for c in s.costs:
-            costs[:, c.year] += (p[f"{c.name}.amount"] * (1.0 + p[f"{c.name}.optimism_bias"]))[:, 0]
+            uplifted = (p[f"{c.name}.amount"] * (1.0 + p[f"{c.name}.optimism_bias"]))[:, 0]
+            costs[:, c.year] += uplifted
+            cost_items.append((c, float(uplifted[0] * df[c.year])))
         # fiscal flows are kept by year (payback needs them); other values only as PVs
         fiscal = np.zeros((n, T))
         pv_other = {k: np.zeros(n) for k in ("cashable", "economic", "social")}
@@ -267,6 +302,7 @@ class CostBenefitModel:
         if detail:
             out["flows"] = {"costs": costs[0], "fiscal": fiscal[0], **yearly_other}
             out["outcomes"] = detail_rows
+            out["costs"] = cost_items
         return out
 
     # the appraisal ------------------------------------------------------------------------
@@ -282,9 +318,7 @@ class CostBenefitModel:
         out = self.evaluate(detail=True)
         df = self.factors
         flows = out["flows"]
-        by_year = pd.DataFrame(
-            {"year": self.years, "discount_factor": df, **{k: v for k, v in flows.items()}}
-        )
+        by_year = pd.DataFrame({"year": self.years, "discount_factor": df, **flows})
         by_year["non_cashable"] = by_year["fiscal"] - by_year["cashable"]
         for col in ("costs", "fiscal", "economic", "social"):
             by_year[f"pv_{col}"] = by_year[col] * df
@@ -297,9 +331,8 @@ class CostBenefitModel:
                 agency, {"pv_invests": 0.0, "pv_benefits": 0.0, "pv_cashable": 0.0}
             )
 
-        for c in s.costs:
-            cost = c.amount * (1.0 + c.bias) * df[c.year]
-            row(c.agency or NOT_STATED)["pv_invests"] += cost
+        for c, pv_cost in out["costs"]:
+            row(c.agency or NOT_STATED)["pv_invests"] += pv_cost
         outcome_rows = []
         agency_years: dict[str, np.ndarray] = {}
         for o, net_successes, successes in out["outcomes"]:

@@ -67,7 +67,7 @@ def one_way(
         raise ParameterError("ranges must name at least one parameter with (low, high) values")
     base_params = model.parameters()
     keys = list(ranges)
-    model._check_keys(keys)
+    model.check_parameters(keys)
     overrides: dict[str, np.ndarray] = {}
     n = 2 * len(keys) + 1  # draw 0 is the base case
     for i, key in enumerate(keys):
@@ -131,7 +131,7 @@ def switching_values(
     _metric(metric)
     base_params = model.parameters()
     keys = list(parameters) if parameters is not None else list(base_params)
-    model._check_keys(keys)
+    model.check_parameters(keys)
     bounds = dict(bounds or {})
     rows = []
     for key in keys:
@@ -186,7 +186,7 @@ def scenarios(
     if not cases and not include_base:
         raise ParameterError("cases must name at least one scenario")
     keys = sorted({k for case in cases.values() for k in case})
-    model._check_keys(keys)
+    model.check_parameters(keys)
     base_params = model.parameters()
     overrides = {
         k: np.array(
@@ -279,7 +279,7 @@ def monte_carlo(
         raise ParameterError(f"n must be a whole number of draws >= 1; got {n!r}")
     if not distributions:
         raise ParameterError("distributions must map at least one parameter to a distribution")
-    model._check_keys(distributions)
+    model.check_parameters(distributions)
     rng = np.random.default_rng(seed)
     draws: dict[str, np.ndarray] = {}
     for key, dist in distributions.items():
