@@ -5,6 +5,8 @@ import warnings
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evalkit.econ import CostBenefitModel
 from evalkit.exceptions import ConfigError, EvidenceWarning, ParameterError
@@ -299,3 +301,34 @@ def test_spec_is_not_mutated():
         warnings.simplefilter("error")
         CostBenefitModel.from_dict(spec).appraise()
     assert spec == before
+
+
+# Properties of the model (Hypothesis) ---------------------------------------------------------
+_MODEL = CostBenefitModel.from_dict(hand_spec())
+shares = st.floats(0.0, 1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shares, shares)
+def test_fiscal_value_is_proportional_to_engagement(a, b):
+    out = _MODEL.evaluate({"engagement_rate": [a, b]})
+    base = _MODEL.evaluate({"engagement_rate": 1.0})["pv_fiscal"][0]
+    assert out["pv_fiscal"] == pytest.approx([a * base, b * base], abs=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shares, shares)
+def test_more_deadweight_never_raises_the_return(d1, d2):
+    lo, hi = sorted([d1, d2])
+    roi = _MODEL.evaluate({"fewer crises.deadweight": [lo, hi]})["financial_roi"]
+    assert roi[0] >= roi[1] - 1e-12
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(1.0, 1e7))
+def test_roi_times_costs_is_pv_fiscal(amount):
+    out = _MODEL.evaluate({"staff.amount": amount})
+    assert out["financial_roi"][0] * out["pv_costs"][0] == pytest.approx(out["pv_fiscal"][0])
+    assert out["net_present_budget_impact"][0] == pytest.approx(
+        out["pv_fiscal"][0] - out["pv_costs"][0]
+    )
