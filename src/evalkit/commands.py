@@ -20,7 +20,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from evalkit import demo
     from evalkit.intake.pseudonymise import KEY_ENV, create_key_file
 
-    spec_path = demo.write(Path(args.dir), seed=args.seed)
+    spec_path = demo.write(Path(args.dir), seed=args.seed, extra_localities=args.extra_localities)
     import os
 
     if not os.environ.get(KEY_ENV):
@@ -93,13 +93,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write the demo data and programme spec",
         description="Write the fictional 'Family Support' demo data, with known planted effects, "
         "and its programme spec.",
-        epilog="examples:\n  evalkit demo\n  evalkit demo --dir /tmp/demo --seed 7",
+        epilog="examples:\n  evalkit demo\n  evalkit demo --dir /tmp/demo --seed 7\n"
+        "  evalkit demo --dir /tmp/big --extra-localities 139   # all 153 local authorities",
         formatter_class=_formatter,
     )
     demo.add_argument(
         "--dir", default="data/raw/demo", help="folder to write to (default: %(default)s)"
     )
     demo.add_argument("--seed", type=int, default=2024, help="random seed (default: %(default)s)")
+    demo.add_argument(
+        "--extra-localities",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N more local authorities with random planted effects (for scale tests)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     validate = subparsers.add_parser(

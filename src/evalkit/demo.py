@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.reference import locality_name
+from evalkit.exceptions import ParameterError
+from evalkit.reference import localities, locality_name
 
 __all__ = ["AREAS", "DEFAULT_SEED", "PROGRAMME", "DemoData", "generate", "write"]
 
@@ -100,12 +101,42 @@ class DemoData:
     @property
     def localities(self) -> list[str]:
         """The programme's locality codes."""
-        return list(_PLANTED)
+        return list(self.truth["localities"])
 
 
-def _truth(seed: int) -> dict[str, Any]:
+def _planted(
+    seed: int, extra_localities: int
+) -> dict[str, tuple[int, int, float, float, float, float, int]]:
+    """The 14 demo localities, plus ``extra_localities`` more (for scale tests) with random effects."""
+    planted = dict(_PLANTED)
+    if extra_localities:
+        rng = np.random.default_rng([seed, 1])
+        taken = set(_PLANTED) | set(COMPARISON_LOCALITIES)
+        # The never-treated comparators join the programme last, so that all 153 can take part.
+        pool = [c for c in localities()["code"] if c not in taken] + list(COMPARISON_LOCALITIES)
+        if extra_localities > len(pool):
+            raise ParameterError(
+                f"extra_localities must be at most {len(pool)} (the other upper-tier local "
+                f"authorities); got {extra_localities}"
+            )
+        for code in pool[:extra_localities]:
+            planted[code] = (
+                int(rng.integers(1, 4)),
+                int(rng.integers(40, 90)),
+                round(float(rng.uniform(0.5, 3.5)), 1),
+                round(float(rng.uniform(0.02, 0.18)), 2),
+                round(float(rng.uniform(0.85, 1.0)), 2),
+                round(float(rng.uniform(0.6, 2.2)), 1),
+                int(rng.integers(20_000, 150_000)),
+            )
+    return planted
+
+
+def _truth(
+    seed: int, planted: dict[str, tuple[int, int, float, float, float, float, int]]
+) -> dict[str, Any]:
     localities = {}
-    for code, (wave, n, wb, housing, rr, dist, _pop) in _PLANTED.items():
+    for code, (wave, n, wb, housing, rr, dist, pop) in planted.items():
         localities[code] = {
             "name": locality_name(code),
             "wave": wave,
@@ -116,6 +147,7 @@ def _truth(seed: int) -> dict[str, Any]:
             "housing_effect": housing,
             "referral_rate_ratio": rr,
             "distance_effect": dist,
+            "population_0_17": pop,
         }
     return {
         "seed": seed,
@@ -124,7 +156,9 @@ def _truth(seed: int) -> dict[str, Any]:
         "housing_before": HOUSING_BEFORE,
         "housing_comparison_after": HOUSING_COMPARISON_AFTER,
         "localities": localities,
-        "comparison_localities": {c: locality_name(c) for c in COMPARISON_LOCALITIES},
+        "comparison_localities": {
+            c: locality_name(c) for c in COMPARISON_LOCALITIES if c not in planted
+        },
         "small_locality": SMALL_LOCALITY,
     }
 
@@ -247,8 +281,8 @@ def _timeseries(rng: np.random.Generator, truth: dict[str, Any]) -> pd.DataFrame
     time = np.arange(N_QUARTERS)
     season = 1 + 0.06 * np.cos(2 * np.pi * (quarters.quarter.to_numpy() - 1) / 4)
     frames = []
-    units = {c: (info, _PLANTED[c][6]) for c, info in truth["localities"].items()}
-    units.update({c: (None, pop) for c, pop in COMPARISON_LOCALITIES.items()})
+    units = {c: (info, info["population_0_17"]) for c, info in truth["localities"].items()}
+    units.update({c: (None, COMPARISON_LOCALITIES[c]) for c in truth["comparison_localities"]})
     for code, (info, pop) in units.items():
         base_rate = rng.normal(125, 12)  # referrals per 10,000 children per quarter
         trend = 1 + 0.004 * time
@@ -335,7 +369,7 @@ _AUTHORS = ("Alex Morgan", "Priya Shah", "Tom Walsh", "Grace Okafor", "Sam Reid"
 
 
 def _reflections(rng: np.random.Generator) -> pd.DataFrame:
-    rows = []
+    rows: list[dict[str, Any]] = []
     codes = [c for c in _PLANTED if c != SMALL_LOCALITY]
     for code in codes[:8]:
         for q, period in enumerate(("2024Q1", "2024Q2", "2024Q3", "2024Q4")):
@@ -363,10 +397,14 @@ def _reflections(rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def generate(seed: int = DEFAULT_SEED) -> DemoData:
-    """Generate the demo tables deterministically from ``seed``."""
+def generate(seed: int = DEFAULT_SEED, *, extra_localities: int = 0) -> DemoData:
+    """Generate the demo tables deterministically from ``seed``.
+
+    ``extra_localities`` adds that many more upper-tier local authorities (40-90 participants
+    each, random planted effects recorded in ``truth``) for scale tests and benchmarks.
+    """
     rng = np.random.default_rng(seed)
-    truth = _truth(seed)
+    truth = _truth(seed, _planted(seed, extra_localities))
     people = _people(rng, truth)
     return DemoData(
         service_users=people,
@@ -412,7 +450,12 @@ def _readme(truth: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(directory: str | Path = Path("data/raw/demo"), seed: int = DEFAULT_SEED) -> Path:
+def write(
+    directory: str | Path = Path("data/raw/demo"),
+    seed: int = DEFAULT_SEED,
+    *,
+    extra_localities: int = 0,
+) -> Path:
     """Write the demo files and the programme spec under ``directory``; return the spec's path.
 
     Each file is written to a temporary name and renamed, so a reader never sees half a file.
@@ -421,7 +464,7 @@ def write(directory: str | Path = Path("data/raw/demo"), seed: int = DEFAULT_SEE
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    data = generate(seed)
+    data = generate(seed, extra_localities=extra_localities)
     for name in ("service_users", "reviews", "timeseries", "costs", "reflections"):
         atomic_write_text(directory / f"{name}.csv", getattr(data, name).to_csv(index=False))
     atomic_write_text(directory / "truth.json", json.dumps(data.truth, indent=2) + "\n")
@@ -430,6 +473,8 @@ def write(directory: str | Path = Path("data/raw/demo"), seed: int = DEFAULT_SEE
 
     spec_text = path_of("demo_programme.yaml").read_text(encoding="utf-8")
     spec_text = spec_text.replace("{data_dir}", directory.as_posix())
+    spec_text = spec_text.replace("{localities}", ", ".join(data.localities))
+    spec_text = spec_text.replace("{comparison}", ", ".join(data.truth["comparison_localities"]))
     spec_path = directory / f"{PROGRAMME}.yaml"
     atomic_write_text(spec_path, spec_text)
     return spec_path
