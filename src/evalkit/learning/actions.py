@@ -121,10 +121,11 @@ def continuity(
                 last.loc[cycle_id] = (row["locality"], None)
         last = last.drop(index=[c for c in known[ended].index if c in last.index])
     cutoff = day - dt.timedelta(weeks=int(weeks))
-    quiet = last[[d is None or d < cutoff for d in last["last_reflection"]]].copy()
-    quiet["weeks_since"] = [
-        None if d is None else (day - d).days // 7 for d in quiet["last_reflection"]
-    ]
+    quiet = last[[pd.isna(d) or d < cutoff for d in last["last_reflection"]]].copy()
+    quiet["weeks_since"] = pd.array(
+        [None if pd.isna(d) else (day - d).days // 7 for d in quiet["last_reflection"]],
+        dtype="Int64",
+    )
     quiet = quiet.rename_axis("learning_cycle").reset_index()
     require_columns(actions, [*_ACTION_COLUMNS, "follow_up_reflection_id"], source="actions")
     due = pd.to_datetime(actions["due_on"]).dt.date

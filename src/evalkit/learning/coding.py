@@ -179,6 +179,7 @@ def theme_counts(
     by: Sequence[str] = ("locality", "period", "role"),
     *,
     policy: Any = "nhs",
+    warn: bool = True,
 ) -> Protected:
     """How many reflections, and how many distinct authors, touched each theme (code), by group.
 
@@ -194,6 +195,9 @@ def theme_counts(
     policy
         Disclosure policy for :func:`evalkit.disclosure.protect` (default NHS England: 1-7
         suppressed, other counts rounded to the nearest 5).
+    warn
+        Issue a DisclosureWarning when cells were suppressed (the review shows ``summary()``
+        instead).
 
     Returns
     -------
@@ -214,7 +218,7 @@ def theme_counts(
             {"reflections": pd.Series(dtype="int64"), "authors": pd.Series(dtype="int64")},
             index=pd.MultiIndex.from_arrays([[] for _ in keys], names=keys),
         )
-    return protect(table, policy, counts=["reflections", "authors"], unit="reflections")
+    return protect(table, policy, counts=["reflections", "authors"], unit="reflections", warn=warn)
 
 
 def co_occurrence(reflections: pd.DataFrame, codings: pd.DataFrame) -> pd.DataFrame:

@@ -154,7 +154,7 @@ def learning_review(
     if programme:
         shared = shared[shared["programme"] == programme]
     shared = shared[(shared["sharing_scope"] != "cycle") & (shared["period"] <= period)]
-    protected = theme_counts(shared, store.codings(), by=("period",), policy=policy)
+    protected = theme_counts(shared, store.codings(), by=("period",), policy=policy, warn=False)
     themes = protected.table
     if not themes.empty:
         themes = themes["reflections"].unstack("period").fillna("")

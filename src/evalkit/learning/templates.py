@@ -11,8 +11,8 @@ A template file::
     name: team_huddle
     title: Team huddle
     questions:
-      - {id: tried, prompt: What did we try?, slot: what_we_tried, required: true}
-      - {id: worry, prompt: What worried you?, slot: null, private: true}
+      - {id: tried, prompt: "What did we try?", slot: what_we_tried, required: true}
+      - {id: worry, prompt: "What worried you?", slot: null, private: true}
 
 A question with ``slot: null`` is kept in the record's ``extra`` answers, which never leave the
 store; ``private: true`` says so to the person answering. Several questions may fill one slot; their
