@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from statsmodels.stats.proportion import proportion_confint
 
@@ -247,3 +249,14 @@ def test_family_outcomes_bad_input():
         family_outcomes(df, "f", "need", "met", "sus", min_needs=1)
     with pytest.raises(ParameterError, match=r"min_needs must be at least 1; got 0"):
         family_outcomes(df, "f", "need", "met", "sus", min_needs=0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from([0, 1]), min_size=1, max_size=60), st.sampled_from([0.9, 0.95]))
+def test_wilson_property_against_statsmodels(values, ci):
+    df = pd.DataFrame({"ok": values})
+    ind = Indicator(name="ok", definition="ok", column="ok")
+    row = indicator_results(df, [ind], ci=ci).iloc[0]
+    low, high = proportion_confint(sum(values), len(values), alpha=1 - ci, method="wilson")
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), abs=1e-12)
+    assert row["ci_low"] <= row["rate"] <= row["ci_high"]

@@ -49,7 +49,10 @@ def wilson_interval(
     p = s / m
     centre = (p + z**2 / (2 * m)) / (1 + z**2 / m)
     half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / (1 + z**2 / m)
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # the limits are exactly 0 (no successes) and 1 (all successes); keep rounding out
+    low = np.where(s == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(s == m, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return low, high
 
 
 def _cdf_gap(ncp: np.ndarray, t: np.ndarray, df: np.ndarray, p: float) -> np.ndarray:

@@ -109,10 +109,9 @@ def rc_categories(
     category[toward_better > CRITERION] = "improved"
     category[toward_better < -CRITERION] = "deteriorated"
     if cutoff is not None:
-        if higher_is_better:
-            crossed = (pre < cutoff) & (post >= cutoff)
-        else:
-            crossed = (pre > cutoff) & (post <= cutoff)
+        # distance from the cut-off, positive on the functional side
+        sign = 1.0 if higher_is_better else -1.0
+        crossed = (sign * (pre - cutoff) < 0) & (sign * (post - cutoff) >= 0)
         category[(toward_better > CRITERION) & crossed] = "recovered"
     return rc, reliable, category
 
