@@ -40,6 +40,11 @@ def test_formula_by_hand():
 def test_lower_is_better_flips_direction():
     result = reliable_change([30, 30], [15, 45], sd=7.5, reliability=0.8, higher_is_better=False)
     assert result.table["category"].tolist() == ["improved", "deteriorated"]
+    # lower is better with a cut-off of 20: 30 -> 15 crosses into the functional range
+    recovered = reliable_change(
+        [30, 30, 18], [15, 22, 5], sd=7.5, reliability=0.8, higher_is_better=False, cutoff=20
+    )
+    assert recovered.table["category"].tolist() == ["recovered", "unchanged", "improved"]
 
 
 def test_recovered_needs_reliable_change_and_crossing_cutoff():
