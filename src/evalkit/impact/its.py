@@ -68,7 +68,9 @@ class ITSResult(Result):
     def summary(self) -> str:
         parts = [self.level_change.summary()]
         if self.slope_change is not None:
-            parts.append(self.slope_change._effect_phrase())
+            parts.append(self.slope_change.effect_sentence())
+            if self.slope_change.crosses_no_effect:
+                parts.append("The interval for the change in trend includes no change.")
         return " ".join(parts)
 
 

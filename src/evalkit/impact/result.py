@@ -85,7 +85,8 @@ class ImpactResult(Result):
         out["evidence_level"] = self.evidence.level
         return out
 
-    def _effect_phrase(self) -> str:
+    def effect_sentence(self) -> str:
+        """The first sentence of :meth:`summary`: the effect and its interval."""
         pct = round(self.ci_level * 100)
         if self.scale == "rate ratio":
             change = (self.estimate - 1.0) * 100
@@ -111,7 +112,7 @@ class ImpactResult(Result):
                 "that would have happened anyway."
             )
         else:
-            head = self._effect_phrase()
+            head = self.effect_sentence()
         parts = [head, self.evidence.summary()]
         if self.crosses_no_effect:
             parts.append(

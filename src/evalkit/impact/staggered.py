@@ -21,7 +21,13 @@ from evalkit._validate import require_choice, require_columns, require_numeric
 from evalkit.exceptions import DataError, EvalkitError, ParameterError, StatisticalWarning
 from evalkit.impact._design import shown, usable_rows
 from evalkit.impact.evidence import evidence_rating
-from evalkit.impact.result import ImpactResult, check_finite, normal_interval, require_alpha
+from evalkit.impact.result import (
+    ImpactResult,
+    check_finite,
+    fmt,
+    normal_interval,
+    require_alpha,
+)
 
 __all__ = ["ESTIMATION_METHODS", "StaggeredResult", "staggered_did"]
 
@@ -61,10 +67,12 @@ class StaggeredResult(ImpactResult):
         after = self.dynamic[self.dynamic["event_time"] >= 0]
         lines = [
             super().summary(),
-            f"By time since launch the effect runs from {after['estimate'].iloc[0]:.3g} at "
-            f"launch to {after['estimate'].iloc[-1]:.3g} after {int(after['event_time'].iloc[-1])} "
-            f"period(s); averaged over event times it is {self.dynamic_overall.estimate:.3g} "
-            f"and over launch cohorts {self.group_overall.estimate:.3g}.",
+            f"By time since launch the effect runs from {fmt(after['estimate'].iloc[0])} at "
+            f"launch to {fmt(after['estimate'].iloc[-1])} after "
+            f"{int(after['event_time'].iloc[-1])} period(s); averaged over event times it is "
+            f"{fmt(self.dynamic_overall.estimate)} and over launch cohorts "
+            f"{fmt(self.group_overall.estimate)}. Effects before launch (placebo checks of "
+            "parallel trends) are in the att_gt and dynamic tables.",
         ]
         return " ".join(lines)
 
