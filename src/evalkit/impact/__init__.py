@@ -5,7 +5,8 @@
 - :func:`staggered_did` staggered roll-outs (Callaway and Sant'Anna group-time effects);
 - :func:`its` interrupted time series (segmented regression);
 - :func:`match` propensity-score matching with a balance table;
-- :func:`evidence_rating` the Maryland Scientific Methods Scale level.
+- :func:`evidence_rating` the Maryland Scientific Methods Scale level;
+- :func:`event_study_chart`, :func:`its_chart` charts with alt text.
 
 Every estimate is an :class:`ImpactResult` (``estimate``, ``se``, ``ci_low``, ``ci_high``,
 ``p_value``, ``n``, ``method``, ``evidence``, ``summary()``, ``to_frame()``).
@@ -13,6 +14,7 @@ Every estimate is an :class:`ImpactResult` (``estimate``, ``se``, ``ci_low``, ``
 
 from __future__ import annotations
 
+from evalkit.impact.charts import event_study_chart, its_chart
 from evalkit.impact.did import EventStudyResult, did, event_study
 from evalkit.impact.evidence import DESIGNS, EvidenceRating, evidence_rating
 from evalkit.impact.its import ITSResult, its
@@ -30,8 +32,10 @@ __all__ = [
     "StaggeredResult",
     "did",
     "event_study",
+    "event_study_chart",
     "evidence_rating",
     "its",
+    "its_chart",
     "match",
     "staggered_did",
 ]
