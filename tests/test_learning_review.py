@@ -1,0 +1,206 @@
+"""The learning review (HTML escaping, consent gates), the capture form and both notebooks."""
+
+from __future__ import annotations
+
+import html
+import json
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from _learning import KEY, reflection
+from evalkit.demo import generate
+from evalkit.learning.coding import theme_counts
+from evalkit.learning.export import export_csv, export_qdpx
+from evalkit.learning.form import build_form
+from evalkit.learning.importing import import_reflections
+from evalkit.learning.review import learning_review, resolve_store_path
+from evalkit.learning.store import ReflectionStore
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ("capture_reflection.ipynb", "learning_review.ipynb")
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.extend(name for name, _ in attrs)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
+    with ReflectionStore(tmp_path / "learning.sqlite") as s:
+        yield s
+
+
+def _shared(store: ReflectionStore, **changes) -> int:
+    rid = store.add(reflection(**changes))
+    store.review(rid, by="Jo Reviewer", shareable=True)
+    return rid
+
+
+def test_free_text_is_escaped_in_the_review(store):
+    rid = _shared(
+        store,
+        what_we_learned=f"We learned {SCRIPT} matters",
+        what_we_will_change=f"Change {IMG} now",
+        role="provider <b>lead</b>",
+    )
+    store.set_codebook([{"name": "<i>venues</i>", "definition": "x"}], by="Jo")
+    store.assign_code(rid, "<i>venues</i>", coder="Jo")
+    store.add_action(
+        {
+            "programme": "family-support",
+            "locality": "E08000012",
+            "description": f"Fix {SCRIPT}",
+            "owner_role": "<u>provider</u>",
+            "due_on": "2099-01-01",
+        },
+        by="Jo",
+    )
+    page = learning_review(store, locality="E08000012", period="2024Q3").to_html()
+    assert SCRIPT not in page and IMG not in page
+    assert html.escape(SCRIPT) in page
+    assert html.escape(IMG) in page
+    assert "&lt;b&gt;lead&lt;/b&gt;" in page and "&lt;i&gt;venues&lt;/i&gt;" in page
+    parser = _Tags()
+    parser.feed(page)
+    assert not {"script", "img", "b", "i", "u"} & set(parser.tags)
+    assert "onerror" not in parser.attrs
+
+
+def test_withdrawal_removes_a_reflection_from_every_later_output(store, tmp_path):
+    keep = _shared(store, what_we_learned="Venues matter for fathers.")
+    gone = _shared(store, what_we_learned="Budgets build trust quickly.")
+    store.set_codebook([{"name": "venues"}, {"name": "trust"}], by="Jo")
+    store.assign_code(keep, "venues", coder="Jo")
+    store.assign_code(gone, "trust", coder="Jo")
+
+    def outputs() -> str:
+        review = learning_review(store, locality="E08000012", period="2024Q3").to_html()
+        csv = export_csv(store, tmp_path / "shared.csv").read_text(encoding="utf-8")
+        with zipfile.ZipFile(export_qdpx(store, tmp_path / "p.qdpx")) as archive:
+            qdpx = " ".join(archive.read(n).decode("utf-8") for n in archive.namelist())
+        themes = theme_counts(store.shareable(), store.codings(), by=(), warn=False).table
+        found = store.search("budgets")
+        return " ".join([review, csv, qdpx, str(list(themes.index)), found.to_string()])
+
+    before = outputs()
+    assert "Budgets build trust" in before and "'trust'" in before
+    store.withdraw(gone, by="Alex Morgan", reason="consent withdrawn")
+    after = outputs()
+    assert "Budgets build trust" not in after and "'trust'" not in after
+    assert "Venues matter for fathers." in after
+    assert store.get(gone)["consent"] is False
+
+
+def test_reviews_exclude_unreviewed_unconsented_and_cycle_only(store):
+    _shared(store, what_we_learned="Shared with the programme.")
+    store.add(reflection(what_we_learned="Not yet reviewed."))
+    store.add(reflection(what_we_learned="No consent.", consent="no"))
+    _shared(store, what_we_learned="Only for the cycle.", sharing_scope="cycle")
+    quotes = learning_review(store, locality="E08000012", period="2024Q3").quotes
+    assert quotes[quotes["slot"] == "what_we_learned"]["quote"].tolist() == [
+        "Shared with the programme."
+    ]
+
+
+def test_capture_form_builds_and_its_handler_stores_a_record(store):
+    form = build_form(
+        "gibbs", store, programme="family-support", locality="E08000012", period="2024Q3"
+    )
+    assert len(form.answers) == 6 and form.widget.children
+    form.fields["author"].value = "Grace Okafor"
+    form.fields["role"].value = "frontline worker"
+    form.fields["consent"].value = True
+    form.fields["names"].value = "Sam Reid"
+    answers = {
+        "description": "Sam Reid and I ran a joint review.",
+        "feelings": "Nervous beforehand.",
+        "evaluation": "It went well.",
+        "analysis": "Deciders in the room matter.",
+        "action_plan": "Invite decision-makers.",
+    }
+    for key, value in answers.items():
+        form.answers[key].value = value
+    rid = form.submit()
+    rec = store.get(rid)
+    assert rec["template"] == "gibbs" and rec["status"] == "redaction_pending"
+    assert rec["redacted_what_we_tried"] == "[NAME] and I ran a joint review."
+    assert rec["extra"] == {"feelings": "Nervous beforehand."}
+    assert "Nervous" not in " ".join(store.shareable().astype(str).to_numpy().ravel())
+    assert "Saved as reflection" in form.message.value
+    assert form.answers["description"].value == ""
+    assert form.submit() is None  # required answers now empty
+    assert "required" in form.message.value and len(store.all()) == 1
+
+
+def test_notebooks_are_committed_without_outputs():
+    for name in NOTEBOOKS:
+        nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, name
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, name
+
+
+@pytest.mark.slow
+def test_learning_review_notebook_runs_with_papermill(demo_spec_path, tmp_path, monkeypatch):
+    import papermill
+
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
+    store_path = tmp_path / "learning.sqlite"
+    with ReflectionStore(store_path) as s:
+        report = import_reflections(s, generate().reflections, reviewed=True)
+        assert report.imported
+        rid = s.add(reflection(locality="E08000012", period="2024Q4", what_we_learned=SCRIPT))
+        s.review(rid, by="Jo", shareable=True)
+    assert resolve_store_path(demo_spec_path, store_path) == store_path
+    output = tmp_path / "review.ipynb"
+    papermill.execute_notebook(
+        str(REPO / "notebooks" / "learning_review.ipynb"),
+        str(output),
+        kernel_name="python3",
+        parameters={
+            "spec_path": str(demo_spec_path),
+            "locality": "E08000012",
+            "period": "2024Q4",
+            "store_path": str(store_path),
+        },
+        progress_bar=False,
+    )
+    nb = nbformat.read(output, as_version=4)
+    shown = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "Learning review: E08000012, 2024Q4" in shown
+    assert "Indicators, as context" in shown
+    assert html.escape(SCRIPT) in shown and SCRIPT not in shown
+    assert '"output_type": "error"' not in shown
+
+
+@pytest.mark.slow
+def test_capture_notebook_runs_with_papermill(tmp_path, monkeypatch):
+    import papermill
+
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
+    output = tmp_path / "capture.ipynb"
+    papermill.execute_notebook(
+        str(REPO / "notebooks" / "capture_reflection.ipynb"),
+        str(output),
+        kernel_name="python3",
+        parameters={"store_path": str(tmp_path / "learning.sqlite"), "template": "hls"},
+        progress_bar=False,
+    )
+    shown = json.dumps([c.get("outputs", []) for c in nbformat.read(output, as_version=4).cells])
+    assert "application/vnd.jupyter.widget-view+json" in shown
