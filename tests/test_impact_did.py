@@ -259,3 +259,8 @@ def test_event_study_without_pre_period():
     df["first"] = df["first"].where(df["first"].isna(), 0)
     with pytest.raises(DataError, match="no pre-period"):
         event_study(df, "y", "unit", "t", "first")
+
+
+def test_covariates_given_as_a_string(small):
+    with pytest.raises(ParameterError, match=r"covariates must be a list.*'g'"):
+        did(small, "y", "d", "t", covariates="g")

@@ -198,3 +198,8 @@ def test_bad_arguments(sicily):
         its(pd.concat([sicily, sicily.head(2)]), "aces", "time", 37)
     with pytest.raises(ParameterError, match="start must be a number"):
         its(sicily, "aces", "time", "January 2005")
+
+
+def test_constant_series_is_rejected(sicily):
+    with pytest.raises(DataError, match=r"outcome='flat'.*single value 5"):
+        its(sicily.assign(flat=5), "flat", "time", 37)

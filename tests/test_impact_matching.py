@@ -160,3 +160,11 @@ def test_no_overlap_within_caliper():
     df = pd.DataFrame({"x": x, "d": [0] * 50 + [1] * 5, "y": rng.normal(size=55)})
     with pytest.raises(DataError, match="caliper"):
         match(df, "d", ["x"], "y", caliper=1e-9)
+
+
+def test_constant_outcome_and_all_missing_treated_outcomes(lalonde):
+    with pytest.raises(DataError, match=r"outcome='zero'.*single value 0"):
+        match(lalonde.assign(zero=0.0), "treat", ["age"], "zero")
+    gone = lalonde.assign(re78=lalonde["re78"].where(lalonde["treat"] == 0))
+    with pytest.raises(DataError, match=r"no treated \(1\) rows among usable rows"):
+        match(gone, "treat", ["age"], "re78")

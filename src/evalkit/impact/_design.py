@@ -10,7 +10,7 @@ import pandas as pd
 from evalkit._validate import require_columns, require_numeric
 from evalkit.exceptions import DataError, ParameterError
 
-__all__ = ["binary", "covariate_matrix", "full_rank", "shown", "usable_rows"]
+__all__ = ["binary", "covariate_matrix", "full_rank", "require_variation", "shown", "usable_rows"]
 
 
 def shown(value: object) -> str:
@@ -85,3 +85,13 @@ def full_rank(x: pd.DataFrame, *, source: str) -> None:
         f"{', '.join(map(repr, redundant))} are constant or a combination of others; "
         "expected each term to vary independently"
     )
+
+
+def require_variation(values: pd.Series | np.ndarray, argument: str, column: str, *, source: str):
+    """DataError if an outcome takes a single value (an estimate would be a meaningless 0)."""
+    arr = np.asarray(values, dtype=float)
+    if len(np.unique(arr)) < 2:
+        raise DataError(
+            f"{argument}={column!r} in {source} takes the single value {shown(arr[0])}; "
+            "expected an outcome that varies"
+        )

@@ -18,7 +18,14 @@ import statsmodels.api as sm
 from evalkit._results import Result
 from evalkit._validate import require_choice, require_columns, require_numeric
 from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
-from evalkit.impact._design import binary, covariate_matrix, full_rank, shown, usable_rows
+from evalkit.impact._design import (
+    binary,
+    covariate_matrix,
+    full_rank,
+    require_variation,
+    shown,
+    usable_rows,
+)
 from evalkit.impact.evidence import EvidenceRating, evidence_rating
 from evalkit.impact.result import ImpactResult, check_finite, fmt, require_alpha
 
@@ -125,6 +132,8 @@ def did(
     source = "did()"
     require_choice("se", se, ("robust", "classical"))
     require_alpha(alpha)
+    if isinstance(covariates, str):
+        raise ParameterError(f"covariates must be a list of column names; got {covariates!r}")
     require_columns(df, [outcome, treated, post, *covariates, cluster], source=source)
     cols = [outcome, treated, post, *covariates] + ([cluster] if cluster else [])
     data = usable_rows(df, cols, source=source)
@@ -141,11 +150,7 @@ def did(
                     f"(empty, or {outcome!r} missing for all of them); expected observations in "
                     "all four group x period cells"
                 )
-    if y.nunique() < 2:
-        raise DataError(
-            f"outcome={outcome!r} in {source} takes the single value {shown(y.iloc[0])}; "
-            "expected an outcome that varies"
-        )
+    require_variation(y, "outcome", outcome, source=source)
     x = pd.concat(
         [
             pd.Series(1.0, index=data.index, name="const"),

@@ -13,7 +13,7 @@ import statsmodels.api as sm
 from evalkit._results import Result
 from evalkit._validate import require_choice, require_columns, require_numeric
 from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
-from evalkit.impact._design import full_rank, shown, usable_rows
+from evalkit.impact._design import full_rank, require_variation, shown, usable_rows
 from evalkit.impact.evidence import EvidenceRating, evidence_rating
 from evalkit.impact.result import ImpactResult, check_finite, normal_interval, require_alpha
 
@@ -160,6 +160,7 @@ def its(
     data = usable_rows(df, cols, source=source).sort_values(time)
     y = require_numeric(data, outcome, source=source).to_numpy()
     t = require_numeric(data, time, source=source).to_numpy()
+    require_variation(y, "outcome", outcome, source=source)
     if len(np.unique(t)) != len(t):
         raise DataError(f"time={time!r} in {source} repeats periods; expected one row per period")
     try:

@@ -19,7 +19,13 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 from evalkit._validate import require_columns, require_numeric
 from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
-from evalkit.impact._design import binary, covariate_matrix, full_rank, usable_rows
+from evalkit.impact._design import (
+    binary,
+    covariate_matrix,
+    full_rank,
+    require_variation,
+    usable_rows,
+)
 from evalkit.impact.evidence import evidence_rating
 from evalkit.impact.result import ImpactResult, check_finite, require_alpha
 
@@ -181,6 +187,7 @@ def match(
     data = usable_rows(df, [treatment, outcome, *covariates], source=source)
     d = binary(data, treatment, "treatment", source=source).to_numpy()
     y = require_numeric(data, outcome, source=source).to_numpy()
+    require_variation(y, "outcome", outcome, source=source)
     for value, label in ((1.0, "treated (1)"), (0.0, "comparison (0)")):
         if not (d == value).any():
             raise DataError(
@@ -192,9 +199,12 @@ def match(
     full_rank(design, source=source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = sm.Logit(d, design).fit(disp=0, maxiter=200)
+        try:
+            fit = sm.Logit(d, design).fit(disp=0, maxiter=200)
+        except np.linalg.LinAlgError:
+            fit = None
     separated = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
-    if separated or not fit.mle_retvals.get("converged", True):
+    if fit is None or separated or not fit.mle_retvals.get("converged", True):
         culprits = _separating(x, d)
         named = f" ({', '.join(map(repr, culprits))} alone split the groups)" if culprits else ""
         raise DataError(
@@ -316,7 +326,9 @@ def _balance(
                 "smd_before": standardised_mean_difference(t_all, c_all, sd=sd),
                 "smd_after": smd_after,
                 "var_ratio_before": _weighted_var(t_all) / var_c_b if var_c_b > 0 else np.inf,
-                "var_ratio_after": _weighted_var(t_m) / var_c_a if var_c_a > 0 else np.inf,
+                "var_ratio_after": (
+                    _weighted_var(t_m, np.ones(len(t_m))) / var_c_a if var_c_a > 0 else np.inf
+                ),
                 "balanced": abs(smd_after) <= BALANCE_THRESHOLD,
             }
         )
