@@ -37,7 +37,7 @@ _LEVEL_MEANING = {
         "a comparison that adjusts for other influences (controls, matching or a modelled "
         "pre-period trend) but has no comparison group observed before and after"
     ),
-    3: "a comparison group observed before and after (difference-in-differences)",
+    3: "a comparison group observed before and after, as in difference-in-differences",
     4: "quasi-random variation in who received the service",
     5: "random assignment to the service",
 }
