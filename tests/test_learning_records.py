@@ -13,6 +13,7 @@ from evalkit.exceptions import ConfigError, DataError
 from evalkit.learning.records import SLOTS, Action, Code, Reflection, period_end, validate
 from evalkit.learning.redaction import KINDS, nhs_number_is_valid, redact
 from evalkit.learning.templates import TEMPLATES_ENV, list_templates, load_template
+from evalkit.reference import source_of
 
 # -- records -----------------------------------------------------------------------------------
 
@@ -91,6 +92,13 @@ def test_five_templates_ship_and_each_fills_every_slot():
         assert name in names
         template = load_template(name)
         assert {q.slot for q in template.questions} - {None} == set(SLOTS), name
+
+
+def test_every_shipped_template_records_its_source():
+    for name in ("hls", "after_action_review", "gibbs", "what_so_what_now_what"):
+        record = source_of(f"templates/{name}.yaml")
+        assert record["source"] and record["verified"] is False
+    assert "Davies" in source_of("templates/most_significant_change.yaml")["source"]
 
 
 def test_gibbs_feelings_stay_private_and_answers_join_onto_slots():
@@ -223,3 +231,13 @@ def test_property_no_email_or_mobile_survives(user, domain, digits, before):
     redacted, log = redact(text)
     assert email not in redacted and phone not in redacted
     assert {e.kind for e in log} >= {"email", "phone"}
+
+
+def test_package_exports_resolve():
+    import evalkit.learning as learning
+
+    assert sorted(learning.__all__) == sorted(dir(learning))
+    for name in learning.__all__:
+        assert getattr(learning, name) is not None
+    with pytest.raises(AttributeError, match="'nonesuch'"):
+        _ = learning.nonesuch

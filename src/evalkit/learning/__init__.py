@@ -15,29 +15,49 @@
 Only reflections that are reviewed, shareable and consented reach a report or an export.
 """
 
-from evalkit.learning.actions import Continuity, continuity, open_actions, overdue_actions
-from evalkit.learning.coding import (
-    check_codebook,
-    co_occurrence,
-    load_codebook,
-    quotes_for,
-    suggest_codes,
-    theme_counts,
-)
-from evalkit.learning.export import codebook_xml, export_csv, export_qdc, export_qdpx
-from evalkit.learning.importing import ImportReport, import_reflections, load_mapping
-from evalkit.learning.records import (
-    SLOTS,
-    STATUSES,
-    Action,
-    Code,
-    Experiment,
-    LearningCycle,
-    Reflection,
-)
-from evalkit.learning.redaction import RedactionEntry, redact
-from evalkit.learning.store import ReflectionStore, default_store_path
-from evalkit.learning.templates import Template, list_templates, load_template
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Public name -> the module that defines it. Modules load on first use, so that the
+#: ``evalkit`` command starts quickly (``evalkit reflect`` needs only a few of them).
+_EXPORTS = {
+    "Continuity": "actions",
+    "continuity": "actions",
+    "open_actions": "actions",
+    "overdue_actions": "actions",
+    "check_codebook": "coding",
+    "co_occurrence": "coding",
+    "load_codebook": "coding",
+    "quotes_for": "coding",
+    "suggest_codes": "coding",
+    "theme_counts": "coding",
+    "codebook_xml": "export",
+    "export_csv": "export",
+    "export_qdc": "export",
+    "export_qdpx": "export",
+    "build_form": "form",
+    "ImportReport": "importing",
+    "import_reflections": "importing",
+    "load_mapping": "importing",
+    "SLOTS": "records",
+    "STATUSES": "records",
+    "Action": "records",
+    "Code": "records",
+    "Experiment": "records",
+    "LearningCycle": "records",
+    "Reflection": "records",
+    "RedactionEntry": "redaction",
+    "redact": "redaction",
+    "learning_review": "review",
+    "review_html": "review",
+    "ReflectionStore": "store",
+    "default_store_path": "store",
+    "Template": "templates",
+    "list_templates": "templates",
+    "load_template": "templates",
+}
 
 __all__ = [
     "SLOTS",
@@ -52,6 +72,7 @@ __all__ = [
     "Reflection",
     "ReflectionStore",
     "Template",
+    "build_form",
     "check_codebook",
     "co_occurrence",
     "codebook_xml",
@@ -61,6 +82,7 @@ __all__ = [
     "export_qdc",
     "export_qdpx",
     "import_reflections",
+    "learning_review",
     "list_templates",
     "load_codebook",
     "load_mapping",
@@ -69,6 +91,19 @@ __all__ = [
     "overdue_actions",
     "quotes_for",
     "redact",
+    "review_html",
     "suggest_codes",
     "theme_counts",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"evalkit.learning.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'evalkit.learning' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
