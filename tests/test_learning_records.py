@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -10,7 +11,15 @@ from hypothesis import strategies as st
 
 from _learning import reflection
 from evalkit.exceptions import ConfigError, DataError
-from evalkit.learning.records import SLOTS, Action, Code, Reflection, period_end, validate
+from evalkit.learning.records import (
+    SLOTS,
+    Action,
+    Code,
+    Reflection,
+    period_bounds,
+    period_end,
+    validate,
+)
 from evalkit.learning.redaction import KINDS, nhs_number_is_valid, redact
 from evalkit.learning.templates import TEMPLATES_ENV, list_templates, load_template
 from evalkit.reference import source_of
@@ -58,6 +67,16 @@ def test_period_end_of_quarters_and_months():
     assert period_end("2024-02") == dt.date(2024, 2, 29)
     with pytest.raises(DataError, match="'2024Q5'"):
         period_end("2024Q5")
+
+
+def test_period_bounds_of_every_kind_of_period():
+    assert period_bounds("2024Q3") == (dt.date(2024, 7, 1), dt.date(2024, 9, 30))
+    assert period_bounds("2024-02") == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    assert period_bounds("2024") == (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert period_bounds("2024/25") == (dt.date(2024, 4, 1), dt.date(2025, 3, 31))
+    assert period_bounds("1999/00") == (dt.date(1999, 4, 1), dt.date(2000, 3, 31))
+    with pytest.raises(DataError, match="'2024/26'"):
+        period_bounds("2024/26")
 
 
 def test_action_and_code_models():
@@ -241,3 +260,13 @@ def test_package_exports_resolve():
         assert getattr(learning, name) is not None
     with pytest.raises(AttributeError, match="'nonesuch'"):
         _ = learning.nonesuch
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab AB01234567890@.-/+()LSW:Q"), max_size=60))
+def test_property_redaction_is_idempotent_and_spans_are_ordered(text):
+    once, log = redact(text, names=["Ab Ba"])
+    assert redact(once, names=["Ab Ba"])[0] == once
+    spans = [(e.start, e.end) for e in log]
+    assert spans == sorted(spans)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))

@@ -116,6 +116,22 @@ def test_reviews_exclude_unreviewed_unconsented_and_cycle_only(store):
     ]
 
 
+def test_review_periods_quarters_and_financial_years(store):
+    for period in ("2024Q1", "2024Q3", "2025Q2"):
+        rid = _shared(store, period=period, what_we_learned=f"Learned in {period}.")
+        store.set_codebook([{"name": "venues"}], by="Jo")
+        store.assign_code(rid, "venues", coder="Jo")
+    year = learning_review(store, locality="E08000012", period="2024/25", policy={"high": 1})
+    learned = year.quotes[year.quotes["slot"] == "what_we_learned"]
+    assert learned["quote"].tolist() == ["Learned in 2024Q3."]
+    assert list(year.themes.columns) == ["2024Q1", "2024Q3"]
+    quarter = learning_review(store, locality="E08000012", period="2024Q1", policy={"high": 1})
+    assert "Learned in 2024Q1." in quarter.quotes["quote"].tolist()
+    assert "Learned in 2024Q3." not in quarter.quotes["quote"].tolist()
+    every = learning_review(store, locality="E08000012", period="", policy={"high": 1})
+    assert len(every.quotes) == 6 and "all periods" in every.to_html()
+
+
 def test_capture_form_builds_and_its_handler_stores_a_record(store):
     form = build_form(
         "gibbs", store, programme="family-support", locality="E08000012", period="2024Q3"
@@ -176,14 +192,14 @@ def test_learning_review_notebook_runs_with_papermill(demo_spec_path, tmp_path, 
         parameters={
             "spec_path": str(demo_spec_path),
             "locality": "E08000012",
-            "period": "2024Q4",
+            "period": "2024/25",
             "store_path": str(store_path),
         },
         progress_bar=False,
     )
     nb = nbformat.read(output, as_version=4)
     shown = json.dumps([c.get("outputs", []) for c in nb.cells])
-    assert "Learning review: E08000012, 2024Q4" in shown
+    assert "Learning review: E08000012, 2024/25" in shown
     assert "Indicators, as context" in shown
     assert html.escape(SCRIPT) in shown and SCRIPT not in shown
     assert '"output_type": "error"' not in shown

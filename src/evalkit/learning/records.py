@@ -36,6 +36,7 @@ __all__ = [
     "LearningCycle",
     "Reflection",
     "field_problems",
+    "period_bounds",
     "period_end",
     "validate",
 ]
@@ -83,6 +84,31 @@ def period_end(period: str) -> dt.date:
     year = int(match.group(1))
     month = int(match.group(2)) * 3 if match.group(2) else int(match.group(3))
     return (pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd(0)).date()
+
+
+_YEAR = re.compile(r"^(\d{4})(?:/(\d{2}))?$")
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a reporting period.
+
+    Accepts a quarter (``2024Q3``), a month (``2024-09``), a calendar year (``2024``) or a UK
+    financial year (``2024/25``: 1 April 2024 to 31 March 2025).
+    """
+    text = str(period).strip()
+    year = _YEAR.match(text)
+    if year:
+        first = int(year.group(1))
+        if year.group(2) is None:
+            return dt.date(first, 1, 1), dt.date(first, 12, 31)
+        if int(year.group(2)) != (first + 1) % 100:
+            raise DataError(f"period {period!r} is not a financial year; expected e.g. '2024/25'")
+        return dt.date(first, 4, 1), dt.date(first + 1, 3, 31)
+    end = period_end(text)
+    match = _PERIOD.match(text)
+    months = 3 if match and match.group(2) else 1
+    start = (pd.Timestamp(end) - pd.offsets.MonthBegin(months)).date()
+    return start, end
 
 
 def _choice(value: Any, choices: tuple[str, ...], name: str) -> str:

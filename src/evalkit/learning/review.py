@@ -22,6 +22,7 @@ from evalkit._results import Result
 from evalkit.config import load_spec
 from evalkit.learning.actions import Continuity, continuity, open_actions
 from evalkit.learning.coding import theme_counts
+from evalkit.learning.records import period_bounds, period_end
 from evalkit.learning.store import ReflectionStore
 
 __all__ = [
@@ -64,7 +65,7 @@ class LearningReview(Result):
         """The review as an HTML fragment; all free text escaped."""
         e = html.escape
         parts = [
-            f"<h2>Learning review: {e(self.locality)}, {e(self.period)}</h2>",
+            f"<h2>Learning review: {e(self.locality)}, {e(self.period or 'all periods')}</h2>",
             "<p>Drawn only from reflections their authors agreed to share, after redaction and a "
             "person's review. Quotes are attributed by role only.</p>",
             "<h3>Themes over time</h3>",
@@ -128,7 +129,10 @@ def indicator_context(spec_path: str | Path, locality: str, period: str) -> pd.D
     if "timeseries" not in files or not files["timeseries"].is_file():
         return None
     series = pd.read_csv(files["timeseries"], dtype={"locality_code": str, "quarter": str})
-    mine = series[(series["locality_code"] == locality) & (series["quarter"] <= period)]
+    mine = series[series["locality_code"] == locality]
+    if str(period).strip():
+        end = period_bounds(period)[1]
+        mine = mine[(pd.to_datetime(mine["quarter_start"]).dt.date <= end).to_numpy(dtype=bool)]
     out = mine[["quarter", "referrals", "population_0_17"]].tail(8).copy()
     out["referrals per 10,000 children"] = (
         out["referrals"] / out["population_0_17"] * 10_000
@@ -149,17 +153,29 @@ def learning_review(
     weeks: int = 8,
     today: dt.date | str | None = None,
 ) -> LearningReview:
-    """Gather the learning review of ``locality`` for ``period`` (themes up to and including it)."""
+    """Gather the learning review of ``locality`` for ``period``.
+
+    ``period`` is a quarter (``2024Q3``), a month, a calendar year or a UK financial year
+    (``2024/25``, as programme specs give their reporting period); empty means all periods.
+    Themes are shown for every period up to the end of ``period``; quotes come from within it.
+    """
     shared = store.shareable(locality=locality)
     if programme:
         shared = shared[shared["programme"] == programme]
-    shared = shared[(shared["sharing_scope"] != "cycle") & (shared["period"] <= period)]
+    shared = shared[shared["sharing_scope"] != "cycle"]
+    if str(period).strip():
+        start, end = period_bounds(period)
+        ends = shared["period"].map(period_end)
+        shared = shared[(ends <= end).to_numpy(dtype=bool)]
+        in_period = (shared["period"].map(period_end) >= start).to_numpy(dtype=bool)
+    else:
+        in_period = [True] * len(shared)
     protected = theme_counts(shared, store.codings(), by=("period",), policy=policy, warn=False)
     themes = protected.table
     if not themes.empty:
         themes = themes["reflections"].unstack("period").fillna("")
         themes.index.name = "theme (reflections)"
-    current = shared[shared["period"] == period]
+    current = shared[in_period]
     quotes = current.melt(
         id_vars=["id", "period", "role"],
         value_vars=list(_LABELS),

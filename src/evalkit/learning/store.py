@@ -231,7 +231,13 @@ class ReflectionStore:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken with BEGIN IMMEDIATE; rolled back on any error."""
-        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise DataError(
+                f"reflection store {str(self.path)!r} is busy or locked ({exc}) after waiting "
+                f"{_BUSY_TIMEOUT_MS // 1000} s; expected other writers to finish - try again"
+            ) from None
         try:
             yield self._conn
         except BaseException:
