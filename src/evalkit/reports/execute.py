@@ -12,10 +12,9 @@ import dataclasses
 import logging
 import os
 import shutil
-import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,13 @@ import nbformat
 
 from evalkit._io import atomic_write_text
 from evalkit.reports.export import FIGURE_MIME, export_html
+from evalkit.reports.kernels import (
+    KernelSession,
+    discard_warm_session,
+    register_engine,
+    warm_session,
+)
+from evalkit.reports.logs import NoiseFilter
 from evalkit.reports.plan import Job
 
 __all__ = ["JobOutcome", "execute_job", "figures_from"]
@@ -70,6 +76,10 @@ def _job_logger(job: Job) -> tuple[logging.Logger, logging.Handler]:
     job.log_path.write_text("", encoding="utf-8")
     handler = logging.FileHandler(job.log_path, mode="a", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(NoiseFilter())
+    # Only this job's thread writes here (a Dask worker may run several jobs in threads).
+    thread = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == thread)
     logger = logging.getLogger("papermill")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -85,43 +95,32 @@ def _failure_cell(exc: BaseException) -> tuple[int | None, str]:
     return cell, f"{ename}: {evalue}"
 
 
-@contextlib.contextmanager
-def _stderr_to(path: Path) -> Iterator[None]:
-    """Send this process's standard error (and so the kernel's) to ``path`` for the block.
-
-    Kernels inherit the worker's stderr, where they print start-up chatter such as the warning
-    about TCP transport; it belongs in the locality's log, not on the analyst's terminal.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    target = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.dup2(target, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(target)
+def _stopped_cell(path: Path) -> int | None:
+    """The execution count (or index) of the cell that was running when the kernel stopped."""
+    with contextlib.suppress(Exception):
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            if cell.get("metadata", {}).get("papermill", {}).get("status") in ("running", "failed"):
+                return cell.get("execution_count") or index
+    return None
 
 
-def execute_job(
-    job: Job, cache_key: str | None = None, *, capture_stderr: bool = True
-) -> JobOutcome:
+def execute_job(job: Job, cache_key: str | None = None, *, fast: bool = False) -> JobOutcome:
     """Execute, export and write one report; return its outcome (never raises for a bad notebook).
 
-    With ``capture_stderr`` (the default in evalkit's own worker processes) the kernel's standard
-    error goes to the job's log; a Dask worker running several tasks at once passes False.
+    The report runs in a kernel evalkit starts (fresh, or this worker's warm kernel when ``fast``)
+    with its standard error sent to the job's log. A watchdog kills the kernel when the report
+    has run for ``job.timeout`` seconds; the report then fails with a message saying so.
     """
     logger, handler = _job_logger(job)
-    context = _stderr_to(job.log_path) if capture_stderr else contextlib.nullcontext()
-    with context:
-        return _execute(job, cache_key, logger, handler)
+    try:
+        return _execute(job, cache_key, logger, fast)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
 
 
-def _execute(
-    job: Job, cache_key: str | None, logger: logging.Logger, handler: logging.Handler
-) -> JobOutcome:
+def _execute(job: Job, cache_key: str | None, logger: logging.Logger, fast: bool) -> JobOutcome:
     import papermill
 
     started = time.time()
@@ -136,22 +135,40 @@ def _execute(
         "cache_key": cache_key,
         "worker_pid": os.getpid(),
     }
+    session: KernelSession | None = None
+    expired = threading.Event()
+    timer: threading.Timer | None = None
+    ok = False
     try:
-        papermill.execute_notebook(
-            str(job.notebook),
-            str(executed),
-            parameters=job.parameters,
-            kernel_name=job.kernel,
-            cwd=str(job.cwd),
-            progress_bar=False,
-            log_output=True,
-            execution_timeout=job.timeout,
-            request_save_on_cell_execute=False,
-        )
+        session = warm_session(job.kernel, job.cwd) if fast else KernelSession(job.kernel, job.cwd)
+
+        def expire() -> None:
+            expired.set()
+            session.kill()
+
+        timer = threading.Timer(job.timeout, expire)
+        timer.daemon = True
+        with session.logging_to(job.log_path):
+            timer.start()
+            papermill.execute_notebook(
+                str(job.notebook),
+                str(executed),
+                parameters=job.parameters,
+                engine_name=register_engine(),
+                km=session.km,
+                kernel_name=job.kernel,
+                cwd=str(job.cwd),
+                progress_bar=False,
+                log_output=True,
+                execution_timeout=job.timeout + 5,  # the watchdog ends the report first
+                request_save_on_cell_execute=False,
+            )
+        timer.cancel()
         nb = nbformat.read(executed, as_version=4)
         title = f"{job.title}: {job.locality_name} ({job.locality})"
         atomic_write_text(job.html_path, export_html(nb, title=title))
         logger.info("job %s: wrote %s", job.key, job.html_path)
+        ok = True
         return JobOutcome(
             status="ok",
             started=started,
@@ -161,7 +178,18 @@ def _execute(
             **common,
         )
     except Exception as exc:  # a failed notebook is a result, not a crash of the run
+        if timer is not None:
+            timer.cancel()
         cell, error = _failure_cell(exc)
+        if expired.is_set():
+            error = (
+                f"timed out: the report ran for more than its limit of {job.timeout} s "
+                "(timeout_seconds in the spec, or --timeout); its kernel was stopped"
+            )
+        elif session is not None and not session.alive():
+            error = f"the kernel died while running this report ({error})"
+        if cell is None and executed.is_file():
+            cell = _stopped_cell(executed)
         logger.error("job %s failed at cell %s: %s", job.key, cell, error)
         failed = None
         if executed.is_file():
@@ -178,6 +206,11 @@ def _execute(
             **common,
         )
     finally:
-        logger.removeHandler(handler)
-        handler.close()
+        if session is not None:
+            if not fast:
+                session.shutdown()
+            elif ok:
+                session.reports += 1
+            else:  # a warm kernel that failed a report is not trusted with the next one
+                discard_warm_session()
         shutil.rmtree(work, ignore_errors=True)

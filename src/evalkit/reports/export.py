@@ -56,10 +56,16 @@ def page(title: str, body: str, *, lang: str = "en-GB") -> str:
 
 
 def _presentable(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy without stderr streams, figure records or cells tagged ``remove``."""
+    """A copy without stderr streams, figure records or cells tagged ``remove``.
+
+    Cell ids are renumbered (``cell-0``, ``cell-1``, ...): papermill gives its injected-parameters
+    cell a random id, which would otherwise make two runs of the same report differ.
+    """
     nb = copy.deepcopy(nb)
     kept_cells = []
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
+        if "id" in cell:
+            cell.id = f"cell-{index}"
         if "remove" in cell.get("metadata", {}).get("tags", []):
             continue
         if cell.cell_type == "code":

@@ -32,9 +32,16 @@ from evalkit.intake import prepare
 from evalkit.reports.cache import cache_key, notebook_source_hash
 from evalkit.reports.execute import JobOutcome, execute_job
 from evalkit.reports.index import read_manifest, write_index, write_manifest
+from evalkit.reports.logs import write_failures, write_run_log
+from evalkit.reports.pdf import chromium_path, write_pdfs
 from evalkit.reports.plan import Job, plan, preflight
 
-__all__ = ["RunResult", "default_workers", "run"]
+__all__ = ["FORMATS", "SCHEDULER_TIMEOUT", "RunResult", "default_workers", "run"]
+
+#: Output formats: HTML always; PDF printed from it by headless Chromium on request.
+FORMATS = ("html", "pdf")
+#: Seconds to wait for a Dask scheduler to answer before giving up with a clear error.
+SCHEDULER_TIMEOUT = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,9 +93,13 @@ def _executor(workers: int, scheduler: str | None) -> Iterator[Executor]:
             "pip install 'evalkit[distributed]'"
         ) from None
     try:
-        client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        raise PipelineError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+        client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PipelineError(
+            f"cannot reach the Dask scheduler at {scheduler!r} within {SCHEDULER_TIMEOUT} s "
+            f"({reason}); expected the address of a running scheduler, e.g. tcp://127.0.0.1:8786"
+        ) from None
     try:
         with client.get_executor(pure=False) as executor:
             yield executor
@@ -96,10 +107,11 @@ def _executor(workers: int, scheduler: str | None) -> Iterator[Executor]:
         client.close()
 
 
-def _run_job(job: Job, key: str, markers: str, own_worker: bool = True) -> JobOutcome:
+def _run_job(job: Job, key: str, markers: str, fast: bool = False) -> JobOutcome:
     """Worker entry point: mark the job as started, then execute it."""
-    Path(markers, job.key.replace("/", "__")).write_text(str(os.getpid()), encoding="utf-8")
-    return execute_job(job, key, capture_stderr=own_worker)
+    with contextlib.suppress(OSError):  # a remote Dask worker cannot see the local folder
+        Path(markers, job.key.replace("/", "__")).write_text(str(os.getpid()), encoding="utf-8")
+    return execute_job(job, key, fast=fast)
 
 
 def _died(job: Job, key: str, started: float) -> JobOutcome:
@@ -121,7 +133,7 @@ def _crashed(job: Job, key: str, started: float, exc: BaseException) -> JobOutco
 
 
 def _execute(
-    jobs: list[Job], keys: dict[str, str], workers: int, scheduler: str | None, bar
+    jobs: list[Job], keys: dict[str, str], workers: int, scheduler: str | None, fast: bool, bar
 ) -> list[JobOutcome]:
     outcomes: dict[str, JobOutcome] = {}
     markers = tempfile.mkdtemp(prefix="evalkit-markers-")
@@ -131,9 +143,8 @@ def _execute(
             suspects: list[Job] = []
             started = time.time()
             with _executor(workers, scheduler) as executor:
-                own = scheduler is None
                 futures = {
-                    executor.submit(_run_job, j, keys[j.key], markers, own): j for j in pending
+                    executor.submit(_run_job, j, keys[j.key], markers, fast): j for j in pending
                 }
                 pending = []
                 for future in as_completed(futures):
@@ -152,7 +163,7 @@ def _execute(
                 with ProcessPoolExecutor(max_workers=1) as alone:
                     try:
                         outcomes[job.key] = alone.submit(
-                            _run_job, job, keys[job.key], markers
+                            _run_job, job, keys[job.key], markers, fast
                         ).result()
                     except BrokenProcessPool:
                         outcomes[job.key] = _died(job, keys[job.key], t0)
@@ -160,6 +171,22 @@ def _execute(
     finally:
         shutil.rmtree(markers, ignore_errors=True)
     return [outcomes[j.key] for j in jobs]
+
+
+def _skipped(job: Job, key: str, prev: dict) -> JobOutcome:
+    now = time.time()
+    return JobOutcome(
+        key=job.key,
+        report=job.report,
+        locality=job.locality,
+        status="skipped",
+        started=now,
+        finished=now,
+        html_path=str(job.html_path),
+        log_path=str(job.log_path),
+        figures=prev.get("figures", {}),
+        cache_key=key,
+    )
 
 
 def run(
@@ -170,12 +197,51 @@ def run(
     scheduler: str | None = None,
     force: bool = False,
     progress: bool = True,
+    fast: bool = False,
+    timeout: int | None = None,
+    formats: tuple[str, ...] = ("html",),
 ) -> RunResult:
-    """Produce every report of ``spec`` (or of the ``localities`` given); see the module docstring."""
+    """Produce every report of ``spec`` (or of the ``localities`` given); see the module docstring.
+
+    Parameters
+    ----------
+    spec
+        The programme spec (from :func:`evalkit.config.load_spec`).
+    localities
+        Only these locality codes (default: every locality of the spec).
+    workers
+        Parallel workers of the process pool (default: the CPUs available).
+    scheduler
+        The address of a Dask scheduler to run on instead of the process pool.
+    force
+        Rerun every report even when its cache key has not changed.
+    progress
+        Show a progress bar on standard error.
+    fast
+        Reuse one warm kernel per worker (reset between reports) instead of a fresh kernel per
+        report: the imports are paid once per worker.
+    timeout
+        Seconds a report may run before its kernel is stopped and it fails (default: the spec's
+        ``timeout_seconds``).
+    formats
+        ``("html",)`` (default) or ``("html", "pdf")``: PDFs are printed from the HTML by
+        headless Chromium, beside it.
+    """
     from tqdm.auto import tqdm
 
     t0 = time.time()
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise PipelineError(
+            f"output format {unknown[0]!r} is not known; expected one of {', '.join(FORMATS)}"
+        )
+    if timeout is not None and timeout <= 0:
+        raise PipelineError(f"timeout {timeout!r} is not a positive number of seconds")
+    if "pdf" in formats:
+        chromium_path()  # fails now, before any kernel starts, if Chromium is missing
     jobs = plan(spec, localities)
+    if timeout is not None:
+        jobs = [dataclasses.replace(j, timeout=timeout) for j in jobs]
     preflight(jobs)
     intake = prepare(spec)
     folder = spec.output_folder
@@ -202,19 +268,7 @@ def run(
             and prev.get("cache_key") == keys[job.key]
             and job.html_path.is_file()
         ):
-            now = time.time()
-            fresh[job.key] = JobOutcome(
-                key=job.key,
-                report=job.report,
-                locality=job.locality,
-                status="skipped",
-                started=now,
-                finished=now,
-                html_path=str(job.html_path),
-                log_path=str(job.log_path),
-                figures=prev.get("figures", {}),
-                cache_key=keys[job.key],
-            )
+            fresh[job.key] = _skipped(job, keys[job.key], prev)
         else:
             to_run.append(job)
     n_workers = max(1, min(workers or default_workers(), len(to_run) or 1))
@@ -225,11 +279,32 @@ def run(
         disable=not progress,
         file=sys.stderr,
     ) as bar:
-        ran = _execute(to_run, keys, n_workers, scheduler, bar) if to_run else []
+        ran = _execute(to_run, keys, n_workers, scheduler, fast, bar) if to_run else []
     by_key = {**fresh, **{o.key: o for o in ran}}
     outcomes = [by_key[j.key] for j in jobs]
+    if "pdf" in formats:
+        write_pdfs(
+            [Path(o.html_path) for o in outcomes if o.status in ("ok", "skipped") and o.html_path],
+            force=force,
+        )
     # Keep previous figures and reports of localities not in this run, so the index stays whole.
     others = [r for k, r in previous.items() if k not in by_key]
     manifest_path = write_manifest(spec, jobs, outcomes, others, seconds=time.time() - t0)
     index_path = write_index(spec, manifest_path)
+    write_failures(folder, read_manifest(folder)["failures"])
+    write_run_log(
+        folder,
+        outcomes,
+        started=t0,
+        finished=time.time(),
+        settings={
+            "spec": spec.source,
+            "reports": len(jobs),
+            "workers": None if scheduler else n_workers,
+            "scheduler": scheduler,
+            "mode": "fast (warm kernels)" if fast else "fresh kernel per report",
+            "force": force or None,
+            "formats": "+".join(formats),
+        },
+    )
     return RunResult(outcomes, index_path, manifest_path, round(time.time() - t0, 3))
