@@ -14,6 +14,7 @@ from evalkit.learning.actions import continuity, open_actions, overdue_actions
 from evalkit.learning.coding import (
     check_codebook,
     co_occurrence,
+    coder_agreement,
     load_codebook,
     quotes_for,
     suggest_codes,
@@ -145,6 +146,30 @@ def test_co_occurrence_raw_counts_and_conditional_shares():
     assert table.loc[("a", "b")].tolist() == [3, 2, 2, pytest.approx(2 / 3), 1.0]
     assert table.loc[("a", "c")].tolist() == [3, 2, 1, pytest.approx(1 / 3), 0.5]
     assert table.loc[("b", "c")].tolist() == [2, 2, 1, 0.5, 0.5]
+
+
+def test_coder_agreement_matches_cohens_worked_example():
+    # Cohen's kappa on the classic 2x2 example (50 items: both yes 20, only A 5, only B 10,
+    # neither 15): p_o = 0.70, p_e = 0.5 * 0.6 + 0.5 * 0.4 = 0.50, kappa = 0.40; statsmodels'
+    # inter_rater.cohens_kappa([[20, 5], [10, 15]]) gives the same 0.40.
+    cells = [("both", 20), ("a", 5), ("b", 10), ("neither", 15)]
+    rows, rid = [], 0
+    for kind, count in cells:
+        for _ in range(count):
+            rid += 1
+            rows += [(rid, "seen", "A"), (rid, "seen", "B")]
+            if kind in ("both", "a"):
+                rows.append((rid, "trust", "A"))
+            if kind in ("both", "b"):
+                rows.append((rid, "trust", "B"))
+    codings = pd.DataFrame(rows, columns=["reflection_id", "code", "coder"])
+    table = coder_agreement(codings, "A", "B").set_index("code")
+    trust = table.loc["trust"]
+    assert (trust["n"], trust["both"], trust["a_only"], trust["b_only"]) == (50, 20, 5, 10)
+    assert trust["agreement"] == pytest.approx(0.70)
+    assert trust["kappa"] == pytest.approx(0.40)
+    assert math.isnan(table.loc["seen", "kappa"])
+    assert coder_agreement(codings, "A", "C").empty
 
 
 def test_quotes_drill_back_by_role_only(store):

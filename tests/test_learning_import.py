@@ -93,6 +93,20 @@ def test_csv_with_mapping_reports_each_rejected_row(store, tmp_path):
     assert "Priya" not in " ".join(stored["redacted_what_happened"])
 
 
+def test_importing_a_grown_export_again_adds_only_the_new_rows(store, tmp_path):
+    path = tmp_path / "form.csv"
+    rows = _form_rows().iloc[[0, 3]]
+    rows.to_csv(path, index=False)
+    assert import_reflections(store, path, FORM_MAPPING).imported == 2
+    again = import_reflections(store, path, FORM_MAPPING)
+    assert (again.imported, again.already_imported) == (0, 2)
+    assert "2 already in the store (skipped)" in again.summary()
+    grown = pd.concat([rows, _form_rows().iloc[[2]].assign(**{"What happened?": "Some"})])
+    grown.to_csv(path, index=False)
+    assert import_reflections(store, path, FORM_MAPPING).imported == 1
+    assert len(store.all()) == 3
+
+
 def test_all_or_nothing_imports_nothing_when_a_row_fails(store, tmp_path):
     path = tmp_path / "form.csv"
     _form_rows().to_csv(path, index=False)

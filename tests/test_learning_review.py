@@ -17,7 +17,7 @@ from evalkit.learning.coding import theme_counts
 from evalkit.learning.export import export_csv, export_qdpx
 from evalkit.learning.form import build_form
 from evalkit.learning.importing import import_reflections
-from evalkit.learning.review import learning_review, resolve_store_path
+from evalkit.learning.review import learning_review, resolve_store_path, review_html
 from evalkit.learning.store import ReflectionStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -160,6 +160,12 @@ def test_capture_form_builds_and_its_handler_stores_a_record(store):
     assert form.answers["description"].value == ""
     assert form.submit() is None  # required answers now empty
     assert "required" in form.message.value and len(store.all()) == 1
+
+
+def test_review_without_a_store_says_so_and_creates_nothing(demo_spec_path, tmp_path):
+    missing = tmp_path / "none" / "learning.sqlite"
+    page = review_html(demo_spec_path, "E08000012", "2024/25", str(missing))
+    assert "No learning log was found" in page and not missing.exists()
 
 
 def test_notebooks_are_committed_without_outputs():

@@ -155,8 +155,7 @@ def _write_many(path: str, writer: int, count: int) -> None:
 
 def test_eight_processes_writing_at_once(tmp_path, monkeypatch):
     monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
-    path = str(tmp_path / "learning.sqlite")
-    ReflectionStore(path).close()
+    path = str(tmp_path / "learning.sqlite")  # not created yet: the writers race to create it
     ctx = multiprocessing.get_context("fork")
     workers = [ctx.Process(target=_write_many, args=(path, w, 250)) for w in range(8)]
     for p in workers:

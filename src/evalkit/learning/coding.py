@@ -28,6 +28,7 @@ from evalkit.learning.records import SLOTS, Code, validate
 __all__ = [
     "check_codebook",
     "co_occurrence",
+    "coder_agreement",
     "load_codebook",
     "quotes_for",
     "suggest_codes",
@@ -257,6 +258,58 @@ def co_occurrence(reflections: pd.DataFrame, codings: pd.DataFrame) -> pd.DataFr
                         both[a, b] / n[b],
                     )
                 )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def coder_agreement(codings: pd.DataFrame, coder_a: str, coder_b: str) -> pd.DataFrame:
+    r"""Agreement between two coders, code by code: raw agreement and Cohen's kappa.
+
+    Only reflections that both coders coded (applied at least one code to) are compared; a code
+    counts as applied to a reflection if the coder applied it to any slot.
+
+    Returns
+    -------
+    DataFrame
+        ``code``, ``n`` (reflections both coded), ``both``, ``a_only``, ``b_only``, ``neither``,
+        ``agreement`` (share of reflections where the coders agree) and ``kappa`` (NaN when
+        chance agreement is 1, i.e. both coders applied the code everywhere or nowhere).
+
+    Notes
+    -----
+    Cohen's kappa :math:`\kappa = (p_o - p_e) / (1 - p_e)`, with observed agreement
+    :math:`p_o` and chance agreement :math:`p_e = p_a p_b + (1 - p_a)(1 - p_b)` from each coder's
+    share of reflections given the code (Cohen J (1960), Educational and Psychological
+    Measurement 20(1):37-46, doi:10.1177/001316446002000104). It describes agreement about a
+    code's meaning, to refine the codebook; it is not a rating of the coders.
+    """
+    require_columns(codings, ["reflection_id", "code", "coder"], source="codings")
+    columns = ["code", "n", "both", "a_only", "b_only", "neither", "agreement", "kappa"]
+    mine = codings[codings["coder"].isin([coder_a, coder_b])]
+    coded = [set(mine.loc[mine["coder"] == c, "reflection_id"]) for c in (coder_a, coder_b)]
+    common = sorted(coded[0] & coded[1])
+    if not common:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for code in sorted(mine["code"].unique()):
+        here = mine[mine["code"] == code]
+        a = np.isin(common, here.loc[here["coder"] == coder_a, "reflection_id"])
+        b = np.isin(common, here.loc[here["coder"] == coder_b, "reflection_id"])
+        n = len(common)
+        p_o = float(np.mean(a == b))
+        p_e = a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean())
+        kappa = (p_o - p_e) / (1 - p_e) if p_e < 1 else float("nan")
+        rows.append(
+            (
+                code,
+                n,
+                int((a & b).sum()),
+                int((a & ~b).sum()),
+                int((~a & b).sum()),
+                int((~a & ~b).sum()),
+                p_o,
+                kappa,
+            )
+        )
     return pd.DataFrame(rows, columns=columns)
 
 

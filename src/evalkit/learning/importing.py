@@ -4,7 +4,9 @@ Every row is checked in full before anything is written. A row with any problem 
 and reported (row number, column, value found, what was expected); the rows that pass are written in
 ONE transaction, so a file is never half-imported. With ``all_or_nothing=True`` a single rejected
 row means nothing at all is imported. A file that cannot be read (wrong encoding, missing columns)
-is refused with a :class:`~evalkit.exceptions.DataError` and nothing is imported.
+is refused with a :class:`~evalkit.exceptions.DataError` and nothing is imported. Rows already
+imported from an earlier copy of the file (the same values in every column) are skipped, so a
+growing online-form export can be imported again and again.
 
 A mapping file (YAML) says which column holds which field::
 
@@ -102,6 +104,7 @@ class ImportReport(Result):
     imported: int
     rejected_rows: int
     all_or_nothing: bool
+    already_imported: int = 0
     ids: tuple[int, ...] = ()
     problems: tuple[RejectedRow, ...] = ()
 
@@ -114,6 +117,8 @@ class ImportReport(Result):
 
     def summary(self) -> str:
         text = f"{self.source}: {self.rows} rows read, {self.imported} imported"
+        if self.already_imported:
+            text += f", {self.already_imported} already in the store (skipped)"
         if self.rejected_rows:
             text += f", {self.rejected_rows} rejected"
             if self.all_or_nothing and not self.imported:
@@ -327,28 +332,32 @@ def import_reflections(
     templates: dict[str, Template] = {}
     problems: list[RejectedRow] = []
     records: list[dict[str, Any]] = []
+    keys: list[str] = []
     for i, row in enumerate(frame.to_dict("records")):
         number = i + 2
         rec = _row_record(row, number, spec, templates, problems)
         if rec is not None:
             records.append(rec)
+            keys.append(store.source_key(row))
     rejected = len({p.row for p in problems})
     if all_or_nothing and rejected:
-        records = []
+        records, keys = [], []
     authors = {str(r["author"]) for r in records}
     for rec in records:
         rec["status"] = "draft" if rec["status"] == "draft" else "submitted"
-    ids = store.add_many(records, names=[*authors, *names], by=by) if records else []
+    ids = store.add_many(records, names=[*authors, *names], by=by, keys=keys) if records else []
     if reviewed:
         for rid, rec in zip(ids, records, strict=True):
-            if rec["consent"] and rec["status"] == "submitted":
+            if rid is not None and rec["consent"] and rec["status"] == "submitted":
                 store.review(rid, by=by, shareable=True, note="reviewed before import")
+    new = tuple(rid for rid in ids if rid is not None)
     return ImportReport(
         source=label,
         rows=len(frame),
-        imported=len(ids),
+        imported=len(new),
         rejected_rows=rejected,
         all_or_nothing=all_or_nothing,
-        ids=tuple(ids),
+        already_imported=len(ids) - len(new),
+        ids=new,
         problems=tuple(problems),
     )

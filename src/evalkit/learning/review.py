@@ -210,9 +210,20 @@ def learning_review(
 
 
 def review_html(spec_path: str | Path, locality: str, period: str, store_path: str = "") -> str:
-    """The learning review HTML for the notebook: store from the spec unless ``store_path``."""
+    """The learning review HTML for the notebook: store from the spec unless ``store_path``.
+
+    A missing store gives a short note rather than an error, so a programme without a learning
+    log yet still gets its other reports.
+    """
     spec = load_spec(spec_path)
-    with ReflectionStore(resolve_store_path(spec_path, store_path)) as store:
+    path = resolve_store_path(spec_path, store_path)
+    if not path.is_file():
+        return (
+            f"<h2>Learning review: {html.escape(locality)}</h2><p>No learning log was found at "
+            f"{html.escape(str(path))}. Reflections are added with <code>evalkit reflect add</code>"
+            " or <code>evalkit reflect import</code>.</p>"
+        )
+    with ReflectionStore(path) as store:
         review = learning_review(
             store,
             locality=locality,

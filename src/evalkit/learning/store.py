@@ -28,7 +28,7 @@ import json
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -306,7 +306,12 @@ class ReflectionStore:
         return redacted, log
 
     def _insert(
-        self, conn: sqlite3.Connection, record: Reflection, names: Iterable[str], by: str | None
+        self,
+        conn: sqlite3.Connection,
+        record: Reflection,
+        names: Iterable[str],
+        by: str | None,
+        uid: str | None = None,
     ) -> int:
         if record.status not in ("draft", "submitted", "redaction_pending"):
             raise PrivacyError(
@@ -325,7 +330,7 @@ class ReflectionStore:
         row = {f: _to_text(values[f]) for f in _FIELDS}
         row.update({f"redacted_{s}": redacted[s] for s in SLOTS})
         row.update(
-            uid=str(uuid.uuid4()),
+            uid=uid or str(uuid.uuid4()),
             version=1,
             redaction_log=json.dumps(log),
             extra=json.dumps(values["extra"]),
@@ -362,10 +367,16 @@ class ReflectionStore:
         *,
         names: Iterable[str] = (),
         by: str = "",
-    ) -> list[int]:
-        """Store many reflections in ONE transaction: all of them, or none if any is invalid."""
+        keys: Sequence[str] | None = None,
+    ) -> list[int | None]:
+        """Store many reflections in ONE transaction: all of them, or none if any is invalid.
+
+        ``keys`` (one per record, e.g. from :meth:`source_key`) identify where each record came
+        from: a record whose key is already stored is skipped, so importing the same rows twice
+        adds nothing. Returns the new ids in order, None for each record skipped.
+        """
         names = list(names)
-        ids: list[int] = []
+        ids: list[int | None] = []
         with self._write() as conn:
             for i, record in enumerate(records):
                 rec = validate(
@@ -373,8 +384,22 @@ class ReflectionStore:
                     dict(record) if isinstance(record, Mapping) else record,
                     source=f"record {i}",
                 )
-                ids.append(self._insert(conn, rec, names, by or None))
+                key = keys[i] if keys is not None else None
+                if (
+                    key is not None
+                    and conn.execute("SELECT 1 FROM reflections WHERE uid = ?", (key,)).fetchone()
+                ):
+                    ids.append(None)
+                    continue
+                ids.append(self._insert(conn, rec, names, by or None, key))
         return ids
+
+    def source_key(self, values: Mapping[str, Any]) -> str:
+        """A keyed hash identifying a source row (e.g. one row of an import), never reversible."""
+        if self._key is None:
+            self._key = load_key()
+        text = json.dumps(dict(values), sort_keys=True, default=str)
+        return pseudonym(text, self._key, prefix="row-", length=32)
 
     def _snapshot(self, conn: sqlite3.Connection, rid: int) -> dict[str, Any]:
         row = conn.execute("SELECT * FROM reflections WHERE id = ?", (rid,)).fetchone()
