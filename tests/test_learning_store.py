@@ -136,6 +136,12 @@ def test_unknown_id_and_unreadable_file(store, tmp_path):
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(DataError, match="cannot be opened"):
         ReflectionStore(bad)
+    newer = tmp_path / "newer.sqlite"
+    conn = sqlite3.connect(newer)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(DataError, match="schema version 99"):
+        ReflectionStore(newer)
 
 
 def test_add_many_is_all_or_nothing(store):

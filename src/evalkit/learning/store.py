@@ -79,6 +79,7 @@ _FIELDS = tuple(f for f in Reflection.model_fields if f != "extra")
 _UPDATABLE = frozenset(_FIELDS) - {"author", "status", "programme", "template"} | {"extra"}
 _PSEUDONYM = re.compile(r"^a-[0-9a-f]{12}$")
 _BUSY_TIMEOUT_MS = 60_000
+_SCHEMA_VERSION = 1
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS reflections (
@@ -193,22 +194,44 @@ class ReflectionStore:
             self._conn = sqlite3.connect(
                 self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None
             )
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._create_schema()
+        except sqlite3.Error as exc:
+            raise DataError(
+                f"reflection store {str(self.path)!r} cannot be opened: {exc}"
+            ) from None
+        try:
+            self._open()
         except sqlite3.DatabaseError as exc:
+            self._conn.close()
             raise DataError(
                 f"reflection store {str(self.path)!r} cannot be opened: {exc}; "
                 "expected an evalkit learning.sqlite file"
             ) from None
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _open(self) -> None:
+        """Set the connection up (WAL, busy timeout) and create or check the schema."""
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > _SCHEMA_VERSION:
+            raise DataError(
+                f"reflection store {str(self.path)!r} has schema version {version}; this "
+                f"evalkit reads version {_SCHEMA_VERSION} or older - upgrade evalkit"
+            )
+        if version < _SCHEMA_VERSION:
+            self._create_schema()
 
     def _create_schema(self) -> None:
         """Create the tables in one transaction (executescript cannot run inside _write)."""
         try:
-            self._conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+            self._conn.executescript(
+                f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {_SCHEMA_VERSION};COMMIT;"
+            )
         except BaseException:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
