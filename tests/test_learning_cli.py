@@ -151,10 +151,17 @@ def test_add_from_yaml_and_markdown(tmp_path, capsys):
 
 def test_interactive_add_through_the_installed_command(tmp_path):
     store = str(tmp_path / "learning.sqlite")
-    answers = "family-support\nE08000012\n2024Q3\ncycle-1\nAna Diaz\nprovider\nyes\na\nb\nc\nd\n"
+    answers = "family-support\nE08000012\n2024Q3\ncycle-1\nAna Diaz\nprovider\n\nyes\na\nb\nc\nd\n"
     done = _run("reflect", "add", "--store", store, stdin=answers)
     assert done.returncode == 0, done.stderr
     assert "What did we try?" in done.stdout and "saved (redaction pending)" in done.stdout
+    with ReflectionStore(store) as s:
+        rec = s.get(1)
+    assert (rec["confidence"], rec["consent"], rec["what_we_will_change"]) == (
+        "emerging",
+        True,
+        "d",
+    )
 
 
 def test_errors_exit_2_with_one_line_and_no_traceback(tmp_path, csv_file):

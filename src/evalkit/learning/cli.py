@@ -148,6 +148,8 @@ def cmd_add(args: argparse.Namespace) -> int:
         ):
             if not fields.get(name):
                 fields[name] = _ask(label)
+        if "confidence" not in fields:
+            fields["confidence"] = _ask(f"How sure are we? ({' / '.join(CONFIDENCE)})", "emerging")
         if "consent" not in fields:
             fields["consent"] = _ask(
                 "May this be shared once reviewed and redacted? (yes/no)", "no"
@@ -356,7 +358,7 @@ def register(subparsers: Any) -> None:
         "reflect",
         help="learning log: capture, review, code and share reflections",
         description=(
-            "A learning log for Human Learning Systems reflections. Authors are pseudonymised, "
+            "A learning log for Human Learning Systems reflections. Authors are pseudonymised,\n"
             "text is redacted, and only reviewed, consented reflections are ever shared."
         ),
         epilog=(
