@@ -26,7 +26,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not os.environ.get(KEY_ENV):
         key_file = create_key_file()
         print(f"pseudonymisation key: {key_file} (git-ignored; keep it out of reports and email)")
+    store = demo.load_demo_reflections(spec_path)
     print(f"demo data written to {Path(args.dir)}/ (seed {args.seed})")
+    print(f"learning log with the demo reflections: {store}")
     print(f"programme spec: {spec_path}")
     print(f"next: evalkit run {spec_path}")
     return 0
@@ -72,6 +74,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         force=args.force,
         progress=not args.no_progress,
+        fast=args.fast,
+        timeout=args.timeout,
+        formats=("html", "pdf") if args.format == "pdf" else ("html",),
     )
     counts = result.counts()
     print(
@@ -83,6 +88,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if f.failed_notebook:
             print(f"         notebook kept: {f.failed_notebook}", file=sys.stderr)
     print(f"index: {result.index_path}")
+    if result.failures:
+        print(
+            f"failures listed in {result.manifest_path.parent / 'failures.json'}", file=sys.stderr
+        )
     return result.exit_code
 
 
@@ -136,6 +145,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n  evalkit run data/raw/demo/family-support.yaml\n"
         "  evalkit run SPEC --locality E08000012 --locality E06000026 --force\n"
         "  evalkit run SPEC --jobs 4\n"
+        "  evalkit run SPEC --fast              # one warm kernel per worker: much quicker\n"
+        "  evalkit run SPEC --timeout 300       # stop any report still running after 5 minutes\n"
+        "  evalkit run SPEC --format pdf        # PDFs beside the HTML (needs Chromium)\n"
         "  evalkit run SPEC --scheduler tcp://127.0.0.1:8786   # on a Dask cluster",
         formatter_class=_formatter,
     )
@@ -149,4 +161,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS")
     run.add_argument("--force", action="store_true", help="rerun reports even if nothing changed")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--fast",
+        action="store_true",
+        help="reuse one warm kernel per worker, reset between reports (same reports, less time)",
+    )
+    run.add_argument(
+        "--timeout",
+        type=int,
+        metavar="SECONDS",
+        help="fail a report still running after SECONDS (default: timeout_seconds in the spec)",
+    )
+    run.add_argument(
+        "--format",
+        choices=("html", "pdf"),
+        default="html",
+        help="html (default), or pdf: also print each report to PDF with headless Chromium",
+    )
     run.set_defaults(func=cmd_run)

@@ -114,6 +114,29 @@ def _locality_code(value: str) -> str:
 LocalityCode = Annotated[str, AfterValidator(_locality_code)]
 
 
+class SensitivitySpec(_Model):
+    """Uncertainty about the cost-benefit inputs: a plausible range for each uncertain parameter.
+
+    The same ranges give the one-way (tornado) analysis and, drawn uniformly, the Monte Carlo.
+    Keys name model parameters as :func:`evalkit.econ.monte_carlo` does, such as
+    ``"engagement_rate"`` or ``"<outcome name>.success_rate"``.
+    """
+
+    ranges: dict[str, tuple[float, float]] = {}
+    draws: int = Field(default=5000, ge=100, le=1_000_000)
+    seed: int = 1
+
+    @field_validator("ranges")
+    @classmethod
+    def _ordered(cls, ranges: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for key, (low, high) in ranges.items():
+            if not low < high:
+                raise ValueError(
+                    f"range for {key!r} must be [low, high] with low < high; got {[low, high]}"
+                )
+        return ranges
+
+
 class ProgrammeSpec(_Model):
     """A validated programme spec. Build with :func:`load_spec`."""
 
@@ -133,6 +156,7 @@ class ProgrammeSpec(_Model):
     wellbeing: WellbeingSpec | None = None
     distance_travelled: DistanceSpec | None = None
     cost_benefit: dict[str, Any] | None = None
+    sensitivity: SensitivitySpec = SensitivitySpec()
     pseudonymise: dict[str, str] = {"person_id": "p-", "family_id": "f-"}
     kernel: str = "evalkit"
     timeout_seconds: int = Field(default=600, gt=0)
@@ -151,6 +175,18 @@ class ProgrammeSpec(_Model):
                 raise ValueError(f"locality {code!r} is listed twice")
             seen.add(code)
         return codes
+
+    @field_validator("cost_benefit")
+    @classmethod
+    def _cost_benefit(cls, section: dict[str, Any] | None) -> dict[str, Any] | None:
+        if section is not None:
+            from evalkit.econ import CostBenefitModel
+
+            try:
+                CostBenefitModel.from_dict(section)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return section
 
     @property
     def project_root(self) -> Path:

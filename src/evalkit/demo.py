@@ -31,7 +31,15 @@ import pandas as pd
 from evalkit.exceptions import ParameterError
 from evalkit.reference import localities, locality_name
 
-__all__ = ["AREAS", "DEFAULT_SEED", "PROGRAMME", "DemoData", "generate", "write"]
+__all__ = [
+    "AREAS",
+    "DEFAULT_SEED",
+    "PROGRAMME",
+    "DemoData",
+    "generate",
+    "load_demo_reflections",
+    "write",
+]
 
 PROGRAMME = "family-support"
 DEFAULT_SEED = 2024
@@ -372,7 +380,7 @@ def _reflections(rng: np.random.Generator) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     codes = [c for c in _PLANTED if c != SMALL_LOCALITY]
     for code in codes[:8]:
-        for q, period in enumerate(("2024Q1", "2024Q2", "2024Q3", "2024Q4")):
+        for q, period in enumerate(("2024Q2", "2024Q3", "2024Q4", "2025Q1")):
             text = _REFLECTION_TEXT[(q + len(rows)) % len(_REFLECTION_TEXT)]
             rows.append(
                 {
@@ -478,3 +486,34 @@ def write(
     spec_path = directory / f"{PROGRAMME}.yaml"
     atomic_write_text(spec_path, spec_text)
     return spec_path
+
+
+#: Names in the demo reflections' free text that are not authors (redacted on import).
+DEMO_NAMES_IN_TEXT = ("Sarah Jones",)
+
+
+def load_demo_reflections(spec_path: str | Path) -> Path:
+    """Load the demo reflections into the programme's learning log (rebuilt from scratch).
+
+    The demo stands in for a human reviewer: consented reflections are redacted (authors' names,
+    the names above, emails, phone numbers, postcodes ...) and marked reviewed and shareable, so
+    that the demo reports show a learning section. Real imports wait for a person's review.
+    Returns the store's path, ``data/processed/<programme>/learning.sqlite``.
+    """
+    from evalkit.config import load_spec
+    from evalkit.learning import ReflectionStore, import_reflections
+
+    spec = load_spec(spec_path)
+    path = spec.processed_folder / "learning.sqlite"
+    for stale in path.parent.glob(path.name + "*"):
+        stale.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with ReflectionStore(path) as store:
+        import_reflections(
+            store,
+            spec.path(spec.data.reflections),
+            reviewed=True,
+            by="system:demo",
+            names=DEMO_NAMES_IN_TEXT,
+        )
+    return path

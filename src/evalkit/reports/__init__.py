@@ -7,13 +7,16 @@ In a notebook: :func:`context` and :func:`record`. From Python: :func:`run`. Fro
 from __future__ import annotations
 
 from evalkit.reports.context import ReportContext, context, provenance, record
+from evalkit.reports.findings import Findings, compute_findings
 from evalkit.reports.plan import Job, plan, preflight
 from evalkit.reports.run import RunResult, run
 
 __all__ = [
+    "Findings",
     "Job",
     "ReportContext",
     "RunResult",
+    "compute_findings",
     "context",
     "plan",
     "preflight",

@@ -1,0 +1,180 @@
+"""Plain-English sentences from results, with words chosen by the numbers.
+
+Rules the sentences keep:
+
+- a confidence interval that includes no effect gives "we cannot tell whether ...", never a claim;
+- a design at level 1 of the Maryland Scientific Methods Scale (before/after, no comparison) is
+  described as change over time, never as something the service caused;
+- standardised effect sizes are called negligible, small, small-to-moderate, moderate or large
+  (after Cohen 1988; see :func:`evalkit.outcomes.magnitude`);
+- counts too small to publish are given in words ("fewer than 8"), never exactly;
+- money says its price year, and whether it is gross or net of what would have happened anyway.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from evalkit.disclosure import get_policy, is_disclosive, protect_count
+from evalkit.outcomes import magnitude
+
+__all__ = [
+    "change_sentence",
+    "count_phrase",
+    "crosses_zero",
+    "evidence_words",
+    "impact_sentence",
+    "interval_phrase",
+    "money",
+    "size_word",
+    "value_sentence",
+]
+
+_LEVEL_WORDS = {
+    1: "a weak design: it compares before with after, with no comparison group, so it cannot "
+    "separate the service's effect from change that would have happened anyway",
+    2: "a moderate design: it adjusts for other influences but has no comparison group observed "
+    "before and after",
+    3: "a reasonably strong design: a comparison group observed before and after nets off change "
+    "that would have happened anyway, though the groups may still differ in ways we cannot see",
+    4: "a strong design: it uses quasi-random variation in who was served",
+    5: "the strongest design: who was served was decided at random",
+}
+
+
+def size_word(d: float) -> str:
+    """Negligible / small / small-to-moderate / moderate / large for a standardised effect."""
+    return magnitude(d)
+
+
+def count_phrase(n: int, policy: Any = "nhs") -> str:
+    """A count as it may be published in a sentence: 'fewer than 8', 'about 420', or exact."""
+    if is_disclosive(n, policy):
+        return f"fewer than {get_policy(policy).high + 1}"
+    shown = protect_count(n, policy)
+    return f"about {shown:,}" if shown != n else f"{n:,}"
+
+
+def _num(value: float, digits: int) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def interval_phrase(
+    low: float, high: float, *, digits: int = 1, unit: str = "", level: float = 0.95
+) -> str:
+    """'95% confidence interval 2.4 to 3.4 points'."""
+    suffix = f" {unit}" if unit else ""
+    return f"{level:.0%} confidence interval {_num(low, digits)} to {_num(high, digits)}{suffix}"
+
+
+def crosses_zero(low: float, high: float, *, null: float = 0.0) -> bool:
+    """Whether an interval includes no effect (0 for a difference, 1 for a ratio)."""
+    return low <= null <= high
+
+
+def change_sentence(
+    what: str, before: float, after: float, *, unit: str = "points", digits: int = 1, who: str = ""
+) -> str:
+    """Change over time for the same people, never worded as an effect of the service."""
+    diff = after - before
+    verb = "rose" if diff > 0 else "fell" if diff < 0 else "stayed"
+    amount = f" by {_num(abs(diff), digits)} {unit}" if diff else " the same"
+    whom = f" for {who}" if who else ""
+    return (
+        f"{what[0].upper()}{what[1:]} {verb}{amount}{whom}, from {_num(before, digits)} to "
+        f"{_num(after, digits)}. This is change over time, not an estimate of what the service caused."
+    )
+
+
+def evidence_words(level: int) -> str:
+    """What a Maryland level means for the claim, in words."""
+    return f"level {level} of 5 on the Maryland Scientific Methods Scale, {_LEVEL_WORDS[level]}"
+
+
+def impact_sentence(
+    result: Any,
+    what: str,
+    *,
+    unit: str = "",
+    digits: int = 1,
+    scale: float = 1.0,
+    evidence: bool = True,
+) -> str:
+    """The plain-English claim an impact result supports, and no more.
+
+    ``result`` is an :class:`evalkit.impact.ImpactResult` (or anything with estimate, ci_low,
+    ci_high and evidence.level). ``scale`` multiplies the numbers for display (100 turns a
+    proportion into percentage points). ``evidence=False`` leaves out the sentence on the
+    strength of the design (for a summary that states it once).
+    """
+    level = int(result.evidence.level)
+    ratio = getattr(result, "scale", "difference") == "rate ratio"
+    est, lo, hi = (result.estimate, result.ci_low, result.ci_high)
+    null = 1.0 if ratio else 0.0
+    if level <= 1:
+        return (
+            f"{what[0].upper()}{what[1:]} changed by {_num(est * scale, digits)} {unit}, but this "
+            "compares before with after only: it is not an estimate of what the service caused."
+        ).replace("  ", " ")
+    if ratio:
+        pct = abs(1 - est) * 100
+        direction = "lower" if est < 1 else "higher"
+        figure = f"{pct:.0f}% {direction}"
+        ci = f"{level_ci(result)} {_num(lo, 2)} to {_num(hi, 2)} as a ratio"
+    else:
+        direction = "raised" if est > 0 else "lowered"
+        figure = f"{_num(abs(est) * scale, digits)} {unit}".strip()
+        ci = interval_phrase(lo * scale, hi * scale, digits=digits, unit=unit)
+    strength = f" This rests on {evidence_words(level)}." if evidence else ""
+    if crosses_zero(lo, hi, null=null):
+        return (
+            f"We cannot tell whether the service changed {what}: the best estimate is "
+            f"{'a change of ' + figure if not ratio else figure}, but the {ci} includes no "
+            f"change.{strength}"
+        )
+    if ratio:
+        claim = f"{what} was an estimated {figure} than expected from the earlier trend"
+    else:
+        claim = f"the service is estimated to have {direction} {what} by {figure}"
+    return f"{claim[0].upper()}{claim[1:]} ({ci}).{strength}"
+
+
+def level_ci(result: Any) -> str:
+    """'95% confidence interval' for the result's coverage."""
+    return f"{getattr(result, 'ci_level', 0.95):.0%} confidence interval"
+
+
+def money(amount: float, price_year: Any = None, *, digits: int = 0) -> str:
+    """'£1,234 (2024 prices)'; negative amounts as '-£1,234'."""
+    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
+        return "not available"
+    sign = "-" if amount < 0 else ""
+    text = f"{sign}£{abs(amount):,.{digits}f}"
+    return f"{text} ({price_year} prices)" if price_year is not None else text
+
+
+def value_sentence(cba: Any, monte_carlo: Any | None = None) -> str:
+    """The financial and public value returns, labelled gross or net, with the simulated range."""
+    basis = (
+        "net of what would have happened anyway (deadweight)"
+        if cba.basis != "gross"
+        else "GROSS: it includes what would have happened anyway, so it is not the impact"
+    )
+    text = (
+        f"Each £1 spent is estimated to return £{cba.financial_roi:.2f} to public budgets "
+        f"({cba.price_year} prices, discounted; {basis})"
+    )
+    if monte_carlo is not None:
+        q = monte_carlo.samples["financial_roi"].quantile([0.05, 0.95])
+        text += (
+            f"; in simulations varying the uncertain assumptions, 90% of results lay between "
+            f"£{q.iloc[0]:.2f} and £{q.iloc[1]:.2f}"
+        )
+    text += (
+        f". Counting wider economic and social value as well, the return is "
+        f"£{cba.public_value_roi:.2f} per £1."
+    )
+    if cba.financial_roi < 1:
+        text += " The savings to public budgets do not cover the cost."
+    return text

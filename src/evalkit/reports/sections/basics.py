@@ -1,0 +1,180 @@
+"""The frame of the report: title, summary, methods and caveats, glossary, provenance."""
+
+from __future__ import annotations
+
+from evalkit import narrative
+from evalkit.disclosure import get_policy
+from evalkit.reports.context import ReportContext
+from evalkit.reports.findings import Findings
+from evalkit.reports.sections._html import esc, key_value_table, para
+
+__all__ = ["glossary", "header", "methods", "provenance_section", "summary", "summary_sentences"]
+
+
+def header(ctx: ReportContext) -> str:
+    """Title, locality, period and what the programme is."""
+    spec = ctx.spec
+    by = f" Commissioned by {spec.commissioner}." if spec.commissioner else ""
+    return (
+        f"<h1>{esc(spec.title)}: {esc(ctx.locality_name)}</h1>"
+        + para(
+            f"Evaluation report for {ctx.locality_name} ({ctx.locality}), reporting period "
+            f"{ctx.period}.{by}",
+            "note",
+        )
+        + para(spec.description)
+    )
+
+
+def summary_sentences(ctx: ReportContext, f: Findings) -> list[str]:
+    """Five or six plain-English sentences with the key numbers, chosen by the results."""
+    out = [
+        f"The service worked with {narrative.count_phrase(f.n_served, f.policy)} people in "
+        f"{f.locality_name}."
+    ]
+    if f.too_few:
+        out.append(
+            "That is too few to estimate what changed or what the service caused without risking "
+            "people's privacy or drawing conclusions from chance, so this report shows only "
+            "suppressed counts."
+        )
+        return out
+    if f.wellbeing is not None:
+        es = f.wellbeing
+        out.append(
+            f"Their average wellbeing changed by {es.mean_difference:+.1f} points between the start "
+            f"and end of support, a {narrative.size_word(es.estimate)} change; on its own this is "
+            "change over time, not proof that the service caused it."
+        )
+    if f.impact is not None:
+        out.append(narrative.impact_sentence(f.impact, "wellbeing", unit="points"))
+    if f.impact_housing is not None:
+        out.append(
+            narrative.impact_sentence(
+                f.impact_housing,
+                "the share of people in stable housing",
+                unit="percentage points",
+                scale=100,
+                evidence=False,
+            )
+        )
+    if f.its is not None:
+        level = f.its.level_change.evidence.level
+        out.append(
+            narrative.impact_sentence(
+                f.its.level_change,
+                "the rate of referrals to children's social care after launch",
+                digits=2,
+                evidence=False,
+            )
+            + f" That rests on a weaker design (level {level} of 5)."
+        )
+    if f.cba is not None:
+        out.append(narrative.value_sentence(f.cba, f.monte_carlo))
+    return out
+
+
+def summary(ctx: ReportContext, f: Findings) -> str:
+    """The summary section."""
+    items = "".join(f"<li>{esc(s)}</li>" for s in summary_sentences(ctx, f))
+    return f'<h2>Summary</h2><ul class="summary">{items}</ul>'
+
+
+def methods(ctx: ReportContext, f: Findings) -> str:
+    """Methods, the assumptions log, data sources with hashes, the disclosure policy, caveats."""
+    policy = get_policy(ctx.disclosure_policy)
+    prov = ctx.provenance()
+    assumptions = {
+        "Comparison group": "eligible people who were not served; assumed to have changed as the "
+        "people served would have without the service (parallel trends)",
+        "Reliable change": f"reliability {ctx.spec.wellbeing.reliability} for the wellbeing scale"
+        if ctx.spec.wellbeing
+        else "not used",
+    }
+    if f.cba_spec:
+        for outcome in f.cba_spec["outcomes"]:
+            name = outcome["name"]
+            assumptions[f"Cost-benefit: {name}"] = (
+                f"success rate {outcome['success_rate']:.0%}, deadweight {outcome['deadweight']:.0%}, "
+                f"benefits from year {outcome.get('lag_years', 0)} for "
+                f"{outcome.get('duration_years', 1)} years, drop-off {outcome.get('drop_off', 0):.0%} "
+                "a year"
+            )
+        assumptions["Cost-benefit: engagement rate"] = f"{f.cba_spec['engagement_rate']:.0%}"
+        assumptions["Cost-benefit: price year and discounting"] = (
+            f"{f.cba_spec['price_year']} prices; {f.cba.discount if f.cba else ''}"
+        )
+    for note in f.notes:
+        assumptions.setdefault("Not estimated", note)
+    sources = {f"{name} (SHA-256)": sha for name, sha in prov["data_sha256"].items()}
+    return (
+        "<h2>Methods, assumptions and caveats</h2>"
+        + para(
+            "Every figure in this report was computed by evalkit from the programme's records, "
+            "pseudonymised at intake. Each estimate names its method; impact estimates give their "
+            "level on the Maryland Scientific Methods Scale (1 weakest, 5 strongest)."
+        )
+        + key_value_table(assumptions, caption="Assumptions log")
+        + key_value_table(sources, caption="Data sources (fingerprints of the files used)")
+        + para(
+            f"Disclosure control: {policy.label}; {policy.describe()} Totals are computed from "
+            "unrounded data. Rates and means from suppressed counts are withheld."
+        )
+        + para(
+            "Caveats: the comparison group may differ from the people served in ways the data "
+            "do not record; the cost-benefit success rates and values are assumptions, not "
+            "measurements; small localities have wide intervals."
+        )
+    )
+
+
+_GLOSSARY = {
+    "Confidence interval": "the range of values the data are consistent with; a 95% interval "
+    "would contain the true value in 95 of 100 repeated studies.",
+    "Comparison group": "people who were eligible but not served, used to estimate what would "
+    "have happened without the service.",
+    "Difference-in-differences": "the change for people served minus the change for the "
+    "comparison group over the same time.",
+    "Interrupted time series": "a comparison of a series after a change with the trend it was "
+    "following before.",
+    "Maryland Scientific Methods Scale": "a 1 to 5 rating of how well a design rules out other "
+    "explanations: 1 before/after only, 3 a comparison group before and after, 5 randomised.",
+    "Effect size (d_z)": "the average change divided by how much changes vary between people; "
+    "about 0.2 is small, 0.5 moderate, 0.8 large.",
+    "Reliable change": "a change in a person's score bigger than measurement error alone would "
+    "explain (Jacobson and Truax 1991).",
+    "Deadweight": "outcomes that would have happened anyway, without the service.",
+    "Optimism bias": "the tendency to overstate benefits and understate costs; benefits are "
+    "reduced and costs raised to allow for it.",
+    "Present value": "future money expressed in today's terms by discounting, as the HM Treasury "
+    "Green Book sets out.",
+    "Financial return": "savings to public budgets for each £1 spent; below £1, the savings do "
+    "not cover the cost.",
+    "Gross and net": "gross figures include what would have happened anyway; net figures do not.",
+    "Suppressed (*)": "a count too small to publish without risk of identifying someone.",
+}
+
+
+def glossary() -> str:
+    """Plain-English meanings of the terms the report uses."""
+    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in _GLOSSARY.items())
+    return f"<h2>Glossary</h2><dl>{items}</dl>"
+
+
+def provenance_section(ctx: ReportContext) -> str:
+    """Where this report came from: versions, commit, data hashes, parameters, policy."""
+    prov = ctx.provenance()
+    dirty = prov["git_dirty"]
+    rows = {
+        "evalkit version": prov["evalkit_version"],
+        "Git commit": prov["git_commit"],
+        "Working tree changed since commit": "unknown"
+        if dirty is None
+        else ("yes: uncommitted changes" if dirty else "no"),
+        "Generated": prov["generated_at"],
+        "Disclosure policy": prov["disclosure_policy"],
+        "Programme spec": prov["spec"],
+    }
+    rows |= {f"Parameter {k}": v for k, v in prov["parameters"].items()}
+    rows |= {f"Data file {k} (SHA-256)": v[:16] + "…" for k, v in prov["data_sha256"].items()}
+    return "<h2>Provenance</h2>" + key_value_table(rows, caption="How this report was made")

@@ -1,0 +1,45 @@
+"""What the partners learned: from the learning log, consented, reviewed and redacted only."""
+
+from __future__ import annotations
+
+from evalkit.reports.context import ReportContext
+from evalkit.reports.sections._html import para
+
+__all__ = ["learning", "learning_period"]
+
+
+def learning_period(period: str) -> str:
+    """The last quarter of a reporting period: '2024/25' (April to March) -> '2025Q1'."""
+    if len(period) == 7 and period[4] == "/" and period[:4].isdigit():
+        return f"{int(period[:4]) + 1}Q1"
+    return period
+
+
+def learning(ctx: ReportContext) -> str:
+    """Themes, what we will change and open actions, from shareable reflections for this locality."""
+    from evalkit.learning.review import learning_review, resolve_store_path
+    from evalkit.learning.store import ReflectionStore
+
+    path = resolve_store_path(ctx.spec.source, "")
+    head = "<h2>What the partners learned</h2>"
+    if not path.is_file():
+        return head + para("No learning log has been kept for this programme yet.")
+    with ReflectionStore(path) as store:
+        if store.shareable(locality=ctx.locality).empty:
+            return head + para(
+                f"No reflections from {ctx.locality_name} have been shared for this period yet."
+            )
+        review = learning_review(
+            store,
+            locality=ctx.locality,
+            period=learning_period(ctx.period),
+            programme=ctx.spec.programme,
+            policy=ctx.disclosure_policy,
+        )
+        body = review.to_html()
+    intro = para(
+        "Reflections from commissioners, providers, frontline workers and people with lived "
+        "experience, shared with their consent, checked and redacted. Quotes are attributed by "
+        "role only. These are for learning, not for judging people or teams."
+    )
+    return head + intro + body
