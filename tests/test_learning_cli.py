@@ -121,6 +121,16 @@ def test_import_review_share_search_export_withdraw(csv_file, tmp_path, capsys):
     assert pd.read_csv(tmp_path / "after.csv")["id"].tolist() == [1]
 
 
+def test_import_takes_the_programme_from_the_option(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "form.csv"
+    pd.DataFrame([reflection()]).drop(columns="programme").to_csv(path, index=False)
+    assert main(["reflect", "import", str(path), "--programme", "family-support"]) == 0
+    store = tmp_path / "data" / "processed" / "family-support" / "learning.sqlite"
+    with ReflectionStore(store) as s:
+        assert s.all()["programme"].tolist() == ["family-support"]
+
+
 def test_add_from_yaml_and_markdown(tmp_path, capsys):
     store = str(tmp_path / "learning.sqlite")
     yaml_file = tmp_path / "r.yaml"

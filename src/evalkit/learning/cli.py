@@ -192,6 +192,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             names=names,
             all_or_nothing=args.all_or_nothing,
             encoding=args.encoding,
+            defaults={"programme": args.programme} if args.programme else None,
         )
     print(report.summary())
     for problem in report.problems:

@@ -264,6 +264,7 @@ def import_reflections(
     names: Iterable[str] = (),
     all_or_nothing: bool = False,
     encoding: str = "utf-8",
+    defaults: Mapping[str, Any] | None = None,
 ) -> ImportReport:
     """Check every row of a CSV/XLSX file (or DataFrame) and import the rows that pass.
 
@@ -288,6 +289,9 @@ def import_reflections(
         If True, import nothing when any row is rejected.
     encoding
         Text encoding of a CSV file.
+    defaults
+        Values for fields the file and the mapping do not give (e.g. ``{"programme": ...}``);
+        the mapping's own defaults take precedence.
 
     Returns
     -------
@@ -312,6 +316,8 @@ def import_reflections(
             raise ConfigError(f"mapping is not valid: {exc}") from None
     else:
         spec = load_mapping(mapping)
+    if defaults:
+        spec = spec.model_copy(update={"defaults": {**dict(defaults), **spec.defaults}})
     spec.check()
     given = {*spec.columns, *spec.defaults}
     if "reflected_on" in spec.columns:
