@@ -1,0 +1,292 @@
+"""The social value of bids: gross (quantity x proxy) and net of deadweight, displacement and
+attribution, in one price year, per pound of contract value and as a share of it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evalkit._results import Result
+from evalkit.econ.discounting import describe_schedule, discount_factors
+from evalkit.econ.prices import FinancialYearRule, parse_price_year, rebase
+from evalkit.econ.social_value._tables import Column, Table, read_table
+from evalkit.econ.social_value.measures import (
+    illustrative_measures,
+    read_adjustments,
+    read_measures,
+)
+from evalkit.exceptions import DataError, EvidenceWarning, ParameterError
+
+__all__ = ["BID_COLUMNS", "SocialValueResult", "money", "priced_lines", "social_value"]
+
+BID_COLUMNS = (
+    Column("tender", "text"),
+    Column("bidder", "text"),
+    Column("price", "money"),
+    Column("measure", "text"),
+    Column("quantity", "quantity"),
+    Column("quality", "quantity", required=False),
+    Column("year", "year", required=False),
+    Column("locality_code", "optional_text", required=False),
+)
+_BID_LEVEL = ("price", "quality", "locality_code")
+
+
+def money(x: float) -> str:
+    """Pounds to the nearest pound, minus sign before the pound sign."""
+    return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
+
+
+def _measures(measures: str | Path | pd.DataFrame | None) -> pd.DataFrame:
+    return illustrative_measures() if measures is None else read_measures(measures)
+
+
+def priced_lines(
+    table: Table,
+    quantity_columns: tuple[str, ...],
+    measures: str | Path | pd.DataFrame | None,
+    adjustments: str | Path | pd.DataFrame | None,
+    price_year: int | str,
+    financial_year: FinancialYearRule | None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Join each row of ``table`` to its measure, rebase the proxy and value each quantity.
+
+    Adds ``proxy_rebased``, ``gross_<q>`` for each quantity column ``q`` and, when the measure
+    has adjustments, ``net_factor`` and ``net_<q>`` (NaN with ``net_assessed`` False when not).
+    Returns the lines and the measures used that have no adjustments.
+
+    Raises
+    ------
+    DataError
+        A measure not in the measures table (naming the row and the known measures).
+    ParameterError
+        A proxy price year outside the deflator, or a financial year without ``financial_year``
+        (naming the measure).
+    """
+    book = _measures(measures)
+    lines = table.frame
+    known = set(book["measure"])
+    unknown = ~lines["measure"].isin(known)
+    if unknown.any():
+        i = int(unknown.to_numpy().argmax())
+        raise DataError(
+            f"{table.where(i)}, column 'measure': value {lines['measure'].iloc[i]!r} is not in "
+            f"the measures table ({book.attrs.get('source', 'measures')}); expected one of "
+            f"{', '.join(map(repr, sorted(known)))}"
+        )
+    keep = ["measure", "theme", "outcome", "unit", "counts_people", "proxy_value", "price_year"]
+    lines = lines.merge(book[keep], on="measure", how="left", validate="many_to_one")
+    factors = {}
+    for measure, year in book.set_index("measure")["price_year"].items():
+        if measure not in set(lines["measure"]):
+            continue
+        try:
+            factors[measure] = rebase(1.0, year, price_year, financial_year=financial_year)
+        except ParameterError as exc:
+            raise ParameterError(f"measure {measure!r} (proxy price year {year}): {exc}") from None
+    lines["proxy_rebased"] = lines["proxy_value"] * lines["measure"].map(factors)
+    for q in quantity_columns:
+        lines[f"gross_{q}"] = lines[q] * lines["proxy_rebased"]
+    missing: list[str] = sorted(set(lines["measure"]))
+    lines["net_assessed"] = False
+    lines["net_factor"] = np.nan
+    if adjustments is not None:
+        adj = read_adjustments(adjustments)
+        adj["net_factor"] = (
+            (1 - adj["deadweight"]) * (1 - adj["displacement"]) * (1 - adj["attribution"])
+        )
+        cols = ["deadweight", "displacement", "attribution", "net_factor"]
+        mapped = lines[["measure"]].merge(adj[["measure", *cols]], on="measure", how="left")
+        for col in cols:
+            lines[col] = mapped[col].to_numpy(dtype=float)
+        lines["net_assessed"] = lines["net_factor"].notna()
+        missing = sorted(set(lines.loc[~lines["net_assessed"], "measure"]))
+    for q in quantity_columns:
+        lines[f"net_{q}"] = lines[f"gross_{q}"] * lines["net_factor"]
+    return lines, missing
+
+
+@dataclass(frozen=True)
+class SocialValueResult(Result):
+    """Gross and net social value of each bid in one price year.
+
+    ``bids`` has one row per bid: tender, bidder, price, quality, ``gross_social_value``,
+    ``net_social_value`` (NaN where ``net_available`` is False), ``gross_per_pound`` and
+    ``net_per_pound`` (social value per pound of contract value), ``gross_share_of_price`` and
+    ``net_share_of_price`` (the same as a percentage of the contract value). ``lines`` has one
+    row per commitment.
+    """
+
+    bids: pd.DataFrame
+    lines: pd.DataFrame
+    price_year: str
+    net_available: bool
+    unassessed_measures: tuple[str, ...]
+    discounting: str
+    method: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per bid (see the class notes)."""
+        return self.bids.copy()
+
+    def summary(self) -> str:
+        """Each bid's gross and (where assessed) net social value in plain English."""
+        parts = []
+        for row in self.bids.itertuples():
+            text = (
+                f"{row.bidder} ({row.tender}) commits gross social value of "
+                f"{money(row.gross_social_value)} (£{row.gross_per_pound:.2f} per £1 of its "
+                f"{money(row.price)} price)"
+            )
+            if row.net_available:
+                text += (
+                    f"; net of deadweight, displacement and attribution "
+                    f"{money(row.net_social_value)} (£{row.net_per_pound:.2f} per £1)"
+                )
+            else:
+                text += "; net social value not assessed, so only the gross figure is available"
+            parts.append(text + ".")
+        caveat = (
+            ""
+            if self.net_available
+            else " Gross figures count every committed outcome at full proxy value, including "
+            "what would have happened anyway: they overstate what a contract adds."
+        )
+        return (
+            f"Social value in {self.price_year} prices. "
+            + " ".join(parts)
+            + f" {self.discounting}"
+            + caveat
+        )
+
+
+def _bid_level(table: Table) -> pd.DataFrame:
+    """One row per (tender, bidder); DataError if price or quality differ within a bid."""
+    frame = table.frame
+    present = [c for c in _BID_LEVEL if c in frame]
+    for col in present:
+        firsts = frame.groupby(["tender", "bidder"], sort=False)[col].transform("first")
+        same = (frame[col] == firsts) | (frame[col].isna() & firsts.isna())
+        if not same.all():
+            i = int((~same).to_numpy().argmax())
+            raise DataError(
+                f"{table.where(i)}, column {col!r}: value {frame[col].iloc[i]!r} differs from "
+                f"{firsts.iloc[i]!r} given earlier for {frame['bidder'].iloc[i]!r} in tender "
+                f"{frame['tender'].iloc[i]!r}; expected one {col} per bid"
+            )
+    return frame.groupby(["tender", "bidder"], sort=False)[present].first().reset_index()
+
+
+def social_value(
+    bids: str | Path | pd.DataFrame,
+    measures: str | Path | pd.DataFrame | None = None,
+    *,
+    adjustments: str | Path | pd.DataFrame | None = None,
+    price_year: int | str = 2024,
+    financial_year: FinancialYearRule | None = None,
+    schedule: str | float = "standard",
+) -> SocialValueResult:
+    """Gross and net social value of each bid, in ``price_year`` prices.
+
+    Parameters
+    ----------
+    bids
+        CSV/XLSX file or DataFrame, one row per commitment: ``tender``, ``bidder``, ``price``
+        (the bid's contract value, repeated on each of its rows), ``measure``, ``quantity``;
+        optionally ``quality`` (the bid's quality score), ``year`` (contract year of the
+        commitment, 0 = first) and ``locality_code``.
+    measures
+        Measures table (see :func:`~evalkit.econ.social_value.read_measures`); default the
+        shipped illustrative set.
+    adjustments
+        Deadweight, displacement and attribution per measure
+        (:func:`~evalkit.econ.social_value.read_adjustments`). Without them, or for measures
+        they do not cover, only gross value is available and an EvidenceWarning says so.
+    price_year
+        Price base of the results; each proxy is rebased from its own price year with
+        :func:`evalkit.econ.rebase` (GDP deflator).
+    financial_year
+        How financial-year price bases map onto the calendar deflator (``"start"`` or
+        ``"weighted"``); required when any proxy has one.
+    schedule
+        Green Book discount schedule used when ``bids`` has a ``year`` column.
+
+    Notes
+    -----
+    For bid :math:`b` with commitments :math:`i` (quantity :math:`q_i`, proxy :math:`p_i` in
+    price year :math:`y_i`, contract year :math:`t_i`):
+
+    :math:`G_b = \\sum_i q_i p_i \\frac{D(Y)}{D(y_i)} \\delta_{t_i}` (gross) and
+    :math:`N_b = \\sum_i q_i p_i \\frac{D(Y)}{D(y_i)} \\delta_{t_i}(1-d_i)(1-s_i)(1-a_i)` (net),
+
+    with :math:`D` the GDP deflator, :math:`\\delta_t` the Green Book discount factor (1 when no
+    years are given), and deadweight :math:`d`, displacement :math:`s`, attribution :math:`a`
+    as in the SROI guide (Cabinet Office 2012). Per pound: :math:`G_b / price_b`; share:
+    :math:`100\\, G_b / price_b` per cent.
+
+    Raises
+    ------
+    DataError
+        Unknown measures, negative quantities, missing columns, a price that differs within a
+        bid (each naming the file, row, column and value).
+    ParameterError
+        A proxy price year the deflator cannot rebase (naming the measure).
+    """
+    target = str(parse_price_year(price_year, name="price_year"))
+    table = read_table(bids, BID_COLUMNS, what="bids table")
+    lines, missing = priced_lines(
+        table, ("quantity",), measures, adjustments, price_year, financial_year
+    )
+    if "year" in lines:
+        lines["discount_factor"] = discount_factors(lines["year"].to_numpy(int), schedule)
+        last = int(lines["year"].max())
+        discounting = describe_schedule(schedule, last_year=last)
+    else:
+        lines["discount_factor"] = 1.0
+        discounting = "Commitments carry no contract year, so they are not discounted."
+    for basis in ("gross", "net"):
+        lines[f"{basis}_value"] = lines[f"{basis}_quantity"] * lines["discount_factor"]
+    lines = lines.drop(columns=["gross_quantity", "net_quantity"])
+    per_bid = _bid_level(table)
+    grouped = lines.groupby(["tender", "bidder"], sort=False)
+    sums = grouped[["gross_value", "net_value"]].sum(min_count=1)
+    sums["net_available"] = grouped["net_assessed"].all()
+    out = per_bid.merge(sums.reset_index(), on=["tender", "bidder"])
+    out = out.rename(columns={"gross_value": "gross_social_value", "net_value": "net_social_value"})
+    out.loc[~out["net_available"], "net_social_value"] = np.nan
+    for basis in ("gross", "net"):
+        out[f"{basis}_per_pound"] = out[f"{basis}_social_value"] / out["price"]
+        out[f"{basis}_share_of_price"] = 100 * out[f"{basis}_per_pound"]
+    if missing:
+        what = (
+            "no adjustments table was given"
+            if adjustments is None
+            else f"the adjustments table does not cover {', '.join(map(repr, missing))}"
+        )
+        warnings.warn(
+            f"only gross social value is available for some bids: {what}. Gross value counts "
+            "outcomes that would have happened anyway (deadweight), moved from elsewhere "
+            "(displacement) or owed to others (attribution); label it gross and do not present "
+            "it as the contract's impact.",
+            EvidenceWarning,
+            stacklevel=2,
+        )
+    return SocialValueResult(
+        bids=out,
+        lines=lines,
+        price_year=target,
+        net_available=bool(out["net_available"].all()),
+        unassessed_measures=tuple(missing),
+        discounting=discounting,
+        method=(
+            "gross = sum of quantity x proxy rebased with the GDP deflator"
+            + (f" (financial years: {financial_year})" if financial_year else "")
+            + "; net = gross x (1 - deadweight) x (1 - displacement) x (1 - attribution) per "
+            "measure"
+        ),
+    )
