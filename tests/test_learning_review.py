@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from _learning import KEY, reflection
@@ -17,7 +18,12 @@ from evalkit.learning.coding import theme_counts
 from evalkit.learning.export import export_csv, export_qdpx
 from evalkit.learning.form import build_form
 from evalkit.learning.importing import import_reflections
-from evalkit.learning.review import learning_review, resolve_store_path, review_html
+from evalkit.learning.review import (
+    learning_review,
+    resolve_store_path,
+    review_html,
+    themes_chart,
+)
 from evalkit.learning.store import ReflectionStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -132,6 +138,17 @@ def test_review_periods_quarters_and_financial_years(store):
     assert len(every.quotes) == 6 and "all periods" in every.to_html()
 
 
+def test_themes_chart_states_the_numbers_and_skips_all_suppressed_tables():
+    themes = pd.DataFrame(
+        {"2024Q1": [10, "*"], "2024Q2": [15, "*"]}, index=pd.Index(["venues", "<b>x</b>"])
+    )
+    chart = themes_chart(themes)
+    assert chart.startswith("<figure") and 'alt="' in chart
+    assert "venues: 2024Q1 10, 2024Q2 15" in chart
+    assert "&lt;b&gt;x&lt;/b&gt;: 2024Q1 suppressed" in chart and "<b>x" not in chart
+    assert themes_chart(themes.loc[["<b>x</b>"]]) == ""
+
+
 def test_capture_form_builds_and_its_handler_stores_a_record(store):
     form = build_form(
         "gibbs", store, programme="family-support", locality="E08000012", period="2024Q3"
@@ -150,7 +167,8 @@ def test_capture_form_builds_and_its_handler_stores_a_record(store):
     }
     for key, value in answers.items():
         form.answers[key].value = value
-    rid = form.submit()
+    form.button.click()  # the handler the button calls, as a click in JupyterLab would
+    rid = int(store.all()["id"].iloc[0])
     rec = store.get(rid)
     assert rec["template"] == "gibbs" and rec["status"] == "redaction_pending"
     assert rec["redacted_what_we_tried"] == "[NAME] and I ran a joint review."

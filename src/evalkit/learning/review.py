@@ -24,6 +24,7 @@ from evalkit.learning.actions import Continuity, continuity, open_actions
 from evalkit.learning.coding import theme_counts
 from evalkit.learning.records import period_bounds, period_end
 from evalkit.learning.store import ReflectionStore
+from evalkit.plots import PALETTE, figure_html, new_figure
 
 __all__ = [
     "LearningReview",
@@ -31,6 +32,7 @@ __all__ = [
     "learning_review",
     "resolve_store_path",
     "review_html",
+    "themes_chart",
 ]
 
 _LABELS = {"what_we_learned": "What we learned", "what_we_will_change": "What we will change"}
@@ -73,6 +75,9 @@ class LearningReview(Result):
         if self.themes.empty:
             parts.append("<p>No shared reflections have been coded yet.</p>")
         else:
+            chart = themes_chart(self.themes)
+            if chart:
+                parts.append(chart)
             parts.append(self.themes.to_html(escape=True, na_rep=""))
             parts.append(f"<p><em>{e(self.themes_note)}</em></p>")
         for slot, label in _LABELS.items():
@@ -110,6 +115,35 @@ class LearningReview(Result):
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+def themes_chart(themes: pd.DataFrame) -> str:
+    """A line chart of reflections per theme and period, from the PROTECTED counts.
+
+    Suppressed cells are gaps in the lines and are named in the alt text; returns "" when no
+    count could be shown (a chart of nothing but gaps would mislead).
+    """
+    values = themes.apply(pd.to_numeric, errors="coerce")
+    if values.notna().sum().sum() == 0:
+        return ""
+    fig, ax = new_figure()
+    periods = list(values.columns)
+    described = []
+    for i, (theme, row) in enumerate(values.iterrows()):
+        ax.plot(
+            periods,
+            row.to_numpy(dtype=float),
+            marker="o",
+            color=PALETTE[i % len(PALETTE)],
+            label=str(theme),
+        )
+        cells = [f"{p} {'suppressed' if pd.isna(v) else int(v)}" for p, v in row.items()]
+        described.append(f"{theme}: {', '.join(cells)}")
+    ax.set_xlabel("Period")
+    ax.set_ylabel("Reflections (rounded)")
+    ax.legend(frameon=False, fontsize="small")
+    alt = "Reflections coded with each theme by period. " + "; ".join(described) + "."
+    return figure_html(fig, alt, caption="Themes over time (small counts suppressed)")
 
 
 def resolve_store_path(spec_path: str | Path, store_path: str | Path = "") -> Path:
