@@ -1,0 +1,94 @@
+"""Plain-English sentences choose their words by the numbers and never over-claim."""
+
+from __future__ import annotations
+
+import pytest
+
+from evalkit import narrative
+from evalkit.impact import ImpactResult, evidence_rating
+
+
+def _result(estimate, low, high, design="did", scale="difference", **kwargs):
+    rating = evidence_rating(design, **kwargs)
+    return ImpactResult(
+        estimate=estimate,
+        se=0.1,
+        ci_low=low,
+        ci_high=high,
+        p_value=0.01,
+        n=200,
+        method="test",
+        evidence=rating,
+        outcome="wellbeing",
+        scale=scale,
+    )
+
+
+def test_counts_too_small_to_publish_are_given_in_words() -> None:
+    assert narrative.count_phrase(6, "nhs") == "fewer than 8"
+    assert narrative.count_phrase(3, "dfe") == "fewer than 6"
+    assert narrative.count_phrase(420, "nhs") == "420"
+    assert narrative.count_phrase(423, "nhs") == "about 425"  # NHS rounds to the nearest 5
+    assert narrative.count_phrase(0, "nhs") == "0"
+
+
+@pytest.mark.parametrize(
+    ("d", "word"),
+    [
+        (0.05, "negligible"),
+        (0.25, "small"),
+        (0.4, "small-to-moderate"),
+        (0.6, "moderate"),
+        (1.1, "large"),
+        (-0.6, "moderate"),
+    ],
+)
+def test_size_words_follow_cohen(d, word) -> None:
+    assert narrative.size_word(d) == word
+
+
+def test_clear_effect_is_stated_with_interval_and_evidence_level() -> None:
+    text = narrative.impact_sentence(
+        _result(2.9, 2.4, 3.4, comparison_group=True, pre_periods=1), "wellbeing", unit="points"
+    )
+    assert text.startswith("The service is estimated to have raised wellbeing by 2.9 points")
+    assert "95% confidence interval 2.4 to 3.4 points" in text and "level 3 of 5" in text
+
+
+def test_interval_crossing_zero_says_we_cannot_tell() -> None:
+    text = narrative.impact_sentence(
+        _result(0.4, -0.3, 1.1, comparison_group=True, pre_periods=1), "wellbeing", unit="points"
+    )
+    assert text.startswith("We cannot tell whether the service changed wellbeing")
+    assert "raised" not in text and "includes no change" in text
+
+
+def test_before_after_design_is_never_described_as_caused() -> None:
+    text = narrative.impact_sentence(
+        _result(3.8, 3.2, 4.4, design="before_after"), "wellbeing", unit="points"
+    )
+    assert "not an estimate of what the service caused" in text
+    assert "estimated to have" not in text
+
+
+def test_rate_ratio_in_words() -> None:
+    result = _result(
+        0.87, 0.83, 0.91, design="its", scale="rate ratio", pre_periods=8, controls=True
+    )
+    text = narrative.impact_sentence(result, "the rate of referrals", digits=2)
+    assert "13% lower than expected from the earlier trend" in text and "level 2 of 5" in text
+    crossing = _result(
+        0.98, 0.9, 1.05, design="its", scale="rate ratio", pre_periods=8, controls=True
+    )
+    assert narrative.impact_sentence(crossing, "the rate").startswith("We cannot tell")
+
+
+def test_change_sentence_is_change_not_effect() -> None:
+    text = narrative.change_sentence("average wellbeing", 18.9, 22.7, who="380 people")
+    assert text.startswith("Average wellbeing rose by 3.8 points for 380 people")
+    assert "not an estimate of what the service caused" in text
+
+
+def test_money_carries_price_year_and_sign() -> None:
+    assert narrative.money(1234.4, 2024) == "£1,234 (2024 prices)"
+    assert narrative.money(-366175) == "-£366,175"
