@@ -132,6 +132,7 @@ def test_review_periods_quarters_and_financial_years(store):
     assert learned["quote"].tolist() == ["Learned in 2024Q3."]
     assert list(year.themes.columns) == ["2024Q1", "2024Q3"]
     quarter = learning_review(store, locality="E08000012", period="2024Q1", policy={"high": 1})
+    assert quarter.continuity.today == "2024-03-31"  # judged as of the end of the period
     assert "Learned in 2024Q1." in quarter.quotes["quote"].tolist()
     assert "Learned in 2024Q3." not in quarter.quotes["quote"].tolist()
     every = learning_review(store, locality="E08000012", period="", policy={"high": 1})

@@ -106,7 +106,15 @@ class LearningReview(Result):
         parts.append("<h3>Keeping learning going</h3>")
         parts.append(f"<p>{e(self.continuity.summary())}</p>")
         if not self.continuity.quiet_cycles.empty:
-            parts.append(self.continuity.quiet_cycles.to_html(index=False, escape=True, na_rep=""))
+            quiet = self.continuity.quiet_cycles.rename(
+                columns={
+                    "learning_cycle": "Learning cycle",
+                    "locality": "Locality",
+                    "last_reflection": "Last reflection",
+                    "weeks_since": "Weeks since",
+                }
+            )
+            parts.append(quiet.to_html(index=False, escape=True, na_rep="none yet"))
         if self.indicators is not None and not self.indicators.empty:
             parts.append("<h3>Indicators, as context</h3>")
             parts.append(f"<p>{e(_CAVEAT)}</p>")
@@ -192,6 +200,8 @@ def learning_review(
     ``period`` is a quarter (``2024Q3``), a month, a calendar year or a UK financial year
     (``2024/25``, as programme specs give their reporting period); empty means all periods.
     Themes are shown for every period up to the end of ``period``; quotes come from within it.
+    Open actions and continuity are judged as of ``today`` (default: the end of ``period``, or
+    today if that is earlier).
     """
     shared = store.shareable(locality=locality)
     if programme:
@@ -199,6 +209,8 @@ def learning_review(
     shared = shared[shared["sharing_scope"] != "cycle"]
     if str(period).strip():
         start, end = period_bounds(period)
+        if today is None:
+            today = min(dt.date.today(), end)
         ends = shared["period"].map(period_end)
         shared = shared[(ends <= end).to_numpy(dtype=bool)]
         in_period = (shared["period"].map(period_end) >= start).to_numpy(dtype=bool)
