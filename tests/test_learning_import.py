@@ -123,6 +123,11 @@ def test_xlsx_and_mapping_file(store, tmp_path):
     mapping.write_text(yaml.safe_dump(FORM_MAPPING), encoding="utf-8")
     report = import_reflections(store, path, mapping)
     assert report.imported == 2 and not report.problems
+    # Real date cells, as online-form exports hold them, are read whatever the date_format.
+    dated = _form_rows().iloc[[0]].assign(Timestamp=pd.Timestamp("2024-12-02 09:30"))
+    dated.to_excel(tmp_path / "dated.xlsx", index=False)
+    assert import_reflections(store, tmp_path / "dated.xlsx", mapping).imported == 1
+    assert store.all()["period"].iloc[-1] == "2024Q4"
 
 
 def test_wrong_columns_refuse_the_whole_file(store, tmp_path):

@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ __all__ = ["ColumnMapping", "ImportReport", "RejectedRow", "import_reflections",
 
 _FIELDS = tuple(Reflection.model_fields)
 _ALIASES = {"locality_code": "locality"}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T].*)?$")
 _REQUIRED = ("programme", "locality", "period", "author", "role")
 
 
@@ -175,12 +177,10 @@ def _default_mapping(frame: pd.DataFrame) -> ColumnMapping:
 
 
 def _parse_date(value: str, date_format: str | None) -> dt.date:
-    if date_format:
-        return dt.datetime.strptime(value, date_format).date()
-    try:
+    """An ISO date (as Excel date cells are read) or a date in ``date_format`` (default d/m/Y)."""
+    if _ISO_DATE.match(value):
         return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return dt.datetime.strptime(value.split(" ")[0], "%d/%m/%Y").date()
+    return dt.datetime.strptime(value.split(" ")[0], date_format or "%d/%m/%Y").date()
 
 
 def _row_record(
