@@ -148,7 +148,7 @@ def lowest_price_scores(
     bad = numbers <= 0
     if bad.any():
         label = numbers.index[bad.to_numpy().argmax()]
-        raise ParameterError(f"prices[{label!r}] is {numbers[label]!r}; expected a price > 0")
+        raise ParameterError(f"prices[{label!r}] is {numbers[label]:g}; expected a price > 0")
     return max_points * numbers.min() / numbers
 
 
@@ -274,7 +274,7 @@ def combined_scores(
     if bad_quality.any():
         i = int(bad_quality.to_numpy().argmax())
         raise ParameterError(
-            f"quality of {table['bidder'].iloc[i]!r} is {table['quality'].iloc[i]!r}; expected a "
+            f"quality of {table['bidder'].iloc[i]!r} is {float(table['quality'].iloc[i]):g}; expected a "
             f"score from 0 to quality_max={quality_max:g}"
         )
     notes = []

@@ -165,6 +165,10 @@ class SocialValueResult(Result):
         )
 
 
+def _plain(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float | int) else repr(value)
+
+
 def _bid_level(table: Table) -> pd.DataFrame:
     """One row per (tender, bidder); DataError if price or quality differ within a bid."""
     frame = table.frame
@@ -175,8 +179,8 @@ def _bid_level(table: Table) -> pd.DataFrame:
         if not same.all():
             i = int((~same).to_numpy().argmax())
             raise DataError(
-                f"{table.where(i)}, column {col!r}: value {frame[col].iloc[i]!r} differs from "
-                f"{firsts.iloc[i]!r} given earlier for {frame['bidder'].iloc[i]!r} in tender "
+                f"{table.where(i)}, column {col!r}: value {_plain(frame[col].iloc[i])} differs from "
+                f"{_plain(firsts.iloc[i])} given earlier for {frame['bidder'].iloc[i]!r} in tender "
                 f"{frame['tender'].iloc[i]!r}; expected one {col} per bid"
             )
     return frame.groupby(["tender", "bidder"], sort=False)[present].first().reset_index()
