@@ -105,6 +105,19 @@ def test_update_keeps_every_version_and_asks_for_a_fresh_review(store):
         store.update(rid, {"author": "Someone Else"}, by="Jo")
 
 
+def test_consent_given_later_and_withdrawn_through_update(store):
+    rid = store.add(reflection(consent="no"))
+    store.update(rid, {"consent": "yes"}, by="Alex Morgan")
+    store.review(rid, by="Jo", shareable=True)
+    assert list(store.shareable()["id"]) == [rid]
+    store.update(rid, {"consent": "no"}, by="Alex Morgan")
+    rec = store.get(rid)
+    assert (rec["status"], rec["consent"]) == ("withdrawn", False)
+    assert store.shareable().empty
+    with pytest.raises(PrivacyError, match="withdrawn"):
+        store.update(rid, {"role": "provider"}, by="Jo")
+
+
 def test_history_is_append_only(store):
     store.add(reflection())
     conn = sqlite3.connect(store.path)

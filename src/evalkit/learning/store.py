@@ -519,7 +519,7 @@ class ReflectionStore:
     def update(
         self, rid: int, changes: Mapping[str, Any], *, by: str, names: Iterable[str] = ()
     ) -> int:
-        """Change fields of a reflection, keeping every earlier version; return the new version.
+        """Change fields of a reflection, keeping every earlier version; return the latest version.
 
         Changing any slot re-runs redaction and, for a reviewed or shareable reflection, sends it
         back to ``redaction_pending`` for a fresh review. Setting ``consent`` to no withdraws it.
@@ -551,15 +551,18 @@ class ReflectionStore:
             new = {k: v for k, v in new.items() if v != current[k]}
             if not new:
                 return int(current["version"])
-            withdraw = "consent" in new and new.pop("consent") == "0"
-            version = self._apply(conn, int(rid), current, new, actor, "update")
+            withdraw = new.get("consent") == "0"
+            if withdraw:
+                del new["consent"]  # set by the withdrawal below, with its own history entry
+            if new:
+                self._apply(conn, int(rid), current, new, actor, "update")
             if touched:
                 _index(conn, int(rid), redacted)
                 if current["status"] in ("reviewed", "shareable"):
                     self._set_status(conn, int(rid), "redaction_pending", actor, "text changed")
             if withdraw:
                 self._set_status(conn, int(rid), "withdrawn", actor, "consent set to no")
-            return version
+            return int(self._snapshot(conn, int(rid))["version"])
 
     # -- reflections: reading ---------------------------------------------------------------
     def get(self, rid: int) -> dict[str, Any]:
