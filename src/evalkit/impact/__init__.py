@@ -6,6 +6,7 @@
 - :func:`its` interrupted time series (segmented regression);
 - :func:`match` propensity-score matching with a balance table;
 - :func:`evidence_rating` the Maryland Scientific Methods Scale level;
+- :func:`stack_pre_post` one row per person and period, from before/after columns;
 - :func:`event_study_chart`, :func:`its_chart` charts with alt text.
 
 Every estimate is an :class:`ImpactResult` (``estimate``, ``se``, ``ci_low``, ``ci_high``,
@@ -19,6 +20,7 @@ from evalkit.impact.did import EventStudyResult, did, event_study
 from evalkit.impact.evidence import DESIGNS, EvidenceRating, evidence_rating
 from evalkit.impact.its import ITSResult, its
 from evalkit.impact.matching import MatchResult, match
+from evalkit.impact.panel import stack_pre_post
 from evalkit.impact.result import ImpactResult
 from evalkit.impact.staggered import StaggeredResult, staggered_did
 
@@ -37,5 +39,6 @@ __all__ = [
     "its",
     "its_chart",
     "match",
+    "stack_pre_post",
     "staggered_did",
 ]

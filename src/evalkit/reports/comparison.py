@@ -26,7 +26,7 @@ from evalkit.intake import load_partition
 from evalkit.outcomes.funnel import funnel_limits, funnel_position
 from evalkit.plots import PALETTE, figure_html, new_figure
 from evalkit.reference import locality_name
-from evalkit.reports.findings import MIN_FOR_ESTIMATES, _stacked
+from evalkit.reports.findings import MIN_FOR_ESTIMATES
 from evalkit.reports.sections._html import callout, esc, para, protected_table
 
 __all__ = ["Comparison", "comparison_html", "compute_comparison"]
@@ -72,7 +72,7 @@ def _staggered(spec: ProgrammeSpec, notes: list[str]) -> Any:
 
 def compute_comparison(spec: ProgrammeSpec) -> Comparison:
     """Per-locality indicator rates and wellbeing impact, and the staggered roll-out estimate."""
-    from evalkit.impact import did
+    from evalkit.impact import did, stack_pre_post
     from evalkit.outcomes import indicator_results
 
     people = _all(spec, "service_users", spec.localities)
@@ -90,7 +90,9 @@ def compute_comparison(spec: ProgrammeSpec) -> Comparison:
             effects.append((np.nan, np.nan, np.nan))
             continue
         try:
-            r = did(_stacked(mine, wb.pre, wb.post), "y", "treated", "post", cluster="person_id")
+            r = did(
+                stack_pre_post(mine, wb.pre, wb.post), "y", "treated", "post", cluster="person_id"
+            )
             effects.append((r.estimate, r.ci_low, r.ci_high))
         except EvalkitError as exc:
             notes.append(f"{locality_name(code)}: {exc}")

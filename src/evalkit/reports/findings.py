@@ -87,15 +87,6 @@ def _reach(people: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _stacked(people: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
-    """One row per person and period (before = 0, after = 1), for difference-in-differences."""
-    both = people.dropna(subset=[pre, post])
-    base = both[["person_id", "group"]].assign(treated=(both["group"] == "participant").astype(int))
-    before = base.assign(post=0, y=both[pre].astype(float).to_numpy())
-    after = base.assign(post=1, y=both[post].astype(float).to_numpy())
-    return pd.concat([before, after], ignore_index=True)
-
-
 def _financial_year(dates: pd.Series) -> pd.Series:
     """The financial year (April to March) of each date, by its starting calendar year."""
     return dates.dt.year - (dates.dt.month < 4).astype(int)
@@ -194,7 +185,7 @@ def _attempt(notes: list[str], what: str, func, *args, **kwargs) -> Any:
 
 def compute_findings(ctx: ReportContext) -> Findings:
     """Compute everything the report shows for ``ctx``'s locality."""
-    from evalkit.impact import did
+    from evalkit.impact import did, stack_pre_post
     from evalkit.outcomes import distance_travelled, effect_size, indicator_results, reliable_change
 
     people = ctx.table("service_users")
@@ -250,8 +241,8 @@ def compute_findings(ctx: ReportContext) -> Findings:
                     notes,
                     "The impact on wellbeing",
                     did,
-                    _stacked(people, wb.pre, wb.post),
-                    "y",
+                    stack_pre_post(people, wb.pre, wb.post, outcome="wellbeing score"),
+                    "wellbeing score",
                     "treated",
                     "post",
                     cluster="person_id",
@@ -262,8 +253,10 @@ def compute_findings(ctx: ReportContext) -> Findings:
                 notes,
                 f"The impact on {housing.name.lower()}",
                 did,
-                _stacked(people, housing.baseline_column, housing.column),
-                "y",
+                stack_pre_post(
+                    people, housing.baseline_column, housing.column, outcome=housing.name.lower()
+                ),
+                housing.name.lower(),
                 "treated",
                 "post",
                 cluster="person_id",
