@@ -8,12 +8,16 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _learning import KEY, reflection
-from evalkit.exceptions import DataError, ParameterError, PrivacyError
+from evalkit.exceptions import DataError, EvalkitError, ParameterError, PrivacyError
 from evalkit.learning.store import ReflectionStore, default_store_path
 
 
@@ -227,3 +231,54 @@ def test_writer_killed_mid_transaction_loses_nothing_committed(tmp_path, monkeyp
         assert s.integrity_check() == "ok"
         s.add(reflection(what_we_tried="after the crash"))
         assert len(s.all()) == 6
+
+
+_OPS = st.sampled_from(
+    ["submit", "review", "share", "unshare", "edit", "consent_yes", "consent_no", "withdraw"]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=st.lists(_OPS, max_size=8), consent=st.booleans())
+def test_property_only_reviewed_consented_reflections_are_ever_shared(ops, consent):
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        ReflectionStore(Path(folder) / "l.sqlite", key=KEY.encode()) as s,
+    ):
+        rid = s.add(
+            reflection(
+                status="draft",
+                consent="yes" if consent else "no",
+                what_happened="The marker word zebra.",
+            )
+        )
+        actions = {
+            "submit": lambda: s.transition(rid, "submitted", by="A"),
+            "review": lambda: s.review(rid, by="R"),
+            "share": lambda: s.transition(rid, "shareable", by="R"),
+            "unshare": lambda: s.transition(rid, "reviewed", by="R"),
+            "edit": lambda: s.update(rid, {"what_we_learned": "New zebra text."}, by="A"),
+            "consent_yes": lambda: s.update(rid, {"consent": "yes"}, by="A"),
+            "consent_no": lambda: s.update(rid, {"consent": "no"}, by="A"),
+            "withdraw": lambda: s.withdraw(rid, by="A"),
+        }
+        reviewed_since_edit = False
+        for op in ops:
+            try:
+                actions[op]()
+            except EvalkitError:
+                continue
+            if op == "review":
+                reviewed_since_edit = True
+            elif op == "edit":
+                reviewed_since_edit = False
+        rec = s.get(rid)
+        shared = list(s.shareable()["id"])
+        assert (rid in shared) == (rec["status"] == "shareable" and rec["consent"])
+        if rid in shared:
+            assert reviewed_since_edit
+        assert list(s.search("zebra")["id"]) == shared
+        if rec["status"] == "withdrawn":
+            assert s.search("zebra", shareable_only=False).empty and not rec["consent"]
+        versions = s.history(rid)["version"].tolist()
+        assert versions == list(range(1, rec["version"] + 1))
