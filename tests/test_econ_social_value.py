@@ -12,6 +12,8 @@ import warnings
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evalkit.econ import gdp_deflator
 from evalkit.econ.social_value import (
@@ -358,3 +360,19 @@ def test_delivery_bad_evidence_status_and_negative_delivered():
         _quiet(delivery_against_commitments, _delivery(delivered=[1, 1, -3]))
     with pytest.raises(DataError, match=r"value 'nope' is not in the measures table"):
         _quiet(delivery_against_commitments, _delivery(measure=["wellby", "nope", "wellby"]))
+
+
+@given(
+    st.lists(st.floats(0, 1), min_size=3, max_size=3),
+    st.lists(st.floats(0, 1), min_size=3, max_size=3),
+    st.lists(st.floats(0, 1), min_size=3, max_size=3),
+)
+@settings(max_examples=40, deadline=None)
+def test_net_never_exceeds_gross_and_is_the_product_of_the_factors(dw, disp, attr):
+    adj = ADJ.assign(deadweight=dw, displacement=disp, attribution=attr)
+    r = social_value(_bids(), adjustments=adj, financial_year="weighted")
+    lines = r.lines
+    assert (r.bids["net_social_value"] <= r.bids["gross_social_value"] + 1e-6).all()
+    expected = lines["gross_value"] * (1 - lines["deadweight"]) * (1 - lines["displacement"])
+    expected *= 1 - lines["attribution"]
+    assert lines["net_value"].to_numpy() == pytest.approx(expected.to_numpy())

@@ -21,6 +21,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["bid_value_chart", "delivery_chart", "score_chart", "sensitivity_chart"]
 
 
+def _millions(x: float, _pos: object = None) -> str:
+    return f"{x / 1e6:,.1f}"
+
+
 def bid_value_chart(values: SocialValueResult, tender: str) -> tuple[Figure, str]:
     """Gross and (where assessed) net social value of each bid in a tender, as bars."""
     bids = values.bids[values.bids["tender"] == tender]
@@ -47,9 +51,10 @@ def bid_value_chart(values: SocialValueResult, tender: str) -> tuple[Figure, str
             )
     ax.set_yticks(y + (height / 2 if show_net else 0), bids["bidder"])
     ax.invert_yaxis()
-    ax.set_xlabel(f"Social value committed, £ ({values.price_year} prices)")
+    ax.xaxis.set_major_formatter(_millions)
+    ax.set_xlabel(f"Social value committed, £ million ({values.price_year} prices)")
     ax.set_title("Social value committed by each bid")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_xlim(0, float(bids["gross_social_value"].max()) * 1.3 or 1)
     figures = "; ".join(
         f"{r.bidder}: gross {money(r.gross_social_value)}"
@@ -89,7 +94,7 @@ def score_chart(scores: BidScores, tender: str) -> tuple[Figure, str]:
     ax.set_xlim(0, 110)
     ax.set_xlabel("Points out of 100")
     ax.set_title(f"Combined score ({scores.basis} social value)")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figures = "; ".join(
         f"{r.rank}. {r.bidder} {r.total:.1f} (price {r.price_points:.1f}, quality "
         f"{r.quality_points:.1f}, social value {r.social_value_points:.1f})"
@@ -107,21 +112,22 @@ def sensitivity_chart(sensitivity: WeightingSensitivity, tender: str) -> tuple[F
     """Each bid's total score against the social value weighting (solid gross, dashed net)."""
     table = sensitivity.table[sensitivity.table["tender"] == tender]
     fig, ax = new_figure()
-    styles = {"gross": "-", "net": "--"}
+    styles = {"gross": ("-", "o"), "net": ("--", "s")}
     for i, (bidder, rows) in enumerate(table.groupby("bidder", sort=False)):
         for basis, part in rows.groupby("basis", sort=False):
+            line, marker = styles[basis]
             ax.plot(
                 100 * part["social_value_weight"],
                 part["total"],
-                styles[basis],
-                marker="o",
+                line,
+                marker=marker,
                 color=PALETTE[i % len(PALETTE)],
                 label=f"{bidder} ({basis})",
             )
     ax.set_xlabel("Social value weighting, % of the total score")
     ax.set_ylabel("Total score out of 100")
     ax.set_title("How the ranking moves with the social value weighting")
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     winners = sensitivity.winners[sensitivity.winners["tender"] == tender]
     text = "; ".join(
         f"{r.social_value_weight:.0%} {r.basis}: {r.winner}" for r in winners.itertuples()
@@ -159,7 +165,8 @@ def delivery_chart(by_period: pd.DataFrame, contract: str, price_year: str) -> t
             fontsize=8,
         )
     ax.set_xticks(x, rows["period"])
-    ax.set_ylabel(f"Gross social value, £ ({price_year} prices)")
+    ax.yaxis.set_major_formatter(_millions)
+    ax.set_ylabel(f"Gross social value, £ million ({price_year} prices)")
     ax.set_title("Social value committed and delivered")
     ax.legend(loc="upper left")
     text = "; ".join(

@@ -1,0 +1,160 @@
+"""The social value report: demo inputs, HTML (escaped, people counts protected) and the
+notebook executed by papermill on a real kernel."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from evalkit.econ.social_value import (
+    social_value_report,
+    social_value_report_html,
+    write_demo_inputs,
+)
+from evalkit.econ.social_value.value import money
+from evalkit.exceptions import DataError
+from evalkit.reports.plan import notebook_parameters
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "notebooks" / "social_value.ipynb"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo project with the social value demo inputs beside the spec; returns the spec."""
+    from evalkit import demo
+
+    root = tmp_path_factory.mktemp("social-value")
+    spec = demo.write(root / "data" / "raw" / "demo")
+    write_demo_inputs(spec.parent)
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    return spec
+
+
+def _no_images(text: str) -> str:
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "IMG", text)
+
+
+def test_write_demo_inputs(tmp_path):
+    paths = write_demo_inputs(tmp_path / "demo")
+    assert sorted(p.name for p in paths.values()) == [
+        "social_value_adjustments.csv",
+        "social_value_bids.csv",
+        "social_value_delivery.csv",
+    ]
+    bids = pd.read_csv(paths["bids"])
+    assert bids["locality_code"].nunique() == 14 and bids["measure"].nunique() == 4
+
+
+def test_report_shows_the_computed_figures(project):
+    r = social_value_report(str(project), "E09000028")  # Southwark
+    html = _no_images(r.to_html())
+    assert r.period == "2024/25"  # the spec's reporting period
+    for row in r.values.bids.itertuples():
+        assert money(row.gross_social_value) in html and money(row.net_social_value) in html
+    for total in r.scores.table["total"]:
+        assert f"{total:.1f}" in html
+    assert "Gross social value" in html and "Net social value" in html
+    assert html.count('<figure class="evalkit-chart">') >= 3
+    assert 'alt="Bar chart of the social value each bid' in html
+    # In the demo, Southwark's leading bid changes with the weighting on gross value.
+    assert "the leading bid changes with the weighting" in r.sensitivity.summary()
+
+
+def test_small_counts_suppressed_and_value_totals_withheld(project):
+    r = social_value_report(str(project), "E06000017")  # Rutland: a tiny contract
+    html = _no_images(r.to_html())
+    assert r.withheld_contracts == ["Family Support Rutland 2023 contract"]
+    assert 'data-disclosure-policy="nhs"' in html and "<td>*</td>" in html
+    assert "Value totals by period are withheld" in html
+    assert "Value by period" not in html
+    assert "withheld" in r.summary() and "commitments worth" not in r.summary()
+
+
+def test_free_text_is_escaped(project, tmp_path):
+    bids = pd.read_csv(project.parent / "social_value_bids.csv", dtype=str)
+    bids.loc[bids["bidder"] == bids["bidder"].iloc[0], "bidder"] = "<script>alert(1)</script> Ltd"
+    path = tmp_path / "bids.csv"
+    bids.to_csv(path, index=False)
+    html = social_value_report_html(str(project), "E08000012", bids_path=str(path))
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; Ltd" in html
+    assert "sample &lt; 30 &amp; no baseline" in _no_images(html)  # delivery evidence notes
+
+
+def test_gross_only_without_adjustments(project, tmp_path):
+    with pytest.warns(Warning, match="only gross social value"):
+        r = social_value_report(
+            str(project), "E08000012", adjustments_path=str(tmp_path / "none.csv")
+        )
+    assert not r.values.net_available
+    html = r.to_html()
+    assert "not assessed" in html and "only the gross figure is available" in html
+
+
+def test_locality_without_a_tender_and_missing_bids_file(project, tmp_path):
+    r = social_value_report(str(project), "E08000010")  # Wigan: a comparison area, no tender
+    assert r.values is None and r.delivery is None
+    assert "No tender for this locality" in r.to_html()
+    with pytest.raises(DataError, match=r"bids table not found.*bids_path="):
+        social_value_report(str(project), "E08000012", bids_path=str(tmp_path / "x.csv"))
+
+
+def test_period_labels_must_match_the_report_period(project):
+    with pytest.raises(
+        DataError, match=r"column 'period': value '2023/24' is not of the same form"
+    ):
+        social_value_report(str(project), "E08000012", "2024Q3")
+    earlier = social_value_report(str(project), "E08000012", "2023/24")
+    assert set(earlier.delivery.by_contract["period"]) == {"2023/24"}
+
+
+def test_notebook_declares_typed_parameters():
+    params = notebook_parameters(NOTEBOOK)
+    types = {k: v["inferred_type_name"] for k, v in params.items()}
+    assert {k: types[k] for k in ("spec_path", "locality", "period")} == dict.fromkeys(
+        ("spec_path", "locality", "period"), "str"
+    )
+    assert types["price_year"] == "int" and types["social_value_weight"] == "float"
+    assert types["count_partly"] == "bool"
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert all(
+        c.outputs == [] and c.execution_count is None for c in nb.cells if c.cell_type == "code"
+    )
+
+
+@pytest.mark.slow
+def test_notebook_executes_with_papermill(project, tmp_path):
+    import papermill
+
+    out = tmp_path / "social_value.out.ipynb"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        papermill.execute_notebook(
+            str(project.parents[3] / "notebooks" / "social_value.ipynb"),
+            str(out),
+            kernel_name="python3",
+            parameters={"spec_path": str(project), "locality": "E09000028", "period": "2024/25"},
+            cwd=str(project.parents[3]),
+            progress_bar=False,
+        )
+    nb = nbformat.read(out, as_version=4)
+    html = "".join(
+        o.get("data", {}).get("text/html", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = social_value_report(str(project), "E09000028", "2024/25")
+    for row in r.values.bids.itertuples():
+        assert money(row.gross_social_value) in html
+    assert f"{r.scores.table['total'].max():.1f}" in html
+    assert money(r.delivery.by_contract["gross_counted_value"].iloc[-1]) in html
+    assert "Social value: Southwark" in html
