@@ -36,7 +36,9 @@ def learning(ctx: ReportContext) -> str:
             programme=ctx.spec.programme,
             policy=ctx.disclosure_policy,
         )
-        body = review.to_html()
+        # The review is a page of its own elsewhere; here it sits under this section's heading.
+        body = review.to_html().replace("<h3", "<h4").replace("</h3>", "</h4>")
+        body = body.replace("<h2", "<h3").replace("</h2>", "</h3>")
     intro = para(
         "Reflections from commissioners, providers, frontline workers and people with lived "
         "experience, shared with their consent, checked and redacted. Quotes are attributed by "

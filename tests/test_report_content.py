@@ -1,0 +1,179 @@
+"""What readers see in the evaluation report: true to the planted effects, honest, accessible."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from evalkit.config import load_spec
+from evalkit.reports import run
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kernels")]
+
+LOCALITIES = [
+    "E08000012",
+    "E06000027",
+    "E06000017",
+]  # Liverpool, Torbay (weak effect), Rutland (tiny)
+SECTIONS = [
+    "Summary",
+    "Who the service reached",
+    "Outcomes: what changed for people",
+    "Impact: what the service caused",
+    "Value for money",
+    "What the partners learned",
+    "Methods, assumptions and caveats",
+    "Glossary",
+    "Provenance",
+]
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory):
+    from conftest import make_project
+    from evalkit.demo import load_demo_reflections
+
+    spec_path = make_project(tmp_path_factory.mktemp("content"))
+    load_demo_reflections(spec_path)
+    spec = load_spec(spec_path)
+    result = run(spec, localities=LOCALITIES, progress=False)
+    assert result.exit_code == 0, [o.error for o in result.failures]
+    truth = json.loads((spec_path.parent / "truth.json").read_text())
+    pages = {c: (spec.output_folder / f"{c}.html").read_text() for c in LOCALITIES}
+    return spec, truth, pages
+
+
+def _text(page: str) -> str:
+    page = re.sub(r"<style>.*?</style>|<script>.*?</script>", " ", page, flags=re.S)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return re.sub(r"\s+", " ", page.replace("&#x27;", "'").replace("&quot;", '"'))
+
+
+def _summary(page: str) -> str:
+    return _text(page.split('<ul class="summary">', 1)[1].split("</ul>", 1)[0])
+
+
+def test_summary_recovers_the_planted_wellbeing_effect_in_direction_and_size(reports) -> None:
+    _, truth, pages = reports
+    summary = _summary(pages["E08000012"])
+    found = re.search(
+        r"raised wellbeing by ([\d.]+) points \(95% confidence interval ([\d.-]+) to "
+        r"([\d.-]+) points\)",
+        summary,
+    )
+    assert found, summary
+    estimate, low, high = map(float, found.groups())
+    planted = truth["localities"]["E08000012"]["wellbeing_effect"]
+    assert abs(estimate - planted) < 0.75 and low < planted < high
+    assert "level 3 of 5" in summary
+
+
+def test_weak_effect_is_not_overstated(reports) -> None:
+    _, truth, pages = reports
+    summary = _summary(pages["E06000027"])
+    planted = truth["localities"]["E06000027"]["wellbeing_effect"]  # 0.5 points
+    found = re.search(
+        r"wellbeing by ([\d.]+) points \(95% confidence interval ([\d.-]+) to ([\d.-]+)", summary
+    ) or re.search(
+        r"a change of ([\d.]+) points, but the 95% confidence "
+        r"interval ([\d.-]+) to ([\d.-]+)",
+        summary,
+    )
+    assert found, summary
+    estimate, low, high = map(float, found.groups())
+    assert abs(estimate - planted) < 1.0
+    if low <= 0 <= high:
+        assert "We cannot tell whether the service changed wellbeing" in summary
+    else:
+        assert "raised wellbeing" in summary
+
+
+def test_tiny_locality_shows_suppressed_figures_and_says_why(reports) -> None:
+    _, _, pages = reports
+    text = _text(pages["E06000017"])
+    assert "The service worked with fewer than 8 people in Rutland" in text
+    assert "suppressed to protect their privacy" in text
+    assert "too few to estimate what changed" in text
+    assert "estimated to have raised" not in text
+    tables = re.findall(r"<table[^>]*data-count-columns[^>]*>.*?</table>", pages["E06000017"], re.S)
+    assert tables and all("<td>*</td>" in t or "<td>0</td>" in t for t in tables)
+
+
+def test_no_report_claims_impact_from_a_before_after_comparison(reports) -> None:
+    _, _, pages = reports
+    for code, page in pages.items():
+        for para in re.findall(r"<p>(.*?)</p>|<li>(.*?)</li>", page, re.S):
+            sentence = _text("".join(para))
+            if "estimated to have" in sentence or "lower than expected" in sentence:
+                level = re.search(r"level (\d) of 5", sentence)
+                assert level is None or int(level.group(1)) >= 2, (code, sentence)
+            if "d_z" in sentence or "between the start and" in sentence:
+                assert "not" in sentence and ("change over time" in sentence), (code, sentence)
+
+
+def _without_learning(page: str) -> str:
+    """The page less the learning section (its theme counts are checked in test_learning_*)."""
+    head, _, rest = page.partition("<h2>What the partners learned</h2>")
+    return head + rest.partition("<h2>Methods")[2]
+
+
+def test_every_table_is_disclosure_controlled_or_a_table_of_methods(reports) -> None:
+    _, _, pages = reports
+    for code, page in pages.items():
+        page = _without_learning(page)
+        for table in re.findall(r"<table[^>]*>", page):
+            assert "data-disclosure-policy" in table or 'class="provenance' in table, (code, table)
+        for table in re.findall(
+            r"<table[^>]*data-count-columns=\"([^\"]*)\"[^>]*>(.*?)</table>", page, re.S
+        ):
+            counted = json.loads(table[0].replace("&quot;", '"'))
+            header = re.findall(r"<th[^>]*>(.*?)</th>", table[1].split("</thead>")[0], re.S)
+            columns = [h.strip() for h in header]
+            for row in re.findall(r"<tr>(.*?)</tr>", table[1].split("</thead>")[-1], re.S):
+                cells = [c.strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+                for name, value in zip(columns[-len(cells) :], cells, strict=False):
+                    if name in counted and value.replace(",", "").isdigit():
+                        assert not 1 <= int(value.replace(",", "")) <= 7, (code, name, value)
+
+
+def test_browser_shows_every_section_and_every_chart_has_alt_text(reports, tmp_path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    playwright = pytest.importorskip("playwright.sync_api")
+    spec, _, _ = reports
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((spec.output_folder / "E08000012.html").as_uri())
+        page.wait_for_load_state("load")
+        headings = [h.strip() for h in page.locator("h2").all_inner_texts()]
+        assert headings == SECTIONS
+        images = page.locator("img")
+        assert images.count() >= 6
+        for i in range(images.count()):
+            img = images.nth(i)
+            assert (img.get_attribute("alt") or "").strip(), f"image {i} has no alt text"
+            assert img.evaluate("el => el.complete && el.naturalWidth > 0")
+        page.screenshot(path=str(tmp_path / "liverpool.png"), full_page=True)
+        browser.close()
+    assert errors == []
+    assert (tmp_path / "liverpool.png").stat().st_size > 10_000
