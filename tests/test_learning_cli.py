@@ -27,6 +27,9 @@ SUBCOMMANDS = (
     "suggest",
     "search",
     "export",
+    "action",
+    "follow-up",
+    "actions",
     "templates",
 )
 
@@ -129,6 +132,45 @@ def test_import_takes_the_programme_from_the_option(tmp_path, monkeypatch, capsy
     store = tmp_path / "data" / "processed" / "family-support" / "learning.sqlite"
     with ReflectionStore(store) as s:
         assert s.all()["programme"].tolist() == ["family-support"]
+
+
+def test_actions_follow_up_and_continuity(tmp_path, capsys):
+    store = str(tmp_path / "learning.sqlite")
+    with ReflectionStore(store) as s:
+        rid = s.add(reflection(reflected_on="2024-06-01"))
+    common = ["--store", store, "--programme", "family-support", "--locality", "E08000012"]
+    for description, due in (
+        ("Book venues", "2024-10-31"),
+        ("Call Ana on 07700 900123", "2025-01-31"),
+    ):
+        args = ["reflect", "action", *common, "--description", description]
+        args += ["--owner-role", "provider", "--due", due, "--from-reflection", str(rid)]
+        assert main([*args, "--by", "Jo"]) == 0
+    capsys.readouterr()
+    assert main(["reflect", "actions", "--store", store, "--today", "2024-11-15"]) == 0
+    out = capsys.readouterr().out
+    assert "Book venues" in out and "Call Ana on [PHONE]" in out and "07700" not in out
+    assert "1 learning cycle had no reflection in the last 8 weeks" in out
+    assert "1 action past its due date had no follow-up reflection" in out
+    assert main(["reflect", "actions", "--store", store, "--today", "2024-11-15", "--overdue"]) == 0
+    assert "Call Ana" not in capsys.readouterr().out
+    assert (
+        main(
+            ["reflect", "follow-up", "1", "--reflection", str(rid), "--by", "Jo", "--store", store]
+        )
+        == 0
+    )
+    main(["reflect", "actions", "--store", store, "--today", "2024-11-15", "--overdue"])
+    assert "no open actions" in capsys.readouterr().out
+
+
+def test_review_hints_at_names_the_automatic_pass_kept(tmp_path, capsys):
+    store = str(tmp_path / "learning.sqlite")
+    with ReflectionStore(store) as s:
+        s.add(reflection(what_happened="Priya Shah from the Family Hub rang."))
+    assert main(["reflect", "review", "1", "--store", store]) == 0
+    out = capsys.readouterr().out
+    assert "check whether these are people's names: Family Hub, Priya Shah" in out
 
 
 def test_add_from_yaml_and_markdown(tmp_path, capsys):

@@ -20,7 +20,7 @@ from evalkit.learning.records import (
     period_end,
     validate,
 )
-from evalkit.learning.redaction import KINDS, nhs_number_is_valid, redact
+from evalkit.learning.redaction import KINDS, nhs_number_is_valid, possible_names, redact
 from evalkit.learning.templates import TEMPLATES_ENV, list_templates, load_template
 from evalkit.reference import source_of
 
@@ -221,6 +221,12 @@ def test_nhs_numbers_need_a_right_check_digit():
     assert not nhs_number_is_valid("0000000000")
     _, log = redact("ref 943 476 5918 is not an NHS number")
     assert all(e.kind != "nhs_number" for e in log)
+
+
+def test_possible_names_are_hints_for_the_reviewer():
+    text = "Sam Reid rang. We met Priya Shah at the Family Hub. The worker helped. After Tom left."
+    assert possible_names(text) == ["Sam Reid", "Priya Shah", "Family Hub"]
+    assert possible_names("[NAME] rang [PHONE].") == []
 
 
 def test_ordinary_numbers_and_periods_survive():

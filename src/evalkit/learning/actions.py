@@ -68,7 +68,8 @@ class Continuity(Result):
         return (
             f"As of {self.today}, {cycles} learning cycle{'s' if cycles != 1 else ''} had no "
             f"reflection in the last {self.weeks} weeks, and {actions} action"
-            f"{'s' if actions != 1 else ''} past their due date had no follow-up reflection. "
+            f"{'s' if actions != 1 else ''} past {'its' if actions == 1 else 'their'} due date "
+            f"had no follow-up reflection. "
             "These are prompts to check in, not judgements."
         )
 

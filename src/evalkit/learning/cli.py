@@ -10,7 +10,15 @@ from typing import Any
 import yaml
 
 from evalkit.exceptions import DataError, ParameterError
-from evalkit.learning.records import CONFIDENCE, SHARING_SCOPES, SLOTS, STATUSES, SYSTEM_SCALES
+from evalkit.learning.records import (
+    ACTION_STATUSES,
+    CONFIDENCE,
+    SHARING_SCOPES,
+    SLOTS,
+    STATUSES,
+    SYSTEM_SCALES,
+)
+from evalkit.learning.redaction import possible_names
 from evalkit.learning.store import ReflectionStore, default_store_path
 from evalkit.learning.templates import list_templates, load_template
 
@@ -246,6 +254,10 @@ def _show(record: dict[str, Any]) -> None:
         kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
     found = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "nothing"
     print(f"\nautomatic redaction removed: {found}")
+    hints = sorted({n for s in SLOTS for n in possible_names(record["redacted_" + s])})
+    if hints:
+        print(f"check whether these are people's names: {', '.join(hints)}")
+        print("  (correct with --edit SLOT=TEXT when you accept the review)")
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -339,6 +351,56 @@ def cmd_export(args: argparse.Namespace) -> int:
         else:
             export.export_qdpx(store, output, programme=args.programme or "")
     print(f"written {output}")
+    return 0
+
+
+def cmd_action(args: argparse.Namespace) -> int:
+    """Record an action someone will take forward."""
+    action = {
+        "programme": args.programme,
+        "locality": args.locality,
+        "description": args.description,
+        "owner_role": args.owner_role,
+        "due_on": args.due,
+        "learning_cycle": args.cycle or "",
+        "reflection_id": args.from_reflection,
+    }
+    with _store(args) as store:
+        aid = store.add_action(action, by=args.by, names=args.names or ())
+    print(f"action {aid} recorded, due {args.due}")
+    return 0
+
+
+def cmd_follow_up(args: argparse.Namespace) -> int:
+    """Link an action to the reflection that followed it up, and set its status."""
+    changes: dict[str, Any] = {"status": args.status}
+    if args.reflection is not None:
+        changes["follow_up_reflection_id"] = args.reflection
+    with _store(args) as store:
+        store.update_action(args.id, changes, by=args.by)
+    print(f"action {args.id} is now {args.status}")
+    return 0
+
+
+def cmd_actions(args: argparse.Namespace) -> int:
+    """List open actions and where learning has paused."""
+    from evalkit.learning.actions import continuity, open_actions
+
+    with _store(args) as store:
+        actions, reflections, cycles = store.actions(), store.all(), store.cycles()
+    if args.locality:
+        actions = actions[actions["locality"] == args.locality]
+    opened = open_actions(actions, today=args.today)
+    if args.overdue:
+        opened = opened[opened["overdue"]]
+    columns = ["id", "locality", "owner_role", "due_on", "days_to_due", "description"]
+    print(opened[columns].to_string(index=False) if not opened.empty else "no open actions")
+    if reflections.empty:
+        return 0
+    flow = continuity(reflections, actions, cycles, weeks=args.weeks, today=args.today)
+    print("\n" + flow.summary())
+    if not flow.quiet_cycles.empty:
+        print(flow.quiet_cycles.to_string(index=False))
     return 0
 
 
@@ -534,6 +596,53 @@ def register(subparsers: Any) -> None:
     p.add_argument("--output", required=True, metavar="PATH")
     p.add_argument("--locality", help="only this locality (csv)")
     p.set_defaults(func=cmd_export)
+
+    p = _subparser(
+        sub,
+        "action",
+        "record an action: what will change, who (by role) takes it forward, by when",
+        "  evalkit reflect action --programme family-support --locality E08000012 \\\n"
+        "      --description 'Book community venues' --owner-role provider --due 2024-12-31 \\\n"
+        "      --from-reflection 12 --by 'Jo Partner'\n",
+    )
+    _store_options(p)
+    p.add_argument("--locality", required=True)
+    p.add_argument("--description", required=True, help="redacted like reflection text")
+    p.add_argument("--owner-role", required=True, help="a role, not a person")
+    p.add_argument("--due", required=True, metavar="DATE", help="due date, e.g. 2024-12-31")
+    p.add_argument("--cycle", help="learning cycle")
+    p.add_argument("--from-reflection", type=int, metavar="ID", help="the reflection it came from")
+    p.add_argument("--names", nargs="*", metavar="NAME", help="names to redact")
+    p.add_argument("--by", required=True)
+    p.set_defaults(func=cmd_action)
+
+    p = _subparser(
+        sub,
+        "follow-up",
+        "record how an action was followed up (the reflection that did, and its status)",
+        "  evalkit reflect follow-up 3 --reflection 27 --status done --by 'Jo' --programme p\n"
+        "  evalkit reflect follow-up 4 --status dropped --by 'Jo' --store log.sqlite\n",
+    )
+    p.add_argument("id", type=int, help="the action")
+    _store_options(p)
+    p.add_argument("--reflection", type=int, metavar="ID", help="the follow-up reflection")
+    p.add_argument("--status", choices=ACTION_STATUSES, default="done")
+    p.add_argument("--by", required=True)
+    p.set_defaults(func=cmd_follow_up)
+
+    p = _subparser(
+        sub,
+        "actions",
+        "list open actions and learning cycles that have gone quiet (prompts, not ratings)",
+        "  evalkit reflect actions --programme family-support\n"
+        "  evalkit reflect actions --store log.sqlite --overdue --today 2024-11-15 --weeks 6\n",
+    )
+    _store_options(p)
+    p.add_argument("--locality")
+    p.add_argument("--overdue", action="store_true", help="only actions past their due date")
+    p.add_argument("--today", metavar="DATE", help="the reference date (default today)")
+    p.add_argument("--weeks", type=int, default=8, help="weeks without a reflection = quiet")
+    p.set_defaults(func=cmd_actions)
 
     p = _subparser(
         sub,

@@ -24,7 +24,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
-__all__ = ["KINDS", "RedactionEntry", "nhs_number_is_valid", "redact"]
+__all__ = ["KINDS", "RedactionEntry", "nhs_number_is_valid", "possible_names", "redact"]
 
 #: Kinds of redaction, in priority order when two matches overlap.
 KINDS: tuple[str, ...] = ("email", "nhs_number", "ni_number", "phone", "postcode", "date", "name")
@@ -178,3 +178,28 @@ def redact(text: str, names: Iterable[str] = ()) -> tuple[str, list[RedactionEnt
         cursor = end
     pieces.append(text[cursor:])
     return "".join(pieces), log
+
+
+_SENTENCE_WORD_TEXT = (
+    "A After All An And As At Before But By For From He Her His I In It Its My On Once Our "
+    "She So Some That The Their Then There These They This Those We When While With"
+)
+_SENTENCE_WORDS = frozenset(_SENTENCE_WORD_TEXT.split())
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)+\b")
+
+
+def possible_names(text: str) -> list[str]:
+    """Runs of two or more capitalised words that may be names the automatic pass kept.
+
+    A hint for the person reviewing a reflection (``evalkit reflect review`` shows it); it is
+    never applied automatically and never stored, since places and services look the same.
+    A leading function word ("The", "We", "After" ...) is dropped from a run.
+    """
+    found = []
+    for m in _CAPITALISED_RUN.finditer(str(text or "")):
+        words = m.group().split(" ")
+        if words[0] in _SENTENCE_WORDS:
+            words = words[1:]
+        if len(words) >= 2 and " ".join(words) not in found:
+            found.append(" ".join(words))
+    return found
