@@ -172,8 +172,9 @@ def test_weights_must_sum_to_one_naming_them():
 
 def test_weighting_below_ten_per_cent_warns_citing_ppn_002():
     with pytest.warns(SocialValueWeightingWarning) as record:
-        combined_scores(BIDS, {"price": 0.55, "quality": 0.4, "social_value": 0.05})
+        r = combined_scores(BIDS, {"price": 0.55, "quality": 0.4, "social_value": 0.05})
     msg = str(record[0].message)
+    assert msg in r.summary()  # the report states it too
     assert "5%" in msg and "PPN 002" in msg and "Procurement Act 2023" in msg and "10%" in msg
     with warnings.catch_warnings():
         warnings.simplefilter("error", SocialValueWeightingWarning)

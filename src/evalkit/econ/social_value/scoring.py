@@ -128,7 +128,7 @@ def proportional_scores(
             "score against."
         )
     else:
-        points = max_points * numbers / best
+        points = max_points * (numbers / best)
         note = ""
     return ProportionalScores(numbers, points, max_points, best, note, method)
 
@@ -252,14 +252,15 @@ def combined_scores(
     w = check_weights(weights)
     require_choice("basis", basis, ["gross", "net"])
     quality_max = require_in_range("quality_max", quality_max, 0, np.inf, inclusive=(False, False))
+    notes = []
     if w["social_value"] < MIN_SOCIAL_VALUE_WEIGHT:
-        warnings.warn(
-            f"social value is weighted at {w['social_value']:.0%} of the total score, below the "
+        low = (
+            f"Social value is weighted at {w['social_value']:.0%} of the total score, below the "
             "10% minimum that PPN 002 (Procurement Policy Note 002, 2024/25, under the "
-            "Procurement Act 2023) asks central government buyers to apply",
-            SocialValueWeightingWarning,
-            stacklevel=2,
+            "Procurement Act 2023) asks central government buyers to apply."
         )
+        warnings.warn(low, SocialValueWeightingWarning, stacklevel=2)
+        notes.append(low)
     table = _bid_table(bids)
     column = f"{basis}_social_value"
     require_columns(table, [column], source="bids")
@@ -277,7 +278,6 @@ def combined_scores(
             f"quality of {table['bidder'].iloc[i]!r} is {float(table['quality'].iloc[i]):g}; expected a "
             f"score from 0 to quality_max={quality_max:g}"
         )
-    notes = []
     parts = []
     for tender, group in table.groupby("tender", sort=False):
         group = group.copy()
