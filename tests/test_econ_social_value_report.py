@@ -18,7 +18,7 @@ from evalkit.econ.social_value import (
     write_demo_inputs,
 )
 from evalkit.econ.social_value.value import money
-from evalkit.exceptions import DataError
+from evalkit.exceptions import ConfigError, DataError
 from evalkit.reports.plan import notebook_parameters
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,6 +103,21 @@ def test_locality_without_a_tender_and_missing_bids_file(project, tmp_path):
     assert "No tender for this locality" in r.to_html()
     with pytest.raises(DataError, match=r"bids table not found.*bids_path="):
         social_value_report(str(project), "E08000012", bids_path=str(tmp_path / "x.csv"))
+
+
+def test_missing_spec_is_a_config_error_and_no_spec_means_named_files(project, tmp_path):
+    with pytest.raises(ConfigError, match="programme spec not found"):
+        social_value_report(str(tmp_path / "missing.yaml"), "E08000012")
+    folder = project.parent
+    r = social_value_report(
+        "",
+        "E08000012",
+        bids_path=folder / "social_value_bids.csv",
+        delivery_path=folder / "social_value_delivery.csv",
+        adjustments_path=folder / "social_value_adjustments.csv",
+    )
+    assert r.policy == "nhs" and r.period == ""
+    assert set(r.delivery.by_contract["period"]) == {"2023/24", "2024/25"}
 
 
 def test_period_labels_must_match_the_report_period(project):

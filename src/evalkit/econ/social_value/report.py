@@ -304,14 +304,14 @@ def _up_to(df: pd.DataFrame, period: str, source: str) -> pd.DataFrame:
 
 
 def _spec_defaults(spec_path: str | Path) -> tuple[Path, str | dict, str]:
-    """The spec's folder, disclosure policy and reporting period (defaults without a spec)."""
-    path = Path(spec_path) if spec_path else None
-    if path is None or not path.is_file():
-        return (path.parent if path else Path.cwd()), "nhs", ""
+    """The spec's folder, disclosure policy and reporting period; without a spec (empty
+    ``spec_path``) the working folder, the NHS policy and no default period."""
+    if not spec_path:
+        return Path.cwd(), "nhs", ""
     from evalkit.config import load_spec
 
-    spec = load_spec(path)
-    return path.parent, spec.disclosure.policy, spec.reporting_period
+    spec = load_spec(spec_path)
+    return Path(spec_path).parent, spec.disclosure.policy, spec.reporting_period
 
 
 def social_value_report(
