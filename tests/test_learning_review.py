@@ -14,9 +14,10 @@ import pytest
 
 from _learning import KEY, reflection
 from evalkit.demo import generate
+from evalkit.exceptions import ParameterError
 from evalkit.learning.coding import theme_counts
 from evalkit.learning.export import export_csv, export_qdpx
-from evalkit.learning.form import build_form
+from evalkit.learning.form import build_form, capture_form
 from evalkit.learning.importing import import_reflections
 from evalkit.learning.review import (
     learning_review,
@@ -187,6 +188,19 @@ def test_review_without_a_store_says_so_and_creates_nothing(demo_spec_path, tmp_
     assert "No learning log was found" in page and not missing.exists()
 
 
+def test_paths_resolve_from_the_notebooks_folder(fresh_project, monkeypatch):
+    root = fresh_project.parents[3]
+    monkeypatch.chdir(root / "notebooks")  # where Jupyter starts a notebook's kernel
+    relative = fresh_project.relative_to(root)
+    expected = root / "data" / "processed" / "family-support" / "learning.sqlite"
+    assert resolve_store_path(relative).resolve() == expected.resolve()
+    form = capture_form("hls", str(relative), locality="E08000012")
+    assert form.store.path.resolve() == expected.resolve()
+    assert form.fields["programme"].value == "family-support"
+    with pytest.raises(ParameterError, match="spec_path"):
+        capture_form("hls")
+
+
 def test_notebooks_are_committed_without_outputs():
     for name in NOTEBOOKS:
         nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
@@ -240,7 +254,7 @@ def test_capture_notebook_runs_with_papermill(tmp_path, monkeypatch):
         str(REPO / "notebooks" / "capture_reflection.ipynb"),
         str(output),
         kernel_name="python3",
-        parameters={"store_path": str(tmp_path / "learning.sqlite"), "template": "hls"},
+        parameters={"store_path": str(tmp_path / "learning.sqlite"), "template": "gibbs"},
         progress_bar=False,
     )
     shown = json.dumps([c.get("outputs", []) for c in nbformat.read(output, as_version=4).cells])

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from evalkit._results import Result
-from evalkit.config import load_spec
+from evalkit.config import ProgrammeSpec, find_root, load_spec
 from evalkit.learning.actions import Continuity, continuity, open_actions
 from evalkit.learning.coding import theme_counts
 from evalkit.learning.records import period_bounds, period_end
@@ -30,6 +30,7 @@ __all__ = [
     "LearningReview",
     "indicator_context",
     "learning_review",
+    "locate",
     "resolve_store_path",
     "review_html",
     "themes_chart",
@@ -154,11 +155,28 @@ def themes_chart(themes: pd.DataFrame) -> str:
     return figure_html(fig, alt, caption="Themes over time (small counts suppressed)")
 
 
+def locate(path: str | Path) -> Path:
+    """``path`` as given if it exists, else the same relative path under the project folder.
+
+    Jupyter starts a kernel in the notebook's own folder (``notebooks/``), while paths in
+    parameters are written relative to the project folder (the one holding ``notebooks/``).
+    """
+    given = Path(path)
+    if given.is_absolute() or given.exists():
+        return given
+    candidate = find_root(Path.cwd() / "notebook.ipynb") / given
+    return candidate if candidate.exists() else given
+
+
+def _spec(spec_path: str | Path) -> ProgrammeSpec:
+    return load_spec(locate(spec_path))
+
+
 def resolve_store_path(spec_path: str | Path, store_path: str | Path = "") -> Path:
     """``store_path`` if given, else ``data/processed/<programme>/learning.sqlite`` of the spec."""
     if str(store_path):
-        return Path(store_path)
-    return load_spec(spec_path).processed_folder / "learning.sqlite"
+        return locate(store_path)
+    return _spec(spec_path).processed_folder / "learning.sqlite"
 
 
 def indicator_context(spec_path: str | Path, locality: str, period: str) -> pd.DataFrame | None:
@@ -166,7 +184,7 @@ def indicator_context(spec_path: str | Path, locality: str, period: str) -> pd.D
 
     None when the spec names no time series. The rate is per 10,000 children aged 0-17.
     """
-    spec = load_spec(spec_path)
+    spec = _spec(spec_path)
     files = spec.data_files()
     if "timeseries" not in files or not files["timeseries"].is_file():
         return None
@@ -261,7 +279,7 @@ def review_html(spec_path: str | Path, locality: str, period: str, store_path: s
     A missing store gives a short note rather than an error, so a programme without a learning
     log yet still gets its other reports.
     """
-    spec = load_spec(spec_path)
+    spec = _spec(spec_path)
     path = resolve_store_path(spec_path, store_path)
     if not path.is_file():
         return (
