@@ -276,9 +276,12 @@ def _reviews(rng: np.random.Generator, people: pd.DataFrame, truth: dict[str, An
             "review_date": review_date.date,
         }
     )
+    # Each person's progress varies around the locality's effect (some go backwards), and each
+    # area varies around the person's progress.
+    person_gain = effect + rng.normal(0, 1.5, len(part))
     for area in AREAS:
         base = np.clip(rng.normal(4.5, 1.5, len(part)), 1, 10)
-        gain = effect + rng.normal(0, 1.2, len(part))
+        gain = person_gain + rng.normal(0, 1.0, len(part))
         score = base[rows] + gain[rows] * frac + rng.normal(0, 0.4, len(rows))
         out[f"area_{area}"] = np.clip(np.rint(score), 1, 10).astype(int)
     return out

@@ -68,6 +68,13 @@ def new_figure(width: float | None = None, height: float | None = None):
     return fig, ax
 
 
+def money_axis(axis) -> None:
+    """Label an axis (``ax.yaxis`` or ``ax.xaxis``) in pounds with thousands separators."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"-£{-v:,.0f}" if v < 0 else f"£{v:,.0f}"))
+
+
 def figure_html(fig: Figure, alt: str, *, caption: str | None = None) -> str:
     """The figure as an ``<figure>`` with an embedded PNG and its alt text, then closed.
 

@@ -88,7 +88,8 @@ class Protected(Result):
         parts = self._changes() or ["no cell needed suppressing"]
         if self.policy.rounding > 1:
             parts.append(f"counts are rounded to the nearest {self.policy.rounding}")
-        return f"Disclosure control: {self.policy.label}. " + "; ".join(parts) + "."
+        text = "; ".join(parts)
+        return f"Disclosure control: {self.policy.label}. {text[0].upper()}{text[1:]}."
 
     def to_html(self, **to_html_kwargs: Any) -> str:
         """The published table as escaped HTML, with the disclosure note under it.

@@ -15,7 +15,7 @@ from evalkit._validate import require_columns
 from evalkit.econ.cba import CostBenefitResult
 from evalkit.econ.sensitivity import MonteCarloResult
 from evalkit.exceptions import ParameterError
-from evalkit.plots import PALETTE, new_figure
+from evalkit.plots import PALETTE, money_axis, new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -41,7 +41,8 @@ def benefits_by_agency_chart(result: CostBenefitResult) -> tuple[Figure, str]:
         )
         bottom += wide[agency].to_numpy()
     ax.set_xlabel("Year (0 = first year of the programme)")
-    ax.set_ylabel(f"Fiscal benefit, £ ({result.price_year} prices)")
+    ax.set_ylabel(f"Fiscal benefit ({result.price_year} prices)")
+    money_axis(ax.yaxis)
     ax.set_title("Who benefits, and when")
     ax.legend(loc="upper right")
     totals = table.groupby("agency")["pv_fiscal"].sum().sort_values(ascending=False)
@@ -70,7 +71,8 @@ def payback_chart(result: CostBenefitResult) -> tuple[Figure, str]:
             textcoords="offset points",
         )
     ax.set_xlabel("Year (0 = first year of the programme)")
-    ax.set_ylabel(f"Cumulative net fiscal value, £ PV ({result.price_year} prices)")
+    ax.set_ylabel(f"Cumulative net fiscal value, PV ({result.price_year} prices)")
+    money_axis(ax.yaxis)
     ax.set_title("Payback: discounted fiscal benefits minus costs")
     end = float(by_year["cumulative_net_fiscal_pv"].iloc[-1])
     when = (

@@ -28,6 +28,7 @@ h1 { font-size: 2rem; margin: 0.5rem 0 0.25rem; }
 h2 { font-size: 1.5rem; margin-top: 2.5rem; border-bottom: 3px solid var(--accent); padding-bottom: .25rem; }
 h3 { font-size: 1.2rem; margin-top: 1.5rem; }
 a { color: #1d70b8; }
+table, th, td { border: 0; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: 0.95rem; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: bold; padding-bottom: .25rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .35rem .6rem; text-align: right;

@@ -44,7 +44,11 @@ def protected_table(
     totals: dict[str, Any] | None = None,
     caption: str | None = None,
 ) -> str:
-    """A table through disclosure control, as escaped HTML with its note (and a caption)."""
+    """A table through disclosure control, as escaped HTML with its note (and a caption).
+
+    The index's name is shown in the header row's first cell (pandas would add a row for it).
+    """
+    table = table.rename_axis(index=None, columns=table.index.name)
     protected = protect(table, policy, counts=counts, derived=derived, totals=totals, warn=False)
     out = protected.to_html()
     if caption:

@@ -220,9 +220,9 @@ def _distance(f: Findings) -> list[str]:
     table = pd.DataFrame(
         {
             "People": d.n_people,
-            "First reading": areas["mean_first"].round(1).to_numpy(),
-            "Latest reading": areas["mean_latest"].round(1).to_numpy(),
-            "Change": areas["mean_change"].round(2).to_numpy(),
+            "First reading": [f"{v:.1f}" for v in areas["mean_first"]],
+            "Latest reading": [f"{v:.1f}" for v in areas["mean_latest"]],
+            "Change": [f"{v:+.2f}" for v in areas["mean_change"]],
         },
         index=pd.Index(
             [str(a).removeprefix("area_").replace("_", " ") for a in areas.index], name="Area"
@@ -230,9 +230,10 @@ def _distance(f: Findings) -> list[str]:
     )
     fig, ax = new_figure(height=0.45 * len(table) + 1.2)
     y = range(len(table))
-    ax.hlines(list(y), table["First reading"], table["Latest reading"], color="#b1b4b6")
-    ax.plot(table["First reading"], list(y), "o", color=PALETTE[1], label="first reading")
-    ax.plot(table["Latest reading"], list(y), "o", color=PALETTE[0], label="latest reading")
+    first, latest = areas["mean_first"].to_numpy(), areas["mean_latest"].to_numpy()
+    ax.hlines(list(y), first, latest, color="#b1b4b6")
+    ax.plot(first, list(y), "o", color=PALETTE[1], label="first reading")
+    ax.plot(latest, list(y), "o", color=PALETTE[0], label="latest reading")
     ax.set_yticks(list(y), table.index)
     ax.set_xlabel("Average reading (1 to 10)")
     ax.legend(fontsize=9)
