@@ -77,6 +77,19 @@ def test_small_counts_suppressed_and_value_totals_withheld(project):
     assert "withheld" in r.summary() and "commitments worth" not in r.summary()
 
 
+def test_people_values_come_from_the_published_counts(project):
+    # NHS rules round counts of 8 or more to the nearest 5; a value shown beside a rounded count
+    # is that rounded count x the rebased proxy, so value / proxy gives back only the rounded count.
+    r = social_value_report(str(project), "E08000012")
+    (tables,) = r.contract_tables.values()
+    published = tables.people.table
+    proxies = r.delivery.lines.groupby("measure")["proxy_rebased"].first()
+    for measure, row in published.iterrows():
+        assert row["Committed"] % 5 == 0
+        assert row["Committed value (gross)"] == money(row["Committed"] * proxies[measure])
+    assert tables.other["Measure"].tolist() == ["wellby"]  # WELLBYs are not counts of people
+
+
 def test_free_text_is_escaped(project, tmp_path):
     bids = pd.read_csv(project.parent / "social_value_bids.csv", dtype=str)
     bids.loc[bids["bidder"] == bids["bidder"].iloc[0], "bidder"] = "<script>alert(1)</script> Ltd"

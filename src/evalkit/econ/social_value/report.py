@@ -196,42 +196,78 @@ class ContractTables:
         return self.people is not None and self.people.n_suppressed > 0
 
 
+_COUNTS = ("Committed", "Delivered", "Counted as delivered")
+_VALUES = {"Committed": "Committed value (gross)", "Counted as delivered": "Counted value (gross)"}
+
+
+def _with_values(table: pd.DataFrame, proxies: pd.Series) -> pd.DataFrame:
+    """Add gross value columns worked out from the quantities shown (published counts: a
+    suppressed count gives a withheld value, shown with the count's symbol)."""
+    out = table.copy()
+
+    def value(col: str) -> pd.Series:
+        return pd.Series(
+            [
+                q * p if isinstance(q, int | float) else None
+                for q, p in zip(out[col], proxies, strict=True)
+            ],
+            index=out.index,
+            dtype=object,
+        )
+
+    committed, counted = value("Committed"), value("Counted as delivered")
+    symbol = {i: q for i, q in out["Committed"].items() if not isinstance(q, int | float)}
+    symbol |= {
+        i: q for i, q in out["Counted as delivered"].items() if not isinstance(q, int | float)
+    }
+    for col, values in (
+        (_VALUES["Committed"], committed),
+        (_VALUES["Counted as delivered"], counted),
+    ):
+        out[col] = [money(v) if v is not None else symbol[i] for i, v in values.items()]
+    out["Variance (gross)"] = [
+        money(b - a) if a is not None and b is not None else symbol[i]
+        for (i, a), b in zip(committed.items(), counted, strict=True)
+    ]
+    return out
+
+
 def contract_tables(delivery: DeliveryResult, policy: str | dict) -> dict[str, ContractTables]:
-    """Delivery to date by measure for each contract; counts of people through ``protect``."""
+    """Delivery to date by measure for each contract; counts of people through ``protect``,
+    with their values worked out from the published (rounded) counts so that the values
+    cannot give the exact counts away."""
     out = {}
     for contract, rows in delivery.lines.groupby("contract", sort=False):
+        counted = rows["evidence"].isin(delivery.counted_statuses)
+        rows = rows.assign(counted_quantity=rows["delivered"].where(counted, 0.0))
         to_date = (
-            rows.groupby(["measure", "unit", "counts_people"], sort=False)
+            rows.groupby(["measure", "unit", "counts_people", "proxy_rebased"], sort=False)
             .agg(
                 Committed=("committed", "sum"),
                 Delivered=("delivered", "sum"),
-                counted=("gross_counted_value", "sum"),
-                committed=("gross_committed_value", "sum"),
+                **{"Counted as delivered": ("counted_quantity", "sum")},
             )
             .reset_index()
+            .rename(columns={"measure": "Measure", "unit": "Unit"})
+            .set_index("Measure")
         )
-        to_date["Committed value (gross)"] = to_date["committed"].map(money)
-        to_date["Counted as delivered (gross)"] = to_date["counted"].map(money)
-        to_date["Variance (gross)"] = (to_date["counted"] - to_date["committed"]).map(money)
-        shown = to_date.drop(columns=["counted", "committed"]).rename(
-            columns={"measure": "Measure", "unit": "Unit"}
-        )
-        people = shown[to_date["counts_people"]].drop(columns="counts_people")
+        is_people = to_date["counts_people"].to_numpy(bool)
+        people = to_date[is_people]
         safe = None
         if not people.empty:
-            people = people.set_index("Measure").astype({"Committed": int, "Delivered": int})
-            derived = {
-                "Committed value (gross)": ("Committed",),
-                "Counted as delivered (gross)": ("Delivered",),
-                "Variance (gross)": ("Committed", "Delivered"),
-            }
+            counts = people[["Unit", *_COUNTS]].astype(dict.fromkeys(_COUNTS, int))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DisclosureWarning)
-                safe = protect(people, policy, counts=["Committed", "Delivered"], derived=derived)
+                safe = protect(counts, policy, counts=list(_COUNTS))
+            safe = dataclasses.replace(
+                safe, table=_with_values(safe.table, people["proxy_rebased"])
+            )
+        other = _with_values(
+            to_date[~is_people][["Unit", *_COUNTS]], to_date["proxy_rebased"][~is_people]
+        )
         notes = [c for c in ("period", "measure", "evidence", "evidence_notes") if c in rows]
         evidence = rows[notes].rename(columns=lambda c: c.replace("_", " ").capitalize())
-        other = shown[~to_date["counts_people"]].drop(columns="counts_people")
-        out[contract] = ContractTables(safe, other, evidence)
+        out[contract] = ContractTables(safe, other.reset_index(), evidence)
     return out
 
 
@@ -243,6 +279,10 @@ def _delivery_html(report: SocialValueReport, delivery: DeliveryResult) -> str:
         out.append(f"<h4>{e(contract)}: to date</h4>")
         if tables.people is not None:
             out.append(tables.people.to_html())
+            out.append(
+                "<p>Values for counts of people are worked out from the counts as published "
+                "(rounded), so that they cannot be used to recover the exact counts.</p>"
+            )
         if not tables.other.empty:
             out.append(_table_html(tables.other))
         out.append("<details><summary>Evidence status and notes by period</summary>")
