@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from _learning import KEY, reflection
+from evalkit.exceptions import ParameterError
 from evalkit.learning.export import (
     CODEBOOK_NS,
     PROJECT_NS,
@@ -53,6 +54,23 @@ def test_csv_holds_only_shareable_redacted_rows_without_authors(store, tmp_path)
     assert frame["what_happened"].iloc[0] == "Sam Reid rang [PHONE]."
     assert frame["codes"].iloc[0] == "continuity; venues"
     assert "Still waiting" not in path.read_text(encoding="utf-8")
+
+
+def test_exports_respect_who_receives_them(store, tmp_path):
+    public = store.add(reflection(sharing_scope="public", what_we_tried="Shared publicly"))
+    cycle = store.add(reflection(sharing_scope="cycle", what_we_tried="Kept in the cycle"))
+    for rid in (public, cycle):
+        store.review(rid, by="Jo", shareable=True)
+
+    def texts(audience: str) -> list[str]:
+        path = export_csv(store, tmp_path / f"{audience}.csv", audience=audience)
+        return pd.read_csv(path)["what_we_tried"].tolist()
+
+    assert "Kept in the cycle" not in texts("programme")
+    assert texts("public") == ["Shared publicly"]
+    assert len(texts("cycle")) == 3
+    with pytest.raises(ParameterError, match="'everyone'"):
+        export_csv(store, tmp_path / "x.csv", audience="everyone")
 
 
 def test_qdc_is_well_formed_refi_qda_with_nesting_and_stable_guids(store, tmp_path):

@@ -345,11 +345,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     output = Path(args.output)
     with _store(args) as store:
         if args.format == "csv":
-            export.export_csv(store, output, locality=args.locality)
+            export.export_csv(store, output, locality=args.locality, audience=args.audience)
         elif args.format == "qdc":
             export.export_qdc(store, output, programme=args.programme or "")
         else:
-            export.export_qdpx(store, output, programme=args.programme or "")
+            export.export_qdpx(
+                store, output, programme=args.programme or "", audience=args.audience
+            )
     print(f"written {output}")
     return 0
 
@@ -595,6 +597,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", choices=("csv", "qdc", "qdpx"), required=True)
     p.add_argument("--output", required=True, metavar="PATH")
     p.add_argument("--locality", help="only this locality (csv)")
+    p.add_argument(
+        "--audience",
+        choices=SHARING_SCOPES,
+        default="programme",
+        help="who receives it: only reflections shared at least this widely (default programme)",
+    )
     p.set_defaults(func=cmd_export)
 
     p = _subparser(

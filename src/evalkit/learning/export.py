@@ -57,9 +57,15 @@ def _guid(*parts: object) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "evalkit:" + ":".join(map(str, parts))))
 
 
-def shareable_table(store: ReflectionStore, *, locality: str | None = None) -> pd.DataFrame:
-    """Shareable reflections (redacted, no author) with the codes people applied, ';'-joined."""
-    frame = store.shareable(locality=locality)
+def shareable_table(
+    store: ReflectionStore, *, locality: str | None = None, audience: str = "programme"
+) -> pd.DataFrame:
+    """Shareable reflections (redacted, no author) with the codes people applied, ';'-joined.
+
+    ``audience``: who receives the export (``cycle``, ``programme`` or ``public``); only
+    reflections shared at least that widely are included.
+    """
+    frame = store.shareable(locality=locality, audience=audience)
     codings = store.codings()
     codes = (
         codings.drop_duplicates(["reflection_id", "code"])
@@ -70,9 +76,16 @@ def shareable_table(store: ReflectionStore, *, locality: str | None = None) -> p
     return frame[[c for c in (*SHARED_COLUMNS, "codes") if c != "author"]]
 
 
-def export_csv(store: ReflectionStore, path: str | Path, *, locality: str | None = None) -> Path:
+def export_csv(
+    store: ReflectionStore,
+    path: str | Path,
+    *,
+    locality: str | None = None,
+    audience: str = "programme",
+) -> Path:
     """Write the shareable reflections to a UTF-8 CSV; return its path."""
-    return atomic_write_text(path, shareable_table(store, locality=locality).to_csv(index=False))
+    table = shareable_table(store, locality=locality, audience=audience)
+    return atomic_write_text(path, table.to_csv(index=False))
 
 
 def _code_elements(parent: ET.Element, codes: Sequence[Code], ns: str, programme: str) -> None:
@@ -123,7 +136,9 @@ def _source_text(record: dict) -> tuple[str, dict[str, tuple[int, int]]]:
     return text, spans
 
 
-def export_qdpx(store: ReflectionStore, path: str | Path, *, programme: str = "") -> Path:
+def export_qdpx(
+    store: ReflectionStore, path: str | Path, *, programme: str = "", audience: str = "programme"
+) -> Path:
     """Write a REFI-QDA project (``.qdpx``): codebook, shareable reflections and people's codings.
 
     Each reflection becomes a text source named by its id, locality, period and role; a code
@@ -133,7 +148,7 @@ def export_qdpx(store: ReflectionStore, path: str | Path, *, programme: str = ""
     ns = PROJECT_NS
     ET.register_namespace("", ns)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    frame = shareable_table(store)
+    frame = shareable_table(store, audience=audience)
     codings = store.codings()
     codings = codings[codings["reflection_id"].isin(frame["id"])]
     root = ET.Element(

@@ -60,7 +60,8 @@ STATUSES: tuple[str, ...] = (
 )
 CONFIDENCE: tuple[str, ...] = ("tentative", "emerging", "well supported")
 SYSTEM_SCALES: tuple[str, ...] = ("person", "team", "organisation", "place", "system")
-#: Who may see a reflection once reviewed: its learning cycle only, the programme, or the public.
+#: Who may see a reflection once reviewed, narrowest first: its learning cycle only, the
+#: programme's partners, or the public.
 SHARING_SCOPES: tuple[str, ...] = ("cycle", "programme", "public")
 #: The four phases of an HLS learning cycle (Collaborate CIC).
 CYCLE_PHASES: tuple[str, ...] = (

@@ -212,6 +212,7 @@ def learning_review(
     policy: Any = "nhs",
     weeks: int = 8,
     today: dt.date | str | None = None,
+    audience: str = "programme",
 ) -> LearningReview:
     """Gather the learning review of ``locality`` for ``period``.
 
@@ -219,12 +220,13 @@ def learning_review(
     (``2024/25``, as programme specs give their reporting period); empty means all periods.
     Themes are shown for every period up to the end of ``period``; quotes come from within it.
     Open actions and continuity are judged as of ``today`` (default: the end of ``period``, or
-    today if that is earlier).
+    today if that is earlier). ``audience`` is who reads the review (see
+    :meth:`ReflectionStore.shareable`): by default the programme's partners, so reflections
+    shared only within their learning cycle are left out.
     """
-    shared = store.shareable(locality=locality)
+    shared = store.shareable(locality=locality, audience=audience)
     if programme:
         shared = shared[shared["programme"] == programme]
-    shared = shared[shared["sharing_scope"] != "cycle"]
     if str(period).strip():
         start, end = period_bounds(period)
         if today is None:

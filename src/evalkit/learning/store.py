@@ -34,9 +34,11 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit._validate import require_choice
 from evalkit.exceptions import DataError, ParameterError, PrivacyError
 from evalkit.intake.pseudonymise import load_key, pseudonym
 from evalkit.learning.records import (
+    SHARING_SCOPES,
     SLOTS,
     Action,
     Code,
@@ -577,15 +579,29 @@ class ReflectionStore:
             return frame
         return pd.DataFrame([_decode(r) for r in frame.to_dict("records")])
 
-    def shareable(self, *, locality: str | None = None, period: str | None = None) -> pd.DataFrame:
+    def shareable(
+        self,
+        *,
+        locality: str | None = None,
+        period: str | None = None,
+        audience: str = "cycle",
+    ) -> pd.DataFrame:
         """Reflections that are reviewed, shareable and consented, with REDACTED text only.
 
         This is the only source of reflection text for reports and exports meant for sharing.
         The slot columns hold the redacted text; ``author`` is a pseudonym kept for counting
-        distinct authors and is never shown.
+        distinct authors and is never shown. ``audience`` is who will see the output: ``cycle``
+        (the learning cycle itself: every sharing scope), ``programme`` (reflections shared with
+        the programme or the public) or ``public`` (only those shared publicly).
         """
-        where = ["status = 'shareable'", "consent = '1'"]
-        params: list[Any] = []
+        require_choice("audience", audience, SHARING_SCOPES)
+        scopes = SHARING_SCOPES[SHARING_SCOPES.index(audience) :]
+        where = [
+            "status = 'shareable'",
+            "consent = '1'",
+            f"sharing_scope IN ({', '.join('?' * len(scopes))})",
+        ]
+        params: list[Any] = list(scopes)
         if locality:
             where.append("locality = ?")
             params.append(locality)
