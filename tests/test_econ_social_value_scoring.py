@@ -7,7 +7,7 @@ import warnings
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.econ.social_value import (
@@ -224,3 +224,21 @@ def test_sensitivity_skips_net_when_not_assessed():
     r = weighting_sensitivity(BIDS.drop(columns="net_social_value"), WEIGHTS)
     assert set(r.table["basis"]) == {"gross"}
     assert "No net social value for every bid, so net was not tested" in r.summary()
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(1e4, 1e7), st.floats(0, 100), st.floats(0, 1e7)), min_size=1, max_size=6
+    ),
+    st.floats(0.1, 0.5),
+)
+@settings(max_examples=40, deadline=None)
+def test_combined_score_properties(bids, sv_weight):
+    table = pd.DataFrame(bids, columns=["price", "quality", "gross_social_value"])
+    table["bidder"] = [f"B{i}" for i in range(len(table))]
+    w = {"price": (1 - sv_weight) / 2, "quality": (1 - sv_weight) / 2, "social_value": sv_weight}
+    t = combined_scores(table, w).table
+    assert ((t["total"] >= 0) & (t["total"] <= 100 + 1e-9)).all()
+    cheapest = t["price"] == t["price"].min()
+    assert t.loc[cheapest, "price_points"].to_numpy() == pytest.approx(100 * w["price"])
+    assert t["rank"].min() == 1 and t.loc[t["total"].idxmax(), "rank"] == 1

@@ -243,6 +243,12 @@ def combined_scores(
     social value points :math:`= 100 w_s \\, SV_i / \\max_j SV_j`
     (:func:`proportional_scores`; all zero when every bid offers none). Ties share a rank.
 
+    References
+    ----------
+    Procurement Policy Note 002 (PPN 002, 2024/25), on taking account of social value in the
+    award of contracts under the Procurement Act 2023: central government buyers give social
+    value at least 10% of the total score.
+
     Raises
     ------
     ParameterError

@@ -233,6 +233,12 @@ def social_value(
     as in the SROI guide (Cabinet Office 2012). Per pound: :math:`G_b / price_b`; share:
     :math:`100\\, G_b / price_b` per cent.
 
+    References
+    ----------
+    Cabinet Office (2012), *A guide to social return on investment* (deadweight, displacement,
+    attribution). HM Treasury (2022), *The Green Book* (discounting; GDP deflator rebasing).
+    Public Services (Social Value) Act 2012; Procurement Act 2023.
+
     Raises
     ------
     DataError
