@@ -79,7 +79,9 @@ def test_workflow_needs_review_and_consent(store):
         store.transition(rid, "shareable", by="Jo Reviewer")
     assert "'redaction_pending'" in str(err.value) and "'shareable'" in str(err.value)
     assert store.shareable().empty
-    store.review(rid, by="Jo Reviewer", shareable=True)
+    store.review(rid, by="Jo Reviewer")
+    assert store.shareable().empty
+    store.review(rid, by="Jo Reviewer", shareable=True)  # a second look, then share
     assert list(store.shareable()["id"]) == [rid]
     no = store.add(reflection(consent="no"))
     with pytest.raises(PrivacyError, match="consent"):

@@ -510,7 +510,8 @@ class ReflectionStore:
                 self._apply(conn, int(rid), current, edits, reviewer, "reviewer edit", note)
                 new = self._snapshot(conn, int(rid))
                 _index(conn, int(rid), {s: new[f"redacted_{s}"] for s in SLOTS})
-            self._set_status(conn, int(rid), "reviewed", reviewer, note)
+            if self._snapshot(conn, int(rid))["status"] != "reviewed":
+                self._set_status(conn, int(rid), "reviewed", reviewer, note)
             if shareable:
                 self._set_status(conn, int(rid), "shareable", reviewer, note)
 
