@@ -21,6 +21,7 @@ from typing import Any
 import nbformat
 
 from evalkit._io import atomic_write_text
+from evalkit.intake.partitions import ALL_LOCALITIES
 from evalkit.reports.export import FIGURE_MIME, export_html
 from evalkit.reports.kernels import (
     KernelSession,
@@ -96,12 +97,17 @@ def _failure_cell(exc: BaseException) -> tuple[int | None, str]:
 
 
 def _stopped_cell(path: Path) -> int | None:
-    """The execution count (or index) of the cell that was running when the kernel stopped."""
+    """The execution count (or index) of the last cell that started: where the kernel stopped."""
     with contextlib.suppress(Exception):
         nb = nbformat.read(path, as_version=4)
-        for index, cell in enumerate(nb.cells):
-            if cell.get("metadata", {}).get("papermill", {}).get("status") in ("running", "failed"):
-                return cell.get("execution_count") or index
+        started = [
+            (index, cell)
+            for index, cell in enumerate(nb.cells)
+            if cell.get("metadata", {}).get("papermill", {}).get("start_time")
+        ]
+        if started:
+            index, cell = started[-1]
+            return cell.get("execution_count") or index
     return None
 
 
@@ -161,11 +167,13 @@ def _execute(job: Job, cache_key: str | None, logger: logging.Logger, fast: bool
                 progress_bar=False,
                 log_output=True,
                 execution_timeout=job.timeout + 5,  # the watchdog ends the report first
-                request_save_on_cell_execute=False,
+                request_save_on_cell_execute=True,  # a partial notebook if the kernel dies
             )
         timer.cancel()
         nb = nbformat.read(executed, as_version=4)
-        title = f"{job.title}: {job.locality_name} ({job.locality})"
+        title = f"{job.title}: {job.locality_name}" + (
+            "" if job.locality == ALL_LOCALITIES else f" ({job.locality})"
+        )
         atomic_write_text(job.html_path, export_html(nb, title=title))
         logger.info("job %s: wrote %s", job.key, job.html_path)
         ok = True

@@ -47,6 +47,7 @@ def _entry(job: Job, outcome: JobOutcome, folder: Path) -> dict[str, Any]:
     html_path = outcome.html_path
     if outcome.status == "failed" and job.html_path.is_file():
         html_path = str(job.html_path)  # the previous good report is kept and still linked
+    pdf = job.html_path.with_suffix(".pdf")
     return {
         "key": job.key,
         "report": job.report,
@@ -58,6 +59,7 @@ def _entry(job: Job, outcome: JobOutcome, folder: Path) -> dict[str, Any]:
         "seconds": outcome.seconds,
         "cache_key": outcome.cache_key,
         "html": _rel(html_path, folder),
+        "pdf": _rel(str(pdf), folder) if html_path and pdf.is_file() else None,
         "previous_report_kept": outcome.status == "failed" and html_path is not None,
         "failed_notebook": _rel(outcome.failed_notebook, folder),
         "log": _rel(outcome.log_path, folder),
@@ -202,6 +204,8 @@ def write_index(spec: ProgrammeSpec, manifest_path: Path) -> Path:
             if e.get("html")
             else html.escape(e["locality_name"])
         )
+        if e.get("pdf"):
+            link += f' <a href="{html.escape(e["pdf"])}">(PDF)</a>'
         status = e["status"] + (" (previous report shown)" if e.get("previous_report_kept") else "")
         cells = [
             f'<th scope="row">{link}</th>',

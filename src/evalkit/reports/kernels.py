@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import signal
 import subprocess
 import threading
 from multiprocessing.util import Finalize
@@ -58,7 +60,11 @@ class KernelSession:
         self.reports = 0
         self._log: IO[str] | None = None
         self._lock = threading.Lock()
-        self.km = KernelManager(kernel_name=kernel_name)
+        # nbclient drives the kernel through an asynchronous client: with a blocking one it could
+        # not notice a dead kernel while it waits for output.
+        self.km = KernelManager(
+            kernel_name=kernel_name, client_class="jupyter_client.asynchronous.AsyncKernelClient"
+        )
         self.km.start_kernel(cwd=str(self.cwd), stderr=subprocess.PIPE)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
@@ -98,12 +104,16 @@ class KernelSession:
 
     def kill(self) -> None:
         """Kill the kernel process now (the watchdog's way of ending a report over its time)."""
-        with contextlib.suppress(Exception):
-            self.km.signal_kernel(9)
+        if self.pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
 
     def reset(self, timeout: float = 60) -> None:
         """Clear the kernel's namespace and figures before the next report (fast mode)."""
-        kc = self.km.client()
+        from jupyter_client import BlockingKernelClient
+
+        kc = BlockingKernelClient()
+        kc.load_connection_info(self.km.get_connection_info())
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=timeout)

@@ -54,8 +54,7 @@ def chromium() -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise PipelineError(
-            "PDF output needs Playwright for Python: pip install 'evalkit[pdf]' "
-            f"(and {_INSTALL})"
+            f"PDF output needs Playwright for Python: pip install 'evalkit[pdf]' (and {_INSTALL})"
         ) from None
     with sync_playwright() as pw:
         try:

@@ -1,0 +1,98 @@
+"""Pre-flight: bad notebooks, parameters and localities stop the run before any kernel starts.
+
+Each case runs ``evalkit run`` in a subprocess and expects one line on standard error naming the
+problem, exit status 2, no traceback, and nothing under ``reports/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from _reports import BEHAVIOUR, cli, notebook, project_root, set_reports
+from evalkit.config import load_spec
+from evalkit.exceptions import ConfigError
+from evalkit.reports import plan, preflight
+
+TWO = ["E08000012", "E06000017"]
+
+
+def _one_line_exit_2(spec_path: Path, expected: list[str]) -> None:
+    root = project_root(spec_path)
+    done = cli(["run", str(spec_path), "--no-progress"], cwd=root, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("evalkit: error:")
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    for text in expected:
+        assert text in done.stderr, done.stderr
+    assert not (root / "reports").exists()
+
+
+def _with_notebook(spec_path: Path, nb: nbformat.NotebookNode) -> Path:
+    path = project_root(spec_path) / "notebooks" / "bad.ipynb"
+    nbformat.write(nb, path)
+    set_reports(spec_path, "notebooks/bad.ipynb", TWO)
+    return path
+
+
+def test_notebook_without_parameters_cell(fresh_project: Path) -> None:
+    _with_notebook(fresh_project, notebook([BEHAVIOUR], parameters=None))
+    _one_line_exit_2(fresh_project, ["bad.ipynb", "no cell tagged 'parameters'"])
+
+
+def test_misspelt_parameter(fresh_project: Path) -> None:
+    params = 'spec_path: str = ""\nlocalty: str = "E08000012"\nperiod: str = ""'
+    _with_notebook(fresh_project, notebook(["print(localty)"], parameters=params))
+    _one_line_exit_2(fresh_project, ["'locality' is not declared", "localty"])
+
+
+def test_parameter_of_wrong_type(fresh_project: Path) -> None:
+    params = 'spec_path: str = ""\nlocality: str = "E08000012"\nperiod: int = 2024'
+    _with_notebook(fresh_project, notebook(["print(period)"], parameters=params))
+    _one_line_exit_2(fresh_project, ["'period'", "'2024/25'", "expected int"])
+
+
+def test_locality_with_no_data(fresh_project: Path) -> None:
+    raw = yaml.safe_load(fresh_project.read_text())
+    raw["localities"] = [*raw["localities"], "E06000001"]  # Hartlepool: no rows in the demo
+    fresh_project.write_text(yaml.safe_dump(raw, sort_keys=False))
+    _one_line_exit_2(fresh_project, ["no rows for locality E06000001 (Hartlepool)"])
+
+
+def test_unknown_locality_on_the_command_line(fresh_project: Path) -> None:
+    root = project_root(fresh_project)
+    done = cli(["run", str(fresh_project), "--locality", "E06000001"], cwd=root, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "'E06000001' is not in" in done.stderr
+    assert not (root / "reports").exists()
+
+
+def test_locality_codes_stay_strings_and_match_a_str_parameter(fresh_project: Path) -> None:
+    spec = load_spec(fresh_project)
+    jobs = plan(spec, TWO)
+    preflight(jobs)  # no error: codes such as E06000017 are strings, as the notebook declares
+    assert all(isinstance(j.parameters["locality"], str) for j in jobs)
+
+
+def test_preflight_error_names_notebook_parameter_value_and_type(fresh_project: Path) -> None:
+    params = 'spec_path: str = ""\nlocality: int = 0\nperiod: str = ""'
+    path = _with_notebook(fresh_project, notebook(["print(locality)"], parameters=params))
+    jobs = plan(load_spec(fresh_project), ["E06000017"])
+    with pytest.raises(ConfigError) as err:
+        preflight(jobs)
+    message = str(err.value)
+    assert str(path) in message and "'locality'" in message
+    assert "'E06000017'" in message and "expected int" in message
+
+
+def test_bad_cli_options_exit_2(fresh_project: Path) -> None:
+    root = project_root(fresh_project)
+    done = cli(["run", str(fresh_project), "--timeout", "0"], cwd=root, timeout=120)
+    assert done.returncode == 2 and "timeout 0" in done.stderr and "Traceback" not in done.stderr
+    done = cli(["run", str(fresh_project), "--format", "docx"], cwd=root, timeout=120)
+    assert done.returncode == 2 and "invalid choice: 'docx'" in done.stderr
+    assert not (root / "reports").exists()
