@@ -56,11 +56,12 @@ class DataFiles(_Model):
 
 
 class ReportSpec(_Model):
-    """A notebook run once per locality."""
+    """A notebook run once per locality (``scope: locality``) or once for the whole programme."""
 
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     notebook: Path
     title: str = "Evaluation report"
+    scope: Literal["locality", "programme"] = "locality"
 
 
 class WellbeingSpec(_Model):

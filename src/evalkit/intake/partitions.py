@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["IntakeResult", "load_partition", "partition_path", "prepare", "validate_inputs"]
 
 STAMP = "_intake.json"
+#: The locality of a report that covers the whole programme.
+ALL_LOCALITIES = "all"
 _PARTITION_FILE = "part-0.parquet"
 _SCALE_RANGES = {"swemwbs": (7, 35), "wemwbs": (14, 70)}
 
@@ -41,7 +43,12 @@ class IntakeResult:
     reused: bool
 
     def partition_hashes(self, locality: str) -> dict[str, str]:
-        """The hash of each table's partition for one locality (tables it has rows in)."""
+        """The hash of each table's partition for one locality (tables it has rows in).
+
+        For :data:`ALL_LOCALITIES` (a report on the whole programme), every partition's hash.
+        """
+        if locality == ALL_LOCALITIES:
+            return {f"{t}/{c}": h for t, p in self.partitions.items() for c, h in p.items()}
         return {t: p[locality] for t, p in self.partitions.items() if locality in p}
 
 

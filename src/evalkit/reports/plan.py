@@ -10,6 +10,7 @@ from typing import Any
 
 from evalkit.config import ProgrammeSpec, ReportSpec
 from evalkit.exceptions import ConfigError, PipelineError
+from evalkit.intake.partitions import ALL_LOCALITIES
 from evalkit.reference import locality_name
 
 __all__ = ["Job", "notebook_parameters", "plan", "preflight"]
@@ -116,10 +117,11 @@ def plan(spec: ProgrammeSpec, localities: list[str] | None = None) -> list[Job]:
     jobs = []
     for report in spec.reports:
         notebook = spec.path(report.notebook)
-        for code in chosen:
+        whole = report.scope == "programme"
+        for code in [ALL_LOCALITIES] if whole else chosen:
             parameters = {
                 "spec_path": str(spec.source),
-                "locality": code,
+                "locality": "" if whole else code,
                 "period": spec.reporting_period,
             }
             jobs.append(
@@ -128,10 +130,14 @@ def plan(spec: ProgrammeSpec, localities: list[str] | None = None) -> list[Job]:
                     report=report.name,
                     title=report.title,
                     locality=code,
-                    locality_name=locality_name(code),
+                    locality_name=f"all {len(spec.localities)} localities"
+                    if whole
+                    else locality_name(code),
                     notebook=notebook,
                     parameters=parameters,
-                    html_path=_html_path(folder, report, code),
+                    html_path=folder / f"{report.name}.html"
+                    if whole
+                    else _html_path(folder, report, code),
                     failed_path=folder / "_failed" / report.name / f"{code}.ipynb",
                     log_path=folder / "_logs" / report.name / f"{code}.log",
                     kernel=spec.kernel,

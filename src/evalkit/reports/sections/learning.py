@@ -5,14 +5,7 @@ from __future__ import annotations
 from evalkit.reports.context import ReportContext
 from evalkit.reports.sections._html import para
 
-__all__ = ["learning", "learning_period"]
-
-
-def learning_period(period: str) -> str:
-    """The last quarter of a reporting period: '2024/25' (April to March) -> '2025Q1'."""
-    if len(period) == 7 and period[4] == "/" and period[:4].isdigit():
-        return f"{int(period[:4]) + 1}Q1"
-    return period
+__all__ = ["learning"]
 
 
 def learning(ctx: ReportContext) -> str:
@@ -32,7 +25,7 @@ def learning(ctx: ReportContext) -> str:
         review = learning_review(
             store,
             locality=ctx.locality,
-            period=learning_period(ctx.period),
+            period=ctx.period,
             programme=ctx.spec.programme,
             policy=ctx.disclosure_policy,
         )
