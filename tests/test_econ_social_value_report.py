@@ -63,16 +63,33 @@ def test_report_shows_the_computed_figures(project):
     assert "Gross social value" in html and "Net social value" in html
     assert html.count('<figure class="evalkit-chart">') >= 3
     assert 'alt="Bar chart of the social value each bid' in html
-    # In the demo, Southwark's leading bid changes with the weighting on gross value.
-    assert "the leading bid changes with the weighting" in r.sensitivity.summary()
+    by_period = r.visible_delivery.by_contract
+    assert money(by_period["gross_counted_value"].iloc[0]) in html
+
+
+def test_demo_ranking_moves_with_the_weighting_and_with_net_value(project):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        liverpool = social_value_report(str(project), "E08000012").sensitivity.summary()
+        manchester = social_value_report(str(project), "E08000003").sensitivity.summary()
+    assert "the leading bid changes with the weighting" in liverpool
+    # Northgate stacks child maltreatment (the largest proxy, 70% deadweight): first on gross
+    # value at every weighting, not on net value.
+    assert (
+        "on gross social value: Northgate Support Services Ltd ranks first at every" in manchester
+    )
+    assert "on net social value: the leading bid changes" in manchester
 
 
 def test_small_counts_suppressed_and_value_totals_withheld(project):
     r = social_value_report(str(project), "E06000017")  # Rutland: a tiny contract
     html = _no_images(r.to_html())
-    assert r.withheld_contracts == ["Family Support Rutland 2023 contract"]
+    assert r.withheld_periods == (
+        "Family Support Rutland 2023 contract, 2023/24",
+        "Family Support Rutland 2023 contract, 2024/25",
+    )
     assert 'data-disclosure-policy="nhs"' in html and "<td>*</td>" in html
-    assert "Value totals by period are withheld" in html
+    assert "Value totals are withheld for Family Support Rutland 2023 contract, 2023/24" in html
     assert "Value by period" not in html
     assert "withheld" in r.summary() and "commitments worth" not in r.summary()
 
@@ -184,5 +201,5 @@ def test_notebook_executes_with_papermill(project, tmp_path):
     for row in r.values.bids.itertuples():
         assert money(row.gross_social_value) in html
     assert f"{r.scores.table['total'].max():.1f}" in html
-    assert money(r.delivery.by_contract["gross_counted_value"].iloc[-1]) in html
+    assert money(r.visible_delivery.by_contract["gross_counted_value"].iloc[-1]) in html
     assert "Social value: Southwark" in html

@@ -95,33 +95,15 @@ class SocialValueReport(Result):
     count_partly: bool
     notes: tuple[str, ...]
     contract_tables: dict[str, ContractTables]
-
-    @property
-    def withheld_contracts(self) -> list[str]:
-        """Contracts whose value totals are withheld because counts of people were suppressed."""
-        return [c for c, t in self.contract_tables.items() if t.withheld]
-
-    @property
-    def visible_delivery(self) -> DeliveryResult | None:
-        """The delivery result without the withheld contracts (None if nothing is left)."""
-        if self.delivery is None:
-            return None
-        keep = ~self.delivery.by_contract["contract"].isin(self.withheld_contracts)
-        if not keep.any():
-            return None
-        lines = self.delivery.lines
-        return dataclasses.replace(
-            self.delivery,
-            lines=lines[~lines["contract"].isin(self.withheld_contracts)],
-            by_contract=self.delivery.by_contract[keep],
-        )
+    withheld_periods: tuple[str, ...]
+    visible_delivery: DeliveryResult | None
 
     def summary(self) -> str:
         """The bids and the publishable delivery figures in plain English."""
         parts = [r.summary() for r in (self.values, self.scores, self.visible_delivery) if r]
-        if self.withheld_contracts:
+        if self.withheld_periods:
             parts.append(
-                f"Delivery value totals are withheld for {', '.join(self.withheld_contracts)} "
+                f"Delivery value totals are withheld for {'; '.join(self.withheld_periods)} "
                 "because counts of people were suppressed."
             )
         return " ".join(parts) or f"No social value tenders or contracts for {self.locality_name}."
@@ -190,11 +172,6 @@ class ContractTables:
     other: pd.DataFrame
     evidence: pd.DataFrame
 
-    @property
-    def withheld(self) -> bool:
-        """True when counts were suppressed, so the contract's value totals are withheld."""
-        return self.people is not None and self.people.n_suppressed > 0
-
 
 _COUNTS = ("Committed", "Delivered", "Counted as delivered")
 _VALUES = {"Committed": "Committed value (gross)", "Counted as delivered": "Counted value (gross)"}
@@ -255,7 +232,7 @@ def contract_tables(delivery: DeliveryResult, policy: str | dict) -> dict[str, C
         people = to_date[is_people]
         safe = None
         if not people.empty:
-            counts = people[["Unit", *_COUNTS]].astype(dict.fromkeys(_COUNTS, int))
+            counts = people[["Unit", *_COUNTS]]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DisclosureWarning)
                 safe = protect(counts, policy, counts=list(_COUNTS))
@@ -269,6 +246,30 @@ def contract_tables(delivery: DeliveryResult, policy: str | dict) -> dict[str, C
         evidence = rows[notes].rename(columns=lambda c: c.replace("_", " ").capitalize())
         out[contract] = ContractTables(safe, other.reset_index(), evidence)
     return out
+
+
+def _published_by_period(
+    rows: pd.DataFrame, delivery: DeliveryResult, policy: str | dict
+) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+    """``rows`` with each period's counts of people as published under ``policy`` (rounded),
+    and the (contract, period) pairs with a suppressed count, whose value would reveal it."""
+    lines = delivery.lines
+    people = lines["counts_people"].to_numpy(bool)
+    published = rows.copy()
+    if not people.any():
+        return published, set()
+    counts = lines.loc[people, ["committed", "delivered"]].set_index(rows.index[people])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DisclosureWarning)
+        safe = protect(counts, policy, counts=["committed", "delivered"]).table
+    hidden = ~safe.map(lambda v: isinstance(v, int | float)).all(axis=1).to_numpy()
+    pairs = lines.loc[people, ["contract", "period"]].to_numpy()[hidden]
+    withheld = {(str(c), str(p)) for c, p in pairs}
+    for col in ("committed", "delivered"):
+        column = published[col].astype(object).to_numpy().copy()
+        column[people] = [str(v) for v in safe[col]]
+        published[col] = column
+    return published, withheld
 
 
 def _delivery_html(report: SocialValueReport, delivery: DeliveryResult) -> str:
@@ -287,10 +288,10 @@ def _delivery_html(report: SocialValueReport, delivery: DeliveryResult) -> str:
             out.append(_table_html(tables.other))
         out.append("<details><summary>Evidence status and notes by period</summary>")
         out.append(_table_html(tables.evidence) + "</details>")
-    withheld = report.withheld_contracts
+    withheld = report.withheld_periods
     if withheld:
         out.append(
-            f"<p>Value totals by period are withheld for {e(', '.join(withheld))}: with "
+            f"<p>Value totals are withheld for {e('; '.join(withheld))}: with "
             "suppressed counts of people they could be used to work those counts out.</p>"
         )
     visible = report.visible_delivery
@@ -308,7 +309,10 @@ def _delivery_html(report: SocialValueReport, delivery: DeliveryResult) -> str:
                 "Variance (gross)": by["gross_variance"].map(money),
             }
         )
-        out.append("<h4>Value by period</h4>" + _table_html(shown))
+        out.append(
+            "<h4>Value by period</h4><p>Worked out from counts of people as published "
+            "(rounded).</p>" + _table_html(shown)
+        )
         for contract in by["contract"].unique():
             out.append(figure_html(*delivery_chart(by, contract, delivery.price_year)))
         out.append(f"<p>{e(visible.summary())}</p>")
@@ -404,7 +408,9 @@ def social_value_report(
         scores = combined_scores(values, weights, basis=basis)  # type: ignore[arg-type]
         sens = weighting_sensitivity(values, weights)
     delivery_file = Path(delivery_path) if delivery_path else folder / DEMO_FILES["delivery"][1]
-    delivery = None
+    delivery = visible = None
+    tables: dict[str, ContractTables] = {}
+    withheld: set[tuple[str, str]] = set()
     if not delivery_file.is_file():
         notes.append("No delivery returns yet (no social value delivery file).")
     else:
@@ -413,14 +419,19 @@ def social_value_report(
         if rows.empty:
             notes.append(f"No delivery returns for this locality up to {period}.")
         else:
-            delivery = delivery_against_commitments(
-                rows,
-                measures,
-                adjustments=adjustments,
-                price_year=price_year,
-                financial_year=financial_year,
-                count_partly=count_partly,
-            )
+            options = {
+                "adjustments": adjustments,
+                "price_year": price_year,
+                "financial_year": financial_year,
+                "count_partly": count_partly,
+            }
+            delivery = delivery_against_commitments(rows, measures, **options)
+            tables = contract_tables(delivery, policy)
+            published, withheld = _published_by_period(rows, delivery, policy)
+            pairs = pd.MultiIndex.from_frame(published[["contract", "period"]].astype(str))
+            keep = published[~pairs.isin(list(withheld))]
+            if not keep.empty:
+                visible = delivery_against_commitments(keep, measures, **options)
     return SocialValueReport(
         locality=locality,
         locality_name=locality_name(locality),
@@ -433,7 +444,9 @@ def social_value_report(
         policy=policy,
         count_partly=count_partly,
         notes=tuple(notes),
-        contract_tables=contract_tables(delivery, policy) if delivery is not None else {},
+        contract_tables=tables,
+        withheld_periods=tuple(f"{c}, {p}" for c, p in sorted(withheld)),
+        visible_delivery=visible,
     )
 
 
