@@ -144,7 +144,7 @@ def _execute(job: Job, cache_key: str | None, logger: logging.Logger, fast: bool
     session: KernelSession | None = None
     expired = threading.Event()
     timer: threading.Timer | None = None
-    ok = False
+    ok = exporting = False
     try:
         session = warm_session(job.kernel, job.cwd) if fast else KernelSession(job.kernel, job.cwd)
 
@@ -170,6 +170,7 @@ def _execute(job: Job, cache_key: str | None, logger: logging.Logger, fast: bool
                 request_save_on_cell_execute=True,  # a partial notebook if the kernel dies
             )
         timer.cancel()
+        exporting = True
         nb = nbformat.read(executed, as_version=4)
         title = f"{job.title}: {job.locality_name}" + (
             "" if job.locality == ALL_LOCALITIES else f" ({job.locality})"
@@ -194,9 +195,11 @@ def _execute(job: Job, cache_key: str | None, logger: logging.Logger, fast: bool
                 f"timed out: the report ran for more than its limit of {job.timeout} s "
                 "(timeout_seconds in the spec, or --timeout); its kernel was stopped"
             )
+        elif exporting:
+            error = f"the notebook ran but exporting it to HTML failed: {error}"
         elif session is not None and not session.alive():
             error = f"the kernel died while running this report ({error})"
-        if cell is None and executed.is_file():
+        if cell is None and not exporting and executed.is_file():
             cell = _stopped_cell(executed)
         logger.error("job %s failed at cell %s: %s", job.key, cell, error)
         failed = None

@@ -1,0 +1,108 @@
+"""Incremental reruns and logs: only what changed is rerun; logs are complete and free of noise.
+
+One probe project (three localities, real kernels) goes through a sequence of runs; each test
+makes one change and checks which reports ran. The tests run in file order and share the project.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import nbformat
+import pytest
+
+from _reports import THREE, cli, probe_project, project_root
+from evalkit.config import load_spec
+from evalkit.reports import run
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kernels")]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory):
+    spec = load_spec(probe_project(tmp_path_factory.mktemp("cache")))
+    first = run(spec, progress=False, workers=2)
+    assert first.exit_code == 0, first.failures
+    return spec
+
+
+def _statuses(spec, **kwargs) -> dict[str, str]:
+    result = run(spec, progress=False, workers=2, **kwargs)
+    assert result.exit_code == 0, result.failures
+    return {o.locality: o.status for o in result.outcomes}
+
+
+def _notebook(spec):
+    return spec.project_root / "notebooks" / "probe.ipynb"
+
+
+def test_rerun_with_nothing_changed_skips_all(project) -> None:
+    assert set(_statuses(project).values()) == {"skipped"}
+
+
+def test_changing_one_localitys_data_reruns_only_that_locality(project) -> None:
+    path = project.data_files()["service_users"]
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    row = next(r for r in rows if r["locality_code"] == THREE[1] and r["wellbeing_end"])
+    row["wellbeing_end"] = "20" if row["wellbeing_end"] != "20" else "21"  # within 7-35
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    statuses = _statuses(project)
+    assert statuses == {THREE[0]: "skipped", THREE[1]: "ok", THREE[2]: "skipped"}
+
+
+def test_output_only_changes_to_the_notebook_do_not_invalidate(project) -> None:
+    nb = nbformat.read(_notebook(project), as_version=4)
+    code = nb.cells[-1]
+    code.execution_count = 42
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="left over\n")]
+    code.metadata["scrolled"] = True
+    nb.metadata["celltoolbar"] = "Tags"
+    nbformat.write(nb, _notebook(project))
+    assert set(_statuses(project).values()) == {"skipped"}
+
+
+def test_changing_the_notebook_source_reruns_all(project) -> None:
+    nb = nbformat.read(_notebook(project), as_version=4)
+    nb.cells[-1].source += "\n# a changed line"
+    nbformat.write(nb, _notebook(project))
+    assert set(_statuses(project).values()) == {"ok"}
+
+
+def test_force_reruns_all(project) -> None:
+    assert set(_statuses(project).values()) == {"skipped"}
+    assert set(_statuses(project, force=True).values()) == {"ok"}
+
+
+def test_one_log_per_locality_without_the_transport_warning(project) -> None:
+    logs = project.output_folder / "_logs" / "programme_report"
+    assert sorted(p.stem for p in logs.glob("*.log")) == sorted(THREE)
+    for path in logs.glob("*.log"):
+        text = path.read_text()
+        assert "Executing notebook with kernel: evalkit" in text
+        assert "without encryption" not in text
+
+
+def test_run_log_records_what_ran_was_skipped_and_timings(project) -> None:
+    text = (project.output_folder / "_logs" / "run.log").read_text()
+    blocks = text.split("=== run started")[1:]
+    assert len(blocks) == 7  # every run of this module so far appends one block
+    first, skipped = blocks[0], blocks[1]
+    assert "workers=2" in first and "mode=fresh kernel per report" in first
+    assert "3 ran, 0 skipped (unchanged), 0 failed" in first
+    assert f"skipped  programme_report/{THREE[0]}" in skipped
+    assert " s\n" in first and "=== run finished" in first
+
+
+def test_cli_terminal_output_has_no_transport_warning(project) -> None:
+    root = project_root(project.source)
+    done = cli(["run", str(project.source), "--force", "--fast", "--jobs", "2"], cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "without encryption" not in done.stderr + done.stdout
+    assert "3 report(s) written, 0 unchanged, 0 failed" in done.stdout
+    manifest = json.loads((project.output_folder / "manifest.json").read_text())
+    assert manifest["counts"] == {"ok": 3, "skipped": 0, "failed": 0}
