@@ -326,11 +326,14 @@ def _timeseries(rng: np.random.Generator, truth: dict[str, Any]) -> pd.DataFrame
 
 
 def _costs(truth: dict[str, Any]) -> pd.DataFrame:
+    # Cost per participant differs between localities (GBP 1,400 to 2,400): its own stream of
+    # random numbers, so the other tables do not change with it.
+    rng = np.random.default_rng([truth["seed"], 2])
     rows = []
     for code, info in truth["localities"].items():
         first = int(info["launch_quarter"][:4])
         years = list(range(first, 2025))
-        per_year = info["n_participants"] * 1_800 / len(years)
+        per_year = info["n_participants"] * rng.uniform(1_400, 2_400) / len(years)
         for i, year in enumerate(years):
             fy = f"{year}/{str(year + 1)[-2:]}"
             rows.append((code, fy, "delivery", round(per_year, -2), 2024))

@@ -116,7 +116,7 @@ def _funnel_chart(c: Comparison, shown: pd.DataFrame) -> str:
                 100 * limits[f"{side}_{level:g}"],
                 style,
                 color="grey",
-                label=f"{level:.1%} limits" if side == "lower" else None,
+                label=f"{100 * level:g}% limits" if side == "lower" else None,
             )
     ax.axhline(100 * c.target_rate, color="black", linewidth=0.8, label="programme rate")
     ax.scatter(shown["n"], 100 * shown["rate"], color=PALETTE[0], zorder=3)
