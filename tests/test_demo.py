@@ -140,3 +140,24 @@ def test_costs_carry_price_year_and_financial_years(data) -> None:
     assert (costs["price_year"] == 2024).all()
     assert costs["financial_year"].str.fullmatch(r"\d{4}/\d{2}").all()
     assert np.all(costs["amount"] > 0)
+
+
+def test_demo_reflections_exercise_redaction_and_every_role(data) -> None:
+    text = data.reflections["what_happened"]
+    assert text.str.contains("Sarah Jones").sum() >= 4
+    assert text.str.contains("@example.org").any() and text.str.contains("L1 8JQ").any()
+    assert data.reflections["role"].nunique() == 5
+
+
+def test_loaded_demo_reflections_are_redacted_and_shareable(fresh_project) -> None:
+    from evalkit.learning import ReflectionStore
+
+    store_path = demo.load_demo_reflections(fresh_project)
+    with ReflectionStore(store_path) as store:
+        shared = store.shareable()
+    assert len(shared) > 0
+    for column in ("what_we_tried", "what_happened", "what_we_learned", "what_we_will_change"):
+        joined = " ".join(shared[column].astype(str))
+        assert "Sarah Jones" not in joined and "07700 900123" not in joined
+        assert "sarah.jones@example.org" not in joined and "L1 8JQ" not in joined
+    assert not shared["author"].isin(["Alex Morgan", "Priya Shah", "Tom Walsh"]).any()

@@ -385,9 +385,10 @@ _AUTHORS = ("Alex Morgan", "Priya Shah", "Tom Walsh", "Grace Okafor", "Sam Reid"
 def _reflections(rng: np.random.Generator) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     codes = [c for c in _PLANTED if c != SMALL_LOCALITY]
-    for code in codes[:8]:
+    for i, code in enumerate(codes[:8]):
         for q, period in enumerate(("2024Q2", "2024Q3", "2024Q4", "2025Q1")):
-            text = _REFLECTION_TEXT[(q + len(rows)) % len(_REFLECTION_TEXT)]
+            # every text, including the one with personal details to redact, appears
+            text = _REFLECTION_TEXT[(i + q) % len(_REFLECTION_TEXT)]
             rows.append(
                 {
                     "programme": PROGRAMME,
