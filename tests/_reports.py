@@ -106,3 +106,41 @@ def page_text(html: str) -> str:
 def reports_of(folder: Path) -> dict[str, str]:
     """The HTML of every locality report in a programme's report folder, by file name."""
     return {p.name: p.read_text() for p in sorted(folder.glob("E*.html"))}
+
+
+#: Liverpool, and tiny Rutland where most figures are suppressed.
+TWO = ["E08000012", "E06000017"]
+
+_DEMO_RUN: dict[str, object] = {}
+
+
+def chromium_found() -> bool:
+    """Whether headless Chromium is installed (the PDF and browser tests need it)."""
+    from evalkit.exceptions import PipelineError
+    from evalkit.reports.pdf import chromium_path
+
+    try:
+        chromium_path()
+    except PipelineError:
+        return False
+    return True
+
+
+def demo_run(tmp_path_factory) -> tuple[object, dict[str, str]]:
+    """The real report notebook run once (process pool, HTML and PDF) for :data:`TWO`.
+
+    Shared by the test modules of the ``kernels`` group (they run in one process): returns the
+    spec and the HTML of each report as first produced. Later tests may rerun the same project
+    (same reports); compare against the returned HTML, not the files.
+    """
+    if not _DEMO_RUN:
+        from conftest import make_project
+        from evalkit.config import load_spec
+        from evalkit.reports import run
+
+        spec = load_spec(make_project(tmp_path_factory.mktemp("demo-reports")))
+        formats = ("html", "pdf") if chromium_found() else ("html",)
+        result = run(spec, localities=TWO, workers=2, progress=False, formats=formats)
+        assert result.exit_code == 0, result.failures
+        _DEMO_RUN.update(spec=spec, html=reports_of(spec.output_folder))
+    return _DEMO_RUN["spec"], _DEMO_RUN["html"]
