@@ -36,7 +36,9 @@ def _text(html: str) -> str:
 
 def test_each_locality_gets_its_own_report_with_its_name_and_computed_figures(two_reports) -> None:
     spec, result = two_reports
-    assert result.exit_code == 0 and [o.status for o in result.outcomes] == ["ok", "ok"]
+    assert result.exit_code == 0, [o.error for o in result.failures]
+    # the evaluation report, the learning review and social value per locality, and one comparison
+    assert len(result.outcomes) == 2 * 3 + 1 and all(o.status == "ok" for o in result.outcomes)
     raw = pd.read_csv(spec.data_files()["service_users"])
     for code, name in (("E08000012", "Liverpool"), ("E06000017", "Rutland")):
         page = (spec.output_folder / f"{code}.html").read_text()
@@ -77,7 +79,8 @@ def test_index_lists_each_locality_with_status_and_link(two_reports) -> None:
         assert f'href="{code}.html"' in index and name in index
     assert index.count("status-ok") == 2
     manifest = json.loads(result.manifest_path.read_text())
-    assert {r["locality"] for r in manifest["reports"]} == set(TWO)
+    assert {r["locality"] for r in manifest["reports"]} == {*TWO, "all"}
+    assert 'href="comparison.html"' in index and 'href="learning_review/E08000012.html"' in index
     liverpool = next(r for r in manifest["reports"] if r["locality"] == "E08000012")
     assert liverpool["figures"]["people_served"]["value"] == protect_count(420, "nhs")
     assert liverpool["cache_key"] and liverpool["seconds"] > 0
@@ -86,5 +89,5 @@ def test_index_lists_each_locality_with_status_and_link(two_reports) -> None:
 def test_rerun_with_nothing_changed_skips_every_report(two_reports) -> None:
     spec, _ = two_reports
     again = run(spec, localities=TWO, progress=False)
-    assert [o.status for o in again.outcomes] == ["skipped", "skipped"]
+    assert {o.status for o in again.outcomes} == {"skipped"}
     assert again.seconds < 10

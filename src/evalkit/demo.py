@@ -483,6 +483,9 @@ def write(
     for name in ("service_users", "reviews", "timeseries", "costs", "reflections"):
         atomic_write_text(directory / f"{name}.csv", getattr(data, name).to_csv(index=False))
     atomic_write_text(directory / "truth.json", json.dumps(data.truth, indent=2) + "\n")
+    from evalkit.econ.social_value import write_demo_inputs
+
+    write_demo_inputs(directory)  # tenders, bids and delivery returns for the social value report
     atomic_write_text(directory / "README.md", _readme(data.truth))
     from evalkit.reference import path_of
 

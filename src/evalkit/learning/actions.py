@@ -109,11 +109,17 @@ def continuity(
     if "status" in live.columns:
         live = live[live["status"] != "withdrawn"]
     live = live[live["learning_cycle"].astype(str) != ""]
-    last = (
-        live.assign(reflected_on=pd.to_datetime(live["reflected_on"]).dt.date)
-        .groupby("learning_cycle")
-        .agg(locality=("locality", "first"), last_reflection=("reflected_on", "max"))
-    )
+    if live.empty:  # pandas gives an aggregate of nothing no columns; say what we expect
+        last = pd.DataFrame(
+            {"locality": pd.Series(dtype=object), "last_reflection": pd.Series(dtype=object)},
+            index=pd.Index([], name="learning_cycle"),
+        )
+    else:
+        last = (
+            live.assign(reflected_on=pd.to_datetime(live["reflected_on"]).dt.date)
+            .groupby("learning_cycle")
+            .agg(locality=("locality", "first"), last_reflection=("reflected_on", "max"))
+        )
     if cycles is not None and not cycles.empty:
         known = cycles.set_index("cycle_id")
         ended = known["ended_on"].fillna("").astype(str) != ""
@@ -122,7 +128,9 @@ def continuity(
                 last.loc[cycle_id] = (row["locality"], None)
         last = last.drop(index=[c for c in known[ended].index if c in last.index])
     cutoff = day - dt.timedelta(weeks=int(weeks))
-    quiet = last[[pd.isna(d) or d < cutoff for d in last["last_reflection"]]].copy()
+    is_quiet = [pd.isna(d) or d < cutoff for d in last["last_reflection"]]
+    # a boolean Series, not a list: an empty list would select columns, not rows
+    quiet = last[pd.Series(is_quiet, index=last.index, dtype=bool)].copy()
     quiet["weeks_since"] = pd.array(
         [None if pd.isna(d) else (day - d).days // 7 for d in quiet["last_reflection"]],
         dtype="Int64",

@@ -18,6 +18,7 @@ from typing import Any
 from evalkit import __version__
 from evalkit._io import atomic_write_text
 from evalkit.config import ProgrammeSpec
+from evalkit.intake.partitions import ALL_LOCALITIES
 from evalkit.reports.execute import JobOutcome
 from evalkit.reports.export import page
 from evalkit.reports.plan import MAIN_REPORT, Job
@@ -156,11 +157,15 @@ def write_index(spec: ProgrammeSpec, manifest_path: Path) -> Path:
     """Write ``index.html`` from the manifest atomically; return its path."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     entries = manifest["reports"]
-    main = [e for e in entries if e["report"] == MAIN_REPORT] or entries
+    whole = [e for e in entries if e["locality"] == ALL_LOCALITIES]
+    per_locality = [e for e in entries if e["locality"] != ALL_LOCALITIES]
+    main = [e for e in per_locality if e["report"] == MAIN_REPORT] or per_locality
     others: dict[str, dict[str, dict[str, Any]]] = {}
-    for e in entries:
+    titles: dict[str, str] = {}
+    for e in per_locality:
         if e["report"] != MAIN_REPORT:
             others.setdefault(e["report"], {})[e["locality"]] = e
+            titles[e["report"]] = e.get("title") or e["report"]
     labels: dict[str, str] = {}
     for e in main:
         for name, fig in e["figures"].items():
@@ -172,9 +177,14 @@ def write_index(spec: ProgrammeSpec, manifest_path: Path) -> Path:
         f"Small numbers are suppressed under the {html.escape(str(spec.disclosure.policy))} "
         "disclosure policy.</p>",
     ]
-    comparison = spec.output_folder / "comparison.html"
-    if comparison.is_file():
-        parts.append('<p><a href="comparison.html">Compare all localities side by side</a></p>')
+    links = [
+        f'<li><a href="{html.escape(e["html"])}">{html.escape(e.get("title") or e["report"])}</a>'
+        f" ({html.escape(e['status'])})</li>"
+        for e in whole
+        if e.get("html")
+    ]
+    if links:
+        parts.append(f"<h2>The whole programme</h2><ul>{''.join(links)}</ul>")
     failures = manifest["failures"]
     if failures:
         items = "".join(
@@ -195,7 +205,7 @@ def write_index(spec: ProgrammeSpec, manifest_path: Path) -> Path:
     )
     head = "".join(
         f'<th scope="col"><button type="button">{html.escape(t)}</button></th>'
-        for t in ["Locality", "Code", "Status", *labels.values(), *others.keys()]
+        for t in ["Locality", "Code", "Status", *labels.values(), *titles.values()]
     )
     rows = []
     for e in main:
@@ -217,7 +227,7 @@ def write_index(spec: ProgrammeSpec, manifest_path: Path) -> Path:
             other = others[report].get(e["locality"])
             href = other.get("html") if other else None
             cells.append(
-                f'<td><a href="{html.escape(href)}">{html.escape(report)}</a></td>'
+                f'<td><a href="{html.escape(href)}">{html.escape(titles[report])}</a></td>'
                 if href
                 else "<td>–</td>"
             )
