@@ -25,7 +25,15 @@ def test_committed_notebook_has_no_outputs_or_execution_counts(path: Path) -> No
             assert cell.execution_count is None, f"{path.name}: a cell has an execution count"
 
 
-@pytest.mark.parametrize("name", ["programme_report.ipynb", "locality_comparison.ipynb"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "programme_report.ipynb",
+        "locality_comparison.ipynb",
+        "learning_review.ipynb",
+        "social_value.ipynb",
+    ],
+)
 def test_report_notebooks_declare_the_pipeline_parameters(name: str) -> None:
     params = notebook_parameters(REPO / "notebooks" / name)
     assert {"spec_path", "locality", "period"} <= set(params)
