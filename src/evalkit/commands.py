@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
-from evalkit.exceptions import ConfigError
+from evalkit.exceptions import ConfigError, PipelineError
 
 __all__ = ["register"]
 
@@ -61,23 +62,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _disk_full(where: object) -> str:
+    return (
+        f"disk full while writing {where}; free some space and run again "
+        "(previous good reports are unchanged)"
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Produce the reports of a programme."""
     from evalkit.config import load_spec
     from evalkit.reports import run
 
     spec = load_spec(args.spec)
-    result = run(
-        spec,
-        localities=args.locality or None,
-        workers=args.jobs,
-        scheduler=args.scheduler,
-        force=args.force,
-        progress=not args.no_progress,
-        fast=args.fast,
-        timeout=args.timeout,
-        formats=("html", "pdf") if args.format == "pdf" else ("html",),
-    )
+    try:
+        result = run(
+            spec,
+            localities=args.locality or None,
+            workers=args.jobs,
+            scheduler=args.scheduler,
+            force=args.force,
+            progress=not args.no_progress,
+            fast=args.fast,
+            timeout=args.timeout,
+            formats=("html", "pdf") if args.format == "pdf" else ("html",),
+        )
+    except OSError as exc:
+        if exc.errno in _DISK_FULL:
+            raise PipelineError(_disk_full(exc.filename or "a report file")) from None
+        raise
+    full = next((f for f in result.failures if "No space left on device" in str(f.error)), None)
+    if full is not None:
+        raise PipelineError(_disk_full(f"the report for {full.locality}"))
     counts = result.counts()
     print(
         f"{counts['ok']} report(s) written, {counts['skipped']} unchanged, "

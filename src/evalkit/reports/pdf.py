@@ -8,6 +8,7 @@ always kept; the PDF is written beside it (``<code>.pdf``) atomically.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from typing import Any
 from evalkit._io import atomic_write_bytes
 from evalkit.exceptions import PipelineError
 
-__all__ = ["CHROMIUM_ARGS", "chromium", "chromium_path", "write_pdfs"]
+__all__ = ["CHROMIUM_ARGS", "check_pdf_support", "chromium", "chromium_path", "write_pdfs"]
 
 #: Command-line switches for a quiet, offline, sandbox-free headless Chromium.
 CHROMIUM_ARGS = (
@@ -33,6 +34,9 @@ CHROMIUM_ARGS = (
 
 _NAMES = ("chromium", "chromium-browser")
 _INSTALL = "install Chromium: apt-get install chromium"
+_NO_PLAYWRIGHT = (
+    f"PDF output needs Playwright for Python: pip install 'evalkit[pdf]' (and {_INSTALL})"
+)
 
 
 def chromium_path() -> str:
@@ -46,6 +50,14 @@ def chromium_path() -> str:
     raise PipelineError(f"PDF output needs headless Chromium, which was not found; {_INSTALL}")
 
 
+def check_pdf_support() -> str:
+    """Fail now (PipelineError) unless both Chromium and Playwright are installed; return the path."""
+    executable = chromium_path()
+    if importlib.util.find_spec("playwright") is None:
+        raise PipelineError(_NO_PLAYWRIGHT)
+    return executable
+
+
 @contextlib.contextmanager
 def chromium() -> Iterator[Any]:
     """A headless Chromium browser (a Playwright ``Browser``), closed after the block."""
@@ -53,9 +65,7 @@ def chromium() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        raise PipelineError(
-            f"PDF output needs Playwright for Python: pip install 'evalkit[pdf]' (and {_INSTALL})"
-        ) from None
+        raise PipelineError(_NO_PLAYWRIGHT) from None
     with sync_playwright() as pw:
         try:
             browser = pw.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))

@@ -3,7 +3,9 @@
 :func:`run` plans the jobs, checks them before any kernel starts, prepares the partitioned inputs,
 skips reports whose cache key has not changed, executes the rest on a
 :class:`concurrent.futures.Executor` (a process pool sized to the machine, or a Dask cluster), and
-writes ``manifest.json`` and ``index.html``. One locality failing never stops the others.
+writes ``manifest.json``, ``index.html``, ``failures.json`` and a block of ``_logs/run.log``. One
+locality failing never stops the others. Each report runs in a kernel evalkit starts (fresh, or
+in fast mode the worker's warm kernel) and is stopped when it passes its time limit.
 
 If a pool worker dies (killed, out of memory), the pool breaks and every unfinished job gets
 ``BrokenProcessPool``. The jobs that had started are suspects: each is retried alone in a fresh
@@ -33,7 +35,7 @@ from evalkit.reports.cache import cache_key, notebook_source_hash
 from evalkit.reports.execute import JobOutcome, execute_job
 from evalkit.reports.index import read_manifest, write_index, write_manifest
 from evalkit.reports.logs import write_failures, write_run_log
-from evalkit.reports.pdf import chromium_path, write_pdfs
+from evalkit.reports.pdf import check_pdf_support, write_pdfs
 from evalkit.reports.plan import Job, plan, preflight
 
 __all__ = ["FORMATS", "SCHEDULER_TIMEOUT", "RunResult", "default_workers", "run"]
@@ -238,7 +240,7 @@ def run(
     if timeout is not None and timeout <= 0:
         raise PipelineError(f"timeout {timeout!r} is not a positive number of seconds")
     if "pdf" in formats:
-        chromium_path()  # fails now, before any kernel starts, if Chromium is missing
+        check_pdf_support()  # fails now, before any kernel starts, if Chromium is missing
     jobs = plan(spec, localities)
     if timeout is not None:
         jobs = [dataclasses.replace(j, timeout=timeout) for j in jobs]

@@ -1,0 +1,194 @@
+"""Benchmark: the demo report for 24 localities, the naive way and the evalkit way, same machine.
+
+(a) naive: a serial shell loop of the ``papermill`` CLI then ``jupyter nbconvert --to html
+    --no-input`` per locality (the data already prepared by evalkit's intake, so both read the
+    same parquet partitions);
+(b) ``evalkit run SPEC --force`` (a fresh kernel per report, a process pool sized to the machine);
+(c) ``evalkit run SPEC --force --fast`` (one warm kernel per worker).
+
+Then all 153 upper-tier local authorities: a first run (fast mode), and a rerun with nothing
+changed (every report skipped by its cache key). Peak memory (VmHWM) of every worker process and
+kernel is sampled from /proc while evalkit runs.
+
+Run: ``.venv/bin/python benchmarks/bench_reports.py`` (about 10 minutes on 2 cores). Everything is
+written to a temporary folder, removed at the end; nothing is written into the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+# A benchmark-only pseudonymisation key (an environment variable, as a user would set one).
+os.environ.setdefault("EVALKIT_PSEUDONYM_KEY", "evalkit-benchmark-key-not-a-secret")
+
+
+def project(root: Path, extra_localities: int) -> Path:
+    """A demo project (notebooks + data) under ``root``; returns the spec path."""
+    from evalkit import demo
+
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    return demo.write(root / "data" / "raw" / "demo", extra_localities=extra_localities)
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def _peak_kib(pid: int) -> tuple[int, str] | None:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            hwm = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except (OSError, StopIteration):
+        return None
+    return hwm, cmd
+
+
+class MemorySampler:
+    """Samples the peak resident memory of a process tree every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peaks: dict[int, tuple[int, str]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            for p in _tree(self.pid):
+                found = _peak_kib(p)
+                if found and found[0] >= self.peaks.get(p, (0, ""))[0]:
+                    self.peaks[p] = found
+            self._stop.wait(0.2)
+
+    def stop(self) -> dict[str, float]:
+        """Peak MiB: the main process, the largest worker process, the largest kernel."""
+        self._stop.set()
+        self._thread.join()
+        main = self.peaks.get(self.pid, (0, ""))[0]
+        kernels = [k for p, (k, c) in self.peaks.items() if "ipykernel" in c]
+        workers = [k for p, (k, c) in self.peaks.items() if p != self.pid and "ipykernel" not in c]
+        mib = 1024
+        return {
+            "main": main / mib,
+            "worker": max(workers, default=0) / mib,
+            "kernel": max(kernels, default=0) / mib,
+        }
+
+
+def timed(cmd: list[str], cwd: Path, sample: bool = False) -> tuple[float, dict | None]:
+    """Run ``cmd``; return its wall time (and peak memory of its process tree if ``sample``)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    sampler = MemorySampler(proc.pid) if sample else None
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - t0
+    memory = sampler.stop() if sampler else None
+    if proc.returncode != 0:
+        sys.exit(f"failed ({proc.returncode}): {shlex.join(cmd)}\n{out.decode()}\n{err.decode()}")
+    return seconds, memory
+
+
+def evalkit_run(spec: Path, root: Path, *flags: str) -> tuple[float, dict]:
+    cmd = [str(BIN / "evalkit"), "run", str(spec), "--no-progress", *flags]
+    seconds, memory = timed(cmd, root, sample=True)
+    assert memory is not None
+    return seconds, memory
+
+
+def naive(spec: Path, root: Path, codes: list[str], period: str) -> float:
+    """The serial shell loop: papermill CLI then nbconvert CLI per locality."""
+    out = root / "naive"
+    out.mkdir()
+    loop = (
+        "set -e\n"
+        f"for code in {' '.join(codes)}; do\n"
+        f"  {BIN}/papermill notebooks/programme_report.ipynb {out}/$code.ipynb "
+        f"-r spec_path {spec} -r locality $code -r period {shlex.quote(period)} "
+        "-k evalkit --no-progress-bar --log-level WARNING\n"
+        f"  {BIN}/jupyter nbconvert --to html --no-input {out}/$code.ipynb "
+        f"--output-dir {out}/html --log-level WARN\n"
+        "done\n"
+    )
+    seconds, _ = timed(["bash", "-c", loop], root)
+    made = sorted(p.stem for p in (out / "html").glob("*.html"))
+    assert made == sorted(codes), made
+    return seconds
+
+
+def _memory_line(memory: dict) -> str:
+    return (
+        f"peak memory (VmHWM): worker process {memory['worker']:.0f} MiB + its kernel "
+        f"{memory['kernel']:.0f} MiB (the largest of each); main process {memory['main']:.0f} MiB"
+    )
+
+
+def main() -> None:
+    from evalkit.config import load_spec
+    from evalkit.intake import prepare
+
+    cores = len(os.sched_getaffinity(0))
+    print(f"evalkit report benchmark on {cores} core(s), Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="evalkit-bench-") as tmp:
+        root = Path(tmp) / "p24"
+        spec_path = project(root, extra_localities=10)
+        spec = load_spec(spec_path)
+        codes = list(spec.localities)
+        prepare(spec)  # both ways read the same prepared partitions
+        print(f"\n24 localities ({len(codes)} reports)")
+        t_naive = naive(spec_path, root, codes, spec.reporting_period)
+        print(f"  (a) naive papermill + nbconvert CLI loop: {t_naive:7.1f} s")
+        t_run, mem_run = evalkit_run(spec_path, root, "--force")
+        print(
+            f"  (b) evalkit run --force:                 {t_run:7.1f} s   "
+            f"{t_naive / t_run:4.1f}x faster (target >= 4x)"
+        )
+        print(f"      {_memory_line(mem_run)}")
+        t_fast, mem_fast = evalkit_run(spec_path, root, "--force", "--fast")
+        print(
+            f"  (c) evalkit run --force --fast:          {t_fast:7.1f} s   "
+            f"{t_naive / t_fast:4.1f}x faster (target >= 4x)"
+        )
+        print(f"      {_memory_line(mem_fast)}")
+
+        root = Path(tmp) / "p153"
+        spec_path = project(root, extra_localities=139)
+        n = len(load_spec(spec_path).localities)
+        print(f"\n{n} localities")
+        t_first, mem_first = evalkit_run(spec_path, root, "--fast")
+        print(f"  first run (--fast):                      {t_first:7.1f} s")
+        print(f"      {_memory_line(mem_first)}")
+        t_again, _ = evalkit_run(spec_path, root)
+        print(f"  rerun, nothing changed (all skipped):    {t_again:7.1f} s   (target < 10 s)")
+
+
+if __name__ == "__main__":
+    main()
