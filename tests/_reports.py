@@ -104,8 +104,12 @@ def page_text(html: str) -> str:
 
 
 def reports_of(folder: Path) -> dict[str, str]:
-    """The HTML of every locality report in a programme's report folder, by file name."""
-    return {p.name: p.read_text() for p in sorted(folder.glob("E*.html"))}
+    """The HTML of every report in a programme's report folder, by path relative to it."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_text()
+        for p in sorted(folder.rglob("*.html"))
+        if p.name != "index.html" and not p.name.startswith(".")
+    }
 
 
 #: Liverpool, and tiny Rutland where most figures are suppressed.
@@ -127,7 +131,7 @@ def chromium_found() -> bool:
 
 
 def demo_run(tmp_path_factory) -> tuple[object, dict[str, str]]:
-    """The real report notebook run once (process pool, HTML and PDF) for :data:`TWO`.
+    """The demo's real report notebooks run once (process pool, HTML and PDF) for :data:`TWO`.
 
     Shared by the test modules of the ``kernels`` group (they run in one process): returns the
     spec and the HTML of each report as first produced. Later tests may rerun the same project

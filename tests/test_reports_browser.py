@@ -27,13 +27,13 @@ def served(tmp_path_factory: pytest.TempPathFactory):
     """The demo reports served on 127.0.0.1 (a free port); yields the index URL."""
     if not chromium_found():
         pytest.skip("Chromium is not installed (apt-get install chromium): no browser to test with")
-    spec, _ = demo_run(tmp_path_factory)
+    spec, pages = demo_run(tmp_path_factory)
     handler = functools.partial(_QuietHandler, directory=str(spec.output_folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        yield f"http://127.0.0.1:{server.server_address[1]}/index.html", sorted(pages)
     finally:
         server.shutdown()
         server.server_close()
@@ -45,10 +45,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def test_index_links_open_reports_with_charts_and_no_console_errors(
-    served: str, tmp_path: Path
+    served: tuple[str, list[str]], tmp_path: Path
 ) -> None:
     from playwright.sync_api import sync_playwright
 
+    served, reports = served
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
         try:
@@ -61,14 +62,18 @@ def test_index_links_open_reports_with_charts_and_no_console_errors(
             assert "reports by locality" in page.title()
             page.screenshot(path=str(tmp_path / "index.png"), full_page=True)
             links = page.eval_on_selector_all(
+                "main a[href$='.html']", "els => els.map(e => e.getAttribute('href'))"
+            )
+            assert sorted(links) == reports  # every report is linked from the index
+            locality_links = page.eval_on_selector_all(
                 "table.sortable tbody th a[href$='.html']",
                 "els => els.map(e => e.getAttribute('href'))",
             )
-            assert sorted(links) == sorted(f"{code}.html" for code in TWO)
+            assert sorted(locality_links) == sorted(f"{code}.html" for code in TWO)
             charts: dict[str, int] = {}
             for href in links:
                 page.goto(served, wait_until="load")
-                page.click(f'table.sortable a[href="{href}"]')
+                page.click(f'main a[href="{href}"]')
                 page.wait_for_load_state("load")
                 assert page.url.endswith(href)
                 assert page.locator("h1").first.inner_text().strip()
@@ -81,20 +86,23 @@ def test_index_links_open_reports_with_charts_and_no_console_errors(
                 for image in images:
                     assert image["alt"].strip(), f"{href}: a chart without alt text"
                     assert image["complete"] and image["width"] > 0, f"{href}: a broken chart"
-                page.screenshot(path=str(tmp_path / href.replace(".html", ".png")), full_page=True)
+                shot = tmp_path / href.replace("/", "__").replace(".html", ".png")
+                page.screenshot(path=str(shot), full_page=True)
             assert errors == []
             # Liverpool's report has charts; tiny Rutland's may have none (figures suppressed).
             assert charts[f"{TWO[0]}.html"] >= 1
         finally:
             browser.close()
     shots = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert shots == sorted(["index.png", *(f"{code}.png" for code in TWO)])
+    expected = ["index.png", *(r.replace("/", "__").replace(".html", ".png") for r in reports)]
+    assert shots == sorted(expected)
     assert all((tmp_path / s).stat().st_size > 5_000 for s in shots)
 
 
-def test_index_table_sorts_in_the_browser(served: str) -> None:
+def test_index_table_sorts_in_the_browser(served: tuple[str, list[str]]) -> None:
     from playwright.sync_api import sync_playwright
 
+    served, _ = served
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
         try:

@@ -111,27 +111,34 @@ def _stopped_cell(path: Path) -> int | None:
     return None
 
 
-def execute_job(job: Job, cache_key: str | None = None, *, fast: bool = False) -> JobOutcome:
+def execute_job(
+    job: Job, cache_key: str | None = None, *, fast: bool = False, scratch: str | None = None
+) -> JobOutcome:
     """Execute, export and write one report; return its outcome (never raises for a bad notebook).
 
     The report runs in a kernel evalkit starts (fresh, or this worker's warm kernel when ``fast``)
     with its standard error sent to the job's log. A watchdog kills the kernel when the report
     has run for ``job.timeout`` seconds; the report then fails with a message saying so.
+    Scratch files go under ``scratch`` when that folder exists here (the run's own temporary
+    folder, removed by the run even if this worker is killed), else the system's.
     """
     logger, handler = _job_logger(job)
     try:
-        return _execute(job, cache_key, logger, fast)
+        return _execute(job, cache_key, logger, fast, scratch)
     finally:
         logger.removeHandler(handler)
         handler.close()
 
 
-def _execute(job: Job, cache_key: str | None, logger: logging.Logger, fast: bool) -> JobOutcome:
+def _execute(
+    job: Job, cache_key: str | None, logger: logging.Logger, fast: bool, scratch: str | None
+) -> JobOutcome:
     import papermill
 
     started = time.time()
     logger.info("job %s: %s", job.key, job.parameters)
-    work = Path(tempfile.mkdtemp(prefix=f"evalkit-{job.locality}-"))
+    folder = scratch if scratch and os.path.isdir(scratch) else None
+    work = Path(tempfile.mkdtemp(prefix=f"evalkit-{job.locality}-", dir=folder))
     executed = work / "executed.ipynb"
     common = {
         "key": job.key,

@@ -113,7 +113,7 @@ def _run_job(job: Job, key: str, markers: str, fast: bool = False) -> JobOutcome
     """Worker entry point: mark the job as started, then execute it."""
     with contextlib.suppress(OSError):  # a remote Dask worker cannot see the local folder
         Path(markers, job.key.replace("/", "__")).write_text(str(os.getpid()), encoding="utf-8")
-    return execute_job(job, key, fast=fast)
+    return execute_job(job, key, fast=fast, scratch=markers)
 
 
 def _died(job: Job, key: str, started: float) -> JobOutcome:
