@@ -110,6 +110,8 @@ class Protected(Result):
             f' data-count-columns="{html.escape(json.dumps([str(c) for c in self.count_columns]))}"'
         )
         table = table.replace("<table", "<table" + attrs, 1)
+        if not self.count_columns:  # checked, and nothing in it counts people: no note needed
+            return f'<div class="evalkit-disclosure">\n{table}\n</div>'
         note = f'<p class="evalkit-disclosure-note">{html.escape(self.note())}</p>'
         return f'<div class="evalkit-disclosure">\n{table}\n{note}\n</div>'
 

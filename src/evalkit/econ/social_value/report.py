@@ -16,11 +16,13 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from evalkit._io import atomic_path
 from evalkit._results import Result
+from evalkit.disclosure import protect
 from evalkit.econ.prices import FinancialYearRule
 from evalkit.econ.social_value._tables import header
 from evalkit.econ.social_value.charts import (
@@ -114,7 +116,7 @@ class SocialValueReport(Result):
         out = [f"<h2>Social value: {e(self.locality_name)} ({e(self.locality)})</h2>"]
         out += [f"<p class='evalkit-note'>{e(n)}</p>" for n in self.notes]
         if self.values is not None and self.scores is not None:
-            out.append(_bids_html(self.values, self.scores, self.sensitivity))
+            out.append(_bids_html(self.values, self.scores, self.sensitivity, self.policy))
         if self.delivery is not None:
             out.append(_delivery_html(self, self.delivery))
         return "\n".join(out)
@@ -123,12 +125,17 @@ class SocialValueReport(Result):
         return self.to_html()
 
 
-def _table_html(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, escape=True, classes="evalkit-table", na_rep="not assessed")
+def _table_html(df: pd.DataFrame, policy: Any) -> str:
+    """A table of money, scores or statuses (no counts of people), checked by disclosure control."""
+    checked = protect(df, policy, counts=[], warn=False)
+    return checked.to_html(index=False, classes="evalkit-table", na_rep="not assessed")
 
 
 def _bids_html(
-    values: SocialValueResult, scores: BidScores, sens: WeightingSensitivity | None
+    values: SocialValueResult,
+    scores: BidScores,
+    sens: WeightingSensitivity | None,
+    policy: Any,
 ) -> str:
     e = html.escape
     out = []
@@ -148,7 +155,7 @@ def _bids_html(
                 "Gross as % of price": bids["gross_share_of_price"].map("{:.1f}%".format),
             }
         )
-        out += [f"<h3>Bids compared: {e(tender)}</h3>", _table_html(shown)]
+        out += [f"<h3>Bids compared: {e(tender)}</h3>", _table_html(shown, policy)]
         out.append(figure_html(*bid_value_chart(values, tender)))
         out.append(figure_html(*score_chart(scores, tender)))
         if sens is not None:
@@ -177,9 +184,9 @@ def _delivery_html(report: SocialValueReport, delivery: DeliveryResult) -> str:
                 "(rounded), so that they cannot be used to recover the exact counts.</p>"
             )
         if not tables.other.empty:
-            out.append(_table_html(tables.other))
+            out.append(_table_html(tables.other, report.policy))
         out.append("<details><summary>Evidence status and notes by period</summary>")
-        out.append(_table_html(tables.evidence) + "</details>")
+        out.append(_table_html(tables.evidence, report.policy) + "</details>")
     withheld = report.withheld_periods
     if withheld:
         out.append(
@@ -203,7 +210,7 @@ def _delivery_html(report: SocialValueReport, delivery: DeliveryResult) -> str:
         )
         out.append(
             "<h4>Value by period</h4><p>Worked out from counts of people as published "
-            "(rounded).</p>" + _table_html(shown)
+            "(rounded).</p>" + _table_html(shown, report.policy)
         )
         for contract in by["contract"].unique():
             out.append(figure_html(*delivery_chart(by, contract, delivery.price_year)))
