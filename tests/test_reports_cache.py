@@ -106,3 +106,32 @@ def test_cli_terminal_output_has_no_transport_warning(project) -> None:
     assert "3 report(s) written, 0 unchanged, 0 failed" in done.stdout
     manifest = json.loads((project.output_folder / "manifest.json").read_text())
     assert manifest["counts"] == {"ok": 3, "skipped": 0, "failed": 0}
+
+
+def test_side_inputs_fingerprint_sees_files_beside_the_spec_and_the_learning_log(fresh_project):
+    from evalkit.config import load_spec
+    from evalkit.demo import load_demo_reflections
+    from evalkit.learning import ReflectionStore
+    from evalkit.reports.cache import side_inputs_fingerprint
+
+    spec = load_spec(fresh_project)
+    store = load_demo_reflections(fresh_project)
+    before = side_inputs_fingerprint(spec.source, store)
+    with ReflectionStore(store) as opened:  # reading the log changes nothing
+        opened.shareable()
+    assert side_inputs_fingerprint(spec.source, store) == before
+    bids = fresh_project.parent / "social_value_bids.csv"
+    bids.write_text(bids.read_text().replace("Oakfield", "Oakvale", 1))
+    after_bids = side_inputs_fingerprint(spec.source, store)
+    assert after_bids[str(bids)] != before[str(bids)]
+    with ReflectionStore(store) as opened:
+        record = opened.shareable().iloc[0]
+        opened.update(int(record["id"]), {"what_we_learned": "Something new."}, by="tester")
+    assert side_inputs_fingerprint(spec.source, store)[str(store)] != after_bids[str(store)]
+
+
+def test_package_fingerprint_is_stable_and_covers_reference_data():
+    from evalkit.reports.cache import package_fingerprint
+
+    assert package_fingerprint() == package_fingerprint()
+    assert len(package_fingerprint()) == 64

@@ -2,7 +2,10 @@
 
 The key of a job is the SHA-256 of: the notebook's source with outputs and execution counts
 stripped, the job's parameters, the hash of each input partition for its locality, the evalkit
-version, and the environment (Python version and the versions of the packages that shape a report).
+version and the hash of its code and reference data (so an editable install that changes a
+section reruns the reports), the environment (Python version and the versions of the packages
+that shape a report), and the other inputs a notebook reads (:func:`side_inputs_fingerprint`: the
+spec, the files beside it such as the social value bids, and the learning log).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -19,7 +23,13 @@ import nbformat
 
 from evalkit import __version__
 
-__all__ = ["cache_key", "environment_fingerprint", "notebook_source_hash"]
+__all__ = [
+    "cache_key",
+    "environment_fingerprint",
+    "notebook_source_hash",
+    "package_fingerprint",
+    "side_inputs_fingerprint",
+]
 
 _ENV_PACKAGES = (
     "pandas",
@@ -43,6 +53,59 @@ def environment_fingerprint() -> dict[str, str]:
         except PackageNotFoundError:
             env[name] = "absent"
     return env
+
+
+@cache
+def package_fingerprint() -> str:
+    """SHA-256 of evalkit's own files (code and reference data), by path and content."""
+    import evalkit
+
+    root = Path(evalkit.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _store_hash(path: Path) -> str:
+    """SHA-256 of a SQLite store's content (not its file bytes, which readers may touch)."""
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        digest = hashlib.sha256()
+        for line in connection.iterdump():
+            digest.update(line.encode("utf-8"))
+        return digest.hexdigest()
+    finally:
+        connection.close()
+
+
+def side_inputs_fingerprint(
+    spec_path: Path, learning_store: Path | None = None, *, partitioned: Iterable[Path] = ()
+) -> dict[str, str]:
+    """Hashes of what a notebook may read besides its partitions: the spec's folder and the log.
+
+    Every file beside the spec (for example the social value bids and delivery returns) and the
+    content of the learning log count, so that a change to any of them reruns the reports. The
+    ``partitioned`` data files are left out: their locality partitions are in the key already, so
+    a change to one locality's rows reruns only that locality.
+    """
+    skip = {Path(p).resolve() for p in partitioned}
+    hashes = {
+        str(p): _file_hash(p)
+        for p in sorted(spec_path.parent.iterdir())
+        if p.is_file() and p.resolve() not in skip
+    }
+    if learning_store is not None and learning_store.is_file():
+        hashes[str(learning_store)] = _store_hash(learning_store)
+    return hashes
 
 
 def notebook_source_hash(path: Path) -> str:

@@ -31,7 +31,12 @@ from evalkit._io import file_sha256
 from evalkit.config import ProgrammeSpec
 from evalkit.exceptions import PipelineError
 from evalkit.intake import prepare
-from evalkit.reports.cache import cache_key, notebook_source_hash
+from evalkit.reports.cache import (
+    cache_key,
+    notebook_source_hash,
+    package_fingerprint,
+    side_inputs_fingerprint,
+)
 from evalkit.reports.execute import JobOutcome, execute_job
 from evalkit.reports.index import read_manifest, write_index, write_manifest
 from evalkit.reports.logs import write_failures, write_run_log
@@ -250,12 +255,21 @@ def run(
     previous = {r["key"]: r for r in read_manifest(folder).get("reports", [])}
     spec_hash = file_sha256(spec.source)
     notebook_hashes = {nb: notebook_source_hash(nb) for nb in {j.notebook for j in jobs}}
+    side = {
+        "spec": spec_hash,
+        "package": package_fingerprint(),
+        "inputs": side_inputs_fingerprint(
+            spec.source,
+            spec.processed_folder / "learning.sqlite",
+            partitioned=[p for name, p in spec.data_files().items() if name != "reflections"],
+        ),
+    }
     keys = {
         j.key: cache_key(
             notebook_hashes[j.notebook],
             j.parameters,
             intake.partition_hashes(j.locality),
-            {"spec": spec_hash},
+            side,
         )
         for j in jobs
     }
