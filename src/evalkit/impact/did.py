@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS, RegressionResults
 
 from evalkit._results import Result
 from evalkit._validate import require_choice, require_columns, require_numeric
@@ -38,9 +38,9 @@ MIN_CLUSTERS = 20
 
 def _fit_ols(
     y: np.ndarray, x: pd.DataFrame, *, cluster: pd.Series | None, se: str, source: str
-) -> tuple[sm.regression.linear_model.RegressionResults, str]:
+) -> tuple[RegressionResults, str]:
     """OLS with the named SE flavour; returns the fit and the SE description for ``method``."""
-    model = sm.OLS(y, x)
+    model = OLS(y, x)
     if cluster is not None:
         codes, uniques = pd.factorize(cluster, sort=True)
         n_groups = len(uniques)

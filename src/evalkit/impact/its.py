@@ -8,7 +8,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS
 
 from evalkit._results import Result
 from evalkit._validate import require_choice, require_columns, require_numeric
@@ -186,7 +188,7 @@ def its(
     n = len(y)
     if family == "gaussian":
         lags = newey_west_lags(n) if maxlags is None else int(maxlags)
-        fit = sm.OLS(y, x).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+        fit = OLS(y, x).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
         se_text = (
             f"Newey-West HAC SE (Bartlett kernel, {lags} lag(s)"
             + (" by floor(4(n/100)^(2/9))" if maxlags is None else "")
@@ -212,7 +214,7 @@ def its(
             log_offset = np.log(pop)
         else:
             log_offset = np.zeros(n)
-        model = sm.GLM(y, x, family=sm.families.Poisson(), offset=log_offset)
+        model = GLM(y, x, family=families.Poisson(), offset=log_offset)
         fit = model.fit(scale="X2" if family == "quasipoisson" else None)
         dispersion = float(fit.pearson_chi2 / fit.df_resid)
         if family == "poisson" and dispersion > OVERDISPERSION:

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.discrete.discrete_model import Logit
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from evalkit._validate import require_columns, require_numeric
@@ -200,7 +200,7 @@ def match(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fit = sm.Logit(d, design).fit(disp=0, maxiter=200)
+            fit = Logit(d, design).fit(disp=0, maxiter=200)
         except np.linalg.LinAlgError:
             fit = None
     separated = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)

@@ -19,8 +19,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from evalkit import __version__
 
 __all__ = [
@@ -110,6 +108,8 @@ def side_inputs_fingerprint(
 
 def notebook_source_hash(path: Path) -> str:
     """SHA-256 of a notebook's cell types and sources (outputs, counts and metadata ignored)."""
+    import nbformat  # slow to import (jsonschema); report kernels never need it
+
     nb = nbformat.read(path, as_version=4)
     cells = [
         (c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))) for c in nb.cells

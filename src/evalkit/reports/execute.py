@@ -16,9 +16,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
+if TYPE_CHECKING:  # pragma: no cover
+    import nbformat
 
 from evalkit._io import atomic_write_text
 from evalkit.intake.partitions import ALL_LOCALITIES
@@ -99,6 +100,8 @@ def _failure_cell(exc: BaseException) -> tuple[int | None, str]:
 def _stopped_cell(path: Path) -> int | None:
     """The execution count (or index) of the last cell that started: where the kernel stopped."""
     with contextlib.suppress(Exception):
+        import nbformat  # slow to import (jsonschema); only the pipeline needs it
+
         nb = nbformat.read(path, as_version=4)
         started = [
             (index, cell)
@@ -178,6 +181,8 @@ def _execute(
             )
         timer.cancel()
         exporting = True
+        import nbformat
+
         nb = nbformat.read(executed, as_version=4)
         title = f"{job.title}: {job.locality_name}" + (
             "" if job.locality == ALL_LOCALITIES else f" ({job.locality})"

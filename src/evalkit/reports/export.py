@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
+if TYPE_CHECKING:  # pragma: no cover - nbformat is slow to import and the kernel never needs it
+    import nbformat
 
 __all__ = ["FIGURE_MIME", "export_html", "page"]
 
