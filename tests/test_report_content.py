@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
 
@@ -140,25 +139,13 @@ def test_every_table_is_disclosure_controlled_or_a_table_of_methods(reports) -> 
 
 
 def test_browser_shows_every_section_and_every_chart_has_alt_text(reports, tmp_path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+    from _reports import chromium_found
+    from evalkit.reports.pdf import chromium
+
+    if not chromium_found():
         pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
-    playwright = pytest.importorskip("playwright.sync_api")
     spec, _, _ = reports
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    with chromium() as browser:
         page = browser.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -174,6 +161,5 @@ def test_browser_shows_every_section_and_every_chart_has_alt_text(reports, tmp_p
             assert (img.get_attribute("alt") or "").strip(), f"image {i} has no alt text"
             assert img.evaluate("el => el.complete && el.naturalWidth > 0")
         page.screenshot(path=str(tmp_path / "liverpool.png"), full_page=True)
-        browser.close()
     assert errors == []
     assert (tmp_path / "liverpool.png").stat().st_size > 10_000

@@ -95,3 +95,24 @@ def require_variation(values: pd.Series | np.ndarray, argument: str, column: str
             f"{argument}={column!r} in {source} takes the single value {shown(arr[0])}; "
             "expected an outcome that varies"
         )
+
+
+def launch_periods(
+    data: pd.DataFrame, first_treated: str, period: pd.Series, time: str, *, source: str
+) -> pd.Series:
+    """The launch period of each row, checked to be one of the observed periods (or missing).
+
+    Never-treated units have an empty launch period. (R's ``did`` codes them 0: replace that by
+    missing.)
+    """
+    first = require_numeric(data, first_treated, source=source)
+    periods = sorted(period.unique())
+    odd = first.notna() & ~first.isin(periods)
+    if odd.any():
+        row = odd.idxmax()
+        raise DataError(
+            f"first_treated={first_treated!r} in {source}, row {row}: {shown(first.loc[row])} "
+            f"is not a period in {time!r} ({periods[0]:g}..{periods[-1]:g}); expected the launch "
+            "period, or an empty value for never-treated units (R's 0 code: replace it by missing)"
+        )
+    return first

@@ -22,8 +22,8 @@ from evalkit.impact._design import (
     binary,
     covariate_matrix,
     full_rank,
+    launch_periods,
     require_variation,
-    shown,
     usable_rows,
 )
 from evalkit.impact.evidence import EvidenceRating, evidence_rating
@@ -312,17 +312,7 @@ def event_study(
     data = usable_rows(df, list(dict.fromkeys([outcome, unit, time, cluster])), source=source)
     y = require_numeric(data, outcome, source=source)
     period = require_numeric(data, time, source=source)
-    first = require_numeric(data, first_treated, source=source)
-    periods = set(period.unique())
-    odd = first.notna() & ~first.isin(periods)
-    if odd.any():
-        row = odd.idxmax()
-        raise DataError(
-            f"first_treated={first_treated!r} in {source}, row {row}: {shown(first.loc[row])} "
-            "is not "
-            f"a period in {time!r} ({min(periods):g}..{max(periods):g}); expected the launch "
-            "period, or an empty value for never-treated units"
-        )
+    first = launch_periods(data, first_treated, period, time, source=source)
     if first.isna().all():
         raise DataError(
             f"first_treated={first_treated!r} in {source} is empty for every unit; expected "

@@ -19,7 +19,7 @@ import pandas as pd
 
 from evalkit._validate import require_choice, require_columns, require_numeric
 from evalkit.exceptions import DataError, EvalkitError, ParameterError, StatisticalWarning
-from evalkit.impact._design import shown, usable_rows
+from evalkit.impact._design import launch_periods, shown, usable_rows
 from evalkit.impact.evidence import evidence_rating
 from evalkit.impact.result import (
     ImpactResult,
@@ -180,17 +180,8 @@ def staggered_did(
             "number; "
             "expected integer periods (e.g. quarter number 0, 1, 2 ...)"
         )
-    first = require_numeric(data, first_treated, source=source)
+    first = launch_periods(data, first_treated, period, time, source=source)
     periods = sorted(period.unique())
-    odd = first.notna() & ~first.isin(periods)
-    if odd.any():
-        row = odd.idxmax()
-        raise DataError(
-            f"first_treated={first_treated!r} in {source}, row {row}: {shown(first.loc[row])} "
-            "is not "
-            f"a period in {time!r} ({periods[0]:g}..{periods[-1]:g}); expected the launch period, "
-            "or an empty value for never-treated units (R's 0 code: replace it by missing)"
-        )
     repeated = data.duplicated([unit, time]).to_numpy()
     if repeated.any():
         pos = int(np.flatnonzero(repeated)[0])

@@ -240,8 +240,7 @@ def _distance(f: Findings) -> list[str]:
     alt = (
         "Dot chart of average readings per area, first and latest: "
         + "; ".join(
-            f"{a} {r['First reading']} to {r['Latest reading']}"
-            for a, r in table.iterrows()
+            f"{a} {r['First reading']} to {r['Latest reading']}" for a, r in table.iterrows()
         )
         + "."
     )
