@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from _reports import cli
 from evalkit.cli import build_parser, main
 
-EVALKIT = [sys.executable, "-m", "evalkit.cli"]
 
-
-def _run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*EVALKIT, *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=os.environ.copy(),
-        timeout=300,
-    )
+def _run(args: list[str], cwd: Path | None = None):
+    return cli(args, cwd=cwd or Path.cwd())
 
 
 def test_every_command_has_help_with_examples() -> None:
