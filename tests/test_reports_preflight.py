@@ -96,3 +96,41 @@ def test_bad_cli_options_exit_2(fresh_project: Path) -> None:
     done = cli(["run", str(fresh_project), "--format", "docx"], cwd=root, timeout=120)
     assert done.returncode == 2 and "invalid choice: 'docx'" in done.stderr
     assert not (root / "reports").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernels")
+def test_full_disk_is_one_line_exit_2_and_no_partial_report(tmp_path) -> None:
+    # A real full disk: a 64 KiB tmpfs as the report folder (needs root, as on the CI machine).
+    import subprocess
+
+    from conftest import make_project
+
+    spec_path = make_project(tmp_path / "project")
+    small = tmp_path / "small-disk"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip()})")
+    try:
+        raw = yaml.safe_load(spec_path.read_text())
+        raw["output_dir"] = str(small)
+        raw["reports"] = raw["reports"][:1]
+        spec_path.write_text(yaml.safe_dump(raw, sort_keys=False))
+        done = cli(
+            ["run", str(spec_path), "--locality", "E08000012", "--no-progress"],
+            cwd=tmp_path / "project",
+        )
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+        assert "disk full" in done.stderr and len(done.stderr.strip().splitlines()) <= 2
+        report = small / "family-support" / "E08000012.html"
+        assert not report.exists()
+        leftovers = [p.name for p in (small / "family-support").glob("*.html*")]
+        assert leftovers == []  # no half-written report or temporary file
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
