@@ -18,7 +18,14 @@ import re
 from typing import Any, Literal, TypeVar
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from evalkit.exceptions import DataError
 
@@ -124,6 +131,15 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=True)
 
 
+#: The fields of a reflection that take one of a fixed set of values, and those values.
+_REFLECTION_CHOICES = {
+    "system_scale": SYSTEM_SCALES,
+    "confidence": CONFIDENCE,
+    "sharing_scope": SHARING_SCOPES,
+    "status": STATUSES,
+}
+
+
 class Reflection(_Record):
     """One reflection, its four canonical slots and its place in the sharing workflow.
 
@@ -160,25 +176,10 @@ class Reflection(_Record):
             )
         return value
 
-    @field_validator("system_scale", mode="before")
+    @field_validator(*_REFLECTION_CHOICES, mode="before")
     @classmethod
-    def _scale(cls, value: Any) -> str:
-        return _choice(value, SYSTEM_SCALES, "system_scale")
-
-    @field_validator("confidence", mode="before")
-    @classmethod
-    def _confidence(cls, value: Any) -> str:
-        return _choice(value, CONFIDENCE, "confidence")
-
-    @field_validator("sharing_scope", mode="before")
-    @classmethod
-    def _scope(cls, value: Any) -> str:
-        return _choice(value, SHARING_SCOPES, "sharing_scope")
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _status(cls, value: Any) -> str:
-        return _choice(value, STATUSES, "status")
+    def _one_of(cls, value: Any, info: ValidationInfo) -> str:
+        return _choice(value, _REFLECTION_CHOICES[info.field_name], info.field_name)
 
     @field_validator("consent", mode="before")
     @classmethod
