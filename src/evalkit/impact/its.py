@@ -17,7 +17,7 @@ from evalkit._validate import require_choice, require_columns, require_numeric
 from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
 from evalkit.impact._design import full_rank, require_variation, shown, usable_rows
 from evalkit.impact.evidence import EvidenceRating, evidence_rating
-from evalkit.impact.result import ImpactResult, check_finite, normal_interval, require_alpha
+from evalkit.impact.result import ImpactResult, check_finite, require_alpha
 
 __all__ = ["FAMILIES", "ITSResult", "its", "newey_west_lags"]
 
@@ -242,21 +242,15 @@ def its(
     def effect(term: str, label: str) -> ImpactResult:
         b, se = float(fit.params[term]), float(fit.bse[term])
         check_finite(f"the {term.replace('_', ' ')} SE", se, source)
-        low, high, p = normal_interval(b, se, alpha=alpha)
-        if ratio:
-            b, low, high = math.exp(b), math.exp(low), math.exp(high)
-        return ImpactResult(
-            estimate=b,
-            se=se,
-            ci_low=low,
-            ci_high=high,
-            p_value=p,
+        return ImpactResult.from_normal(
+            b,
+            se,
+            alpha=alpha,
+            log_scale=ratio,
             n=n,
             method=f"{method}; {term.replace('_', ' ')}",
             evidence=evidence,
             outcome=label,
-            scale="rate ratio" if ratio else "difference",
-            ci_level=1 - alpha,
         )
 
     x_cf = x.copy()

@@ -65,6 +65,36 @@ class ImpactResult(Result):
     scale: str = "difference"
     ci_level: float = 0.95
 
+    @classmethod
+    def from_normal(
+        cls,
+        estimate: float,
+        se: float,
+        *,
+        alpha: float,
+        log_scale: bool = False,
+        **fields: object,
+    ) -> ImpactResult:
+        """A result whose interval and p-value come from a normal reference (Wald).
+
+        With ``log_scale`` the estimate and its SE are on the log scale (a Poisson coefficient):
+        the interval is computed there and the estimate and limits are exponentiated into a
+        rate ratio (the SE stays that of the logarithm).
+        """
+        low, high, p = normal_interval(estimate, se, alpha=alpha)
+        if log_scale:
+            estimate, low, high = math.exp(estimate), math.exp(low), math.exp(high)
+        return cls(
+            estimate=estimate,
+            se=se,
+            ci_low=low,
+            ci_high=high,
+            p_value=p,
+            scale="rate ratio" if log_scale else "difference",
+            ci_level=1 - alpha,
+            **fields,
+        )
+
     @property
     def evidence_level(self) -> int:
         """The Maryland Scientific Methods Scale level (1 to 5)."""

@@ -25,7 +25,6 @@ from evalkit.impact.result import (
     ImpactResult,
     check_finite,
     fmt,
-    normal_interval,
     require_alpha,
 )
 
@@ -267,18 +266,14 @@ def staggered_did(
     def headline(frame: pd.DataFrame, label: str) -> ImpactResult:
         est, se = float(frame["estimate"].iloc[0]), float(frame["se"].iloc[0])
         check_finite(f"the {label} ATT", se, source)
-        low, high, p = normal_interval(est, se, alpha=alpha)
-        return ImpactResult(
-            estimate=est,
-            se=se,
-            ci_low=low,
-            ci_high=high,
-            p_value=p,
+        return ImpactResult.from_normal(
+            est,
+            se,
+            alpha=alpha,
             n=n,
             method=f"{method}; {label} aggregation",
             evidence=evidence,
             outcome=outcome,
-            ci_level=1 - alpha,
         )
 
     simple = headline(_tidy(tables["simple"], []), "simple")
