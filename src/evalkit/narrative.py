@@ -22,7 +22,6 @@ from evalkit.outcomes import magnitude
 __all__ = [
     "change_sentence",
     "count_phrase",
-    "crosses_zero",
     "evidence_words",
     "impact_sentence",
     "interval_phrase",
@@ -68,11 +67,6 @@ def interval_phrase(
     return f"{level:.0%} confidence interval {_num(low, digits)} to {_num(high, digits)}{suffix}"
 
 
-def crosses_zero(low: float, high: float, *, null: float = 0.0) -> bool:
-    """Whether an interval includes no effect (0 for a difference, 1 for a ratio)."""
-    return low <= null <= high
-
-
 def change_sentence(
     what: str, before: float, after: float, *, unit: str = "points", digits: int = 1, who: str = ""
 ) -> str:
@@ -103,15 +97,14 @@ def impact_sentence(
 ) -> str:
     """The plain-English claim an impact result supports, and no more.
 
-    ``result`` is an :class:`evalkit.impact.ImpactResult` (or anything with estimate, ci_low,
-    ci_high and evidence.level). ``scale`` multiplies the numbers for display (100 turns a
+    ``result`` is an :class:`evalkit.impact.ImpactResult` (its ``crosses_no_effect`` decides
+    "we cannot tell"). ``scale`` multiplies the numbers for display (100 turns a
     proportion into percentage points). ``evidence=False`` leaves out the sentence on the
     strength of the design (for a summary that states it once).
     """
     level = int(result.evidence.level)
-    ratio = getattr(result, "scale", "difference") == "rate ratio"
+    ratio = result.scale == "rate ratio"
     est, lo, hi = (result.estimate, result.ci_low, result.ci_high)
-    null = 1.0 if ratio else 0.0
     if level <= 1:
         return (
             f"{what[0].upper()}{what[1:]} changed by {_num(est * scale, digits)} {unit}, but this "
@@ -127,7 +120,7 @@ def impact_sentence(
         figure = f"{_num(abs(est) * scale, digits)} {unit}".strip()
         ci = interval_phrase(lo * scale, hi * scale, digits=digits, unit=unit)
     strength = f" This rests on {evidence_words(level)}." if evidence else ""
-    if crosses_zero(lo, hi, null=null):
+    if result.crosses_no_effect:
         return (
             f"We cannot tell whether the service changed {what}: the best estimate is "
             f"{'a change of ' + figure if not ratio else figure}, but the {ci} includes no "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
@@ -146,8 +145,3 @@ def plan(spec: ProgrammeSpec, localities: list[str] | None = None) -> list[Job]:
                 )
             )
     return jobs
-
-
-def job_to_json(job: Job) -> str:
-    """A JSON form of a job (paths as strings) for logs and the manifest."""
-    return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in vars(job).items()})
