@@ -1,29 +1,42 @@
-"""Intake: read the raw input files, validate them, pseudonymise identifiers, write partitions.
+"""Intake: read each source the spec names, map and validate it, pseudonymise, partition.
 
-``data/raw/`` is read-only. :func:`prepare` writes validated, pseudonymised tables once to
-``data/processed/<programme>/<table>/locality_code=<code>/part-0.parquet`` (hive layout), so each
-report reads only its own locality's slice with :func:`load_partition`. A file ``_intake.json``
-records the hash of each raw file and of each partition: :func:`prepare` skips the work when the raw
-files have not changed, and the report cache keys use the partition hashes.
+``data/raw/`` is read-only. :func:`prepare` reads every source of a programme spec, keeps only the
+columns the plan uses, applies the declared missing-value markers, recodes and date format,
+replaces identifiers by keyed hashes, keeps the records of the reporting period, and writes each
+source once to ``data/processed/<programme>/<source>/locality_code=<code>/part-0.parquet`` (hive
+layout), so each report reads only its own locality's slice with :func:`load_partition`. A file
+``_intake.json`` records the hash of each raw file and of each partition: :func:`prepare` skips
+the work when the raw files and the plan have not changed, and the report cache keys use the
+partition hashes.
 """
 
 from __future__ import annotations
 
-from evalkit.intake.partitions import IntakeResult, load_partition, partition_path, prepare
+from evalkit.intake.mapping import map_source, used_columns
+from evalkit.intake.partitions import (
+    IntakeResult,
+    load_partition,
+    partition_path,
+    prepare,
+    validate_inputs,
+)
 from evalkit.intake.pseudonymise import load_key, pseudonym, pseudonymise
-from evalkit.intake.readers import read_table
-from evalkit.intake.schemas import SCHEMAS, Column, validate_table
+from evalkit.intake.readers import read_table, sheet_names
+from evalkit.intake.schemas import Column, validate_table
 
 __all__ = [
-    "SCHEMAS",
     "Column",
     "IntakeResult",
     "load_key",
     "load_partition",
+    "map_source",
     "partition_path",
     "prepare",
     "pseudonym",
     "pseudonymise",
     "read_table",
+    "sheet_names",
+    "used_columns",
+    "validate_inputs",
     "validate_table",
 ]

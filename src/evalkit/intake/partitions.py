@@ -16,10 +16,10 @@ import pandas as pd
 from evalkit import __version__
 from evalkit._io import atomic_write_text, file_sha256
 from evalkit.exceptions import DataError
+from evalkit.config.sources import IDENTIFIER_ROLES
+from evalkit.intake.mapping import map_source
 from evalkit.intake.pseudonymise import load_key, pseudonymise
 from evalkit.intake.readers import read_table
-from evalkit.intake.schemas import Column, schema_for, validate_table
-from evalkit.reference import locality_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from evalkit.config import ProgrammeSpec
@@ -30,7 +30,6 @@ STAMP = "_intake.json"
 #: The locality of a report that covers the whole programme.
 ALL_LOCALITIES = "all"
 _PARTITION_FILE = "part-0.parquet"
-_SCALE_RANGES = {"swemwbs": (7, 35), "wemwbs": (14, 70)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,55 +56,27 @@ def partition_path(folder: Path, table: str, locality: str) -> Path:
     return folder / table / f"locality_code={locality}" / _PARTITION_FILE
 
 
-def _extra_columns(spec: ProgrammeSpec, table: str) -> list[Column]:
-    extra: list[Column] = []
-    if table == "service_users":
-        if spec.wellbeing is not None:
-            low, high = _SCALE_RANGES.get(spec.wellbeing.scale, (None, None))
-            for name in (spec.wellbeing.pre, spec.wellbeing.post):
-                extra.append(Column(name, "integer", nullable=True, low=low, high=high))
-        for indicator in spec.indicators:
-            kind = "binary" if indicator.unit == "share" else "number"
-            for name in (indicator.column, indicator.baseline_column):
-                if name:
-                    extra.append(Column(name, kind, nullable=True))
-    if table == "reviews" and spec.distance_travelled is not None:
-        dt = spec.distance_travelled
-        extra += [Column(a, "integer", nullable=True, low=dt.low, high=dt.high) for a in dt.areas]
-    return extra
-
-
-def _check_localities(df: pd.DataFrame, table: str, source: str, allowed: set[str]) -> pd.DataFrame:
-    codes = df["locality_code"]
-    for code in codes.unique():
-        try:
-            locality_name(str(code))
-        except DataError:
-            row = int((codes == code).to_numpy().argmax()) + 2
-            raise DataError(
-                f"{source}, row {row}, column 'locality_code': value {code!r} is not an English "
-                "upper-tier local authority code; expected a code such as 'E08000012'"
-            ) from None
-    return df[codes.isin(allowed)]
-
-
 def _key_fingerprint(key: bytes) -> str:
     return hmac.new(key, b"evalkit-key-fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 def _stamp_inputs(spec: ProgrammeSpec, files: dict[str, Path], key: bytes) -> dict[str, Any]:
-    relevant = {
-        "localities": spec.localities,
-        "comparison_localities": spec.comparison_localities,
-        "pseudonymise": spec.pseudonymise,
-        "indicators": [i.model_dump() for i in spec.indicators],
-        "wellbeing": spec.wellbeing.model_dump() if spec.wellbeing else None,
-        "distance": spec.distance_travelled.model_dump() if spec.distance_travelled else None,
-    }
+    plan = spec.model_dump(
+        mode="json",
+        include={
+            "reporting_period",
+            "localities",
+            "comparison_localities",
+            "sources",
+            "characteristics",
+            "outcomes",
+            "designs",
+        },
+    )
     return {
         "evalkit_version": __version__,
         "key": _key_fingerprint(key),
-        "spec": hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest(),
+        "spec": hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest(),
         "raw": {name: file_sha256(path) for name, path in sorted(files.items())},
     }
 
@@ -136,34 +107,109 @@ def _write_table(
 
 
 def _input_files(spec: ProgrammeSpec) -> dict[str, Path]:
-    files = {name: path for name, path in spec.data_files().items() if name != "reflections"}
+    files = spec.data_files()
     for name, path in files.items():
         if not path.is_file():
-            raise DataError(f"{path}: data file {name!r} named in {spec.source} not found")
+            field = "eligible.file" if name == "eligible" else f"sources.{name}.file"
+            raise DataError(f"{path}: data file named in {spec.source} ({field}) not found")
     return files
+
+
+def _select_period(spec: ProgrammeSpec, tables: dict[str, pd.DataFrame]) -> None:
+    """Keep the records the reporting period covers (see :class:`evalkit.config.PeriodSpec`)."""
+    period = spec.reporting_period
+    if period.select == "all":
+        return
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    people = tables[spec.people_source]
+    begun = people["start_date"] <= end
+    if period.select == "started":
+        keep = begun & (people["start_date"] >= start)
+    else:
+        ended = people["end_date"] if "end_date" in people else pd.Series(pd.NaT, people.index)
+        keep = begun & (ended.isna() | (ended >= start))
+    tables[spec.people_source] = people[keep]
+    kept = set(people.loc[keep, "person_id"])
+    for name, s in spec.sources.items():
+        df = tables[name]
+        if s.kind == "readings":
+            tables[name] = df[df["person_id"].isin(kept)]
+        elif s.kind == "series":
+            tables[name] = df[df["period"] <= end]
+
+
+def _readings_localities(
+    spec: ProgrammeSpec, tables: dict[str, pd.DataFrame], files: dict[str, Path]
+) -> None:
+    """Readings without a locality column take each person's locality from the people source."""
+    people = tables[spec.people_source].drop_duplicates("person_id").set_index("person_id")
+    for name, s in spec.sources.items():
+        df = tables[name]
+        if s.kind != "readings":
+            continue
+        if "locality_code" not in df.columns:
+            df = df.assign(locality_code=df["person_id"].map(people["locality_code"]))
+        unknown = df["locality_code"].isna() | ~df["person_id"].isin(people.index)
+        if unknown.any():
+            first = unknown.idxmax()
+            row = int(first) + int(df.attrs.get("first_row", 2))
+            raise DataError(
+                f"{files[name]}, row {row}, column {s.columns['person_id']!r}: person "
+                f"{df.at[first, 'person_id']!r} is not in the {spec.people_source} source; "
+                "expected every reading to belong to a person in it"
+            )
+        tables[name] = df
+
+
+#: The columns of an eligible-population file: counts by characteristic and category.
+ELIGIBLE_COLUMNS = ("locality", "characteristic", "category", "count")
+
+
+def _eligible(spec: ProgrammeSpec, path: Path) -> pd.DataFrame:
+    """The eligible population by locality, characteristic and category (counts)."""
+    from evalkit.intake.mapping import locality_codes
+    from evalkit.intake.schemas import Column, validate_table
+
+    raw = read_table(path)
+    names = [c.name for c in spec.characteristics]
+    rules = [
+        Column("locality", "text"),
+        Column("characteristic", "category", choices=tuple(names)),
+        Column("category", "text"),
+        Column("count", "integer", low=0),
+    ]
+    typed = validate_table(raw, rules, source=str(path))
+    return locality_codes(typed, spec, str(path), "locality", int(raw.attrs["first_row"]))
 
 
 def _load_tables(
     spec: ProgrammeSpec, files: dict[str, Path], key: bytes | None
 ) -> dict[str, pd.DataFrame]:
-    """Read and validate every input file; pseudonymise identifiers when a key is given."""
-    all_codes = [*spec.localities, *spec.comparison_localities]
+    """Read, map and validate every source; pseudonymise identifiers when a key is given."""
     tables: dict[str, pd.DataFrame] = {}
-    for name, path in files.items():
-        source = str(path)
-        raw = read_table(path)
-        typed = validate_table(raw, schema_for(name, _extra_columns(spec, name)), source=source)
-        allowed = set(all_codes if name == "timeseries" else spec.localities)
-        typed = _check_localities(typed, name, source, allowed)
-        columns = {c: p for c, p in spec.pseudonymise.items() if c in typed.columns}
-        tables[name] = pseudonymise(typed, columns, key=key) if columns and key else typed
-    served = set(tables["service_users"]["locality_code"].unique())
+    for name, s in spec.sources.items():
+        raw = read_table(files[name], sheet=s.sheet, header_row=s.header_row)
+        typed = map_source(spec, name, raw, str(files[name]))
+        typed.attrs["first_row"] = raw.attrs.get("first_row", 2)
+        tables[name] = typed
+    _readings_localities(spec, tables, files)
+    if "eligible" in files:
+        tables["eligible"] = _eligible(spec, files["eligible"])
+    if key is not None:
+        for name, df in tables.items():
+            ids = {r: p for r, p in IDENTIFIER_ROLES.items() if r in df.columns}
+            if ids:
+                tables[name] = pseudonymise(df, ids, key=key)
+    _select_period(spec, tables)
+    people = tables[spec.people_source]
+    served = set(people.loc[people["group"] == "participant", "locality_code"].unique())
     empty = [c for c in spec.localities if c not in served]
     if empty:
-        names = ", ".join(f"{c} ({locality_name(c)})" for c in empty)
+        names = ", ".join(f"{c} ({spec.locality_name(c)})" for c in empty)
         raise DataError(
-            f"{files['service_users']}: no rows for locality {names} listed in {spec.source}; "
-            "expected at least one service-user record per locality in the spec"
+            f"{files[spec.people_source]}: no people served in locality {names} "
+            f"({spec.reporting_period.describe()}); expected at least one record per locality "
+            "listed in the spec"
         )
     return tables
 

@@ -1,29 +1,38 @@
-"""Table schemas for programme input files, and their validation.
+"""Column rules for input tables, and the one validator every reader uses.
 
 A schema is a tuple of :class:`Column` rules. :func:`validate_table` checks a raw DataFrame against
 one and returns a typed copy, or raises :class:`~evalkit.exceptions.DataError` naming the file, the
-row (as the spreadsheet shows it), the column, the value and what was expected.
+row (as the spreadsheet shows it), the column, the value and what was expected. The intake builds
+its schemas from the programme spec (:mod:`evalkit.intake.mapping`); other readers (social value
+bids and returns) declare theirs as data.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterable
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from evalkit.config.sources import DATE_FORMATS
 from evalkit.exceptions import DataError
 
-__all__ = ["SCHEMAS", "Column", "schema_for", "validate_table"]
+__all__ = ["Column", "validate_table"]
 
 Kind = Literal["text", "integer", "number", "date", "category", "binary"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Column:
-    """One column rule: its kind, whether values may be missing, allowed values or range."""
+    """One column rule: its kind, whether values may be missing, allowed values or range.
+
+    ``date_format`` is one of :data:`evalkit.config.sources.DATE_FORMATS` (as the user writes
+    it, ``dd/mm/yyyy``); real dates from a workbook are accepted whatever the format.
+    ``hint`` is added to the error message (for example, which spec field to change).
+    """
 
     name: str
     kind: Kind
@@ -31,15 +40,17 @@ class Column:
     choices: tuple[str, ...] = ()
     low: float | None = None
     high: float | None = None
+    date_format: str = "yyyy-mm-dd"
+    hint: str = ""
 
     def expected(self) -> str:
         """What a valid value looks like, in words."""
         if self.kind == "category":
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind == "binary":
-            return "0 or 1"
+            return "0 or 1 (or a label that the source's recodes turn into 0 or 1)"
         if self.kind == "date":
-            return "a date written as YYYY-MM-DD"
+            return f"a date written as {self.date_format}"
         if self.kind == "text":
             return "some text"
         word = "a whole number" if self.kind == "integer" else "a number"
@@ -50,123 +61,81 @@ class Column:
         return word
 
 
-def _counts(*names: str) -> tuple[Column, ...]:
-    return tuple(Column(n, "integer", low=0) for n in names)
+def _row(index: object, first_row: int) -> int:
+    return int(index) + first_row  # type: ignore[call-overload]
 
 
-SCHEMAS: dict[str, tuple[Column, ...]] = {
-    "service_users": (
-        Column("person_id", "text"),
-        Column("family_id", "text"),
-        Column("locality_code", "text"),
-        Column("group", "category", choices=("participant", "comparison")),
-        Column("referral_date", "date"),
-        Column("start_date", "date"),
-        Column("end_date", "date", nullable=True),
-        Column("age_band", "category", choices=("16-24", "25-34", "35-44", "45-54", "55+")),
-        Column("sex", "category", choices=("Female", "Male")),
-        Column("ethnic_group", "category", choices=("Asian", "Black", "Mixed", "White", "Other")),
-        Column("stable_housing_before", "binary", nullable=True),
-        Column("stable_housing_after", "binary", nullable=True),
-        Column("school_attendance_90_before", "binary", nullable=True),
-        Column("school_attendance_90_after", "binary", nullable=True),
-        *_counts(
-            "police_callouts_before",
-            "police_callouts_after",
-            "ae_attendances_before",
-            "ae_attendances_after",
-            "social_care_referrals_before",
-            "social_care_referrals_after",
-        ),
-    ),
-    "reviews": (
-        Column("person_id", "text"),
-        Column("locality_code", "text"),
-        Column("review_number", "integer", low=1),
-        Column("review_date", "date"),
-    ),
-    "timeseries": (
-        Column("locality_code", "text"),
-        Column("quarter", "text"),
-        Column("quarter_start", "date"),
-        Column("time", "integer", low=0),
-        Column("launch_time", "integer", nullable=True, low=0),
-        Column("post", "binary"),
-        Column("population_0_17", "integer", low=1),
-        Column("referrals", "integer", low=0),
-    ),
-    "costs": (
-        Column("locality_code", "text"),
-        Column("financial_year", "text"),
-        Column("item", "text"),
-        Column("amount", "number", low=0),
-        Column("price_year", "integer", low=1990, high=2100),
-    ),
-    "reflections": (
-        Column("programme", "text"),
-        Column("locality_code", "text"),
-        Column("period", "text"),
-        Column("author", "text"),
-        Column("role", "text"),
-        Column("what_we_tried", "text", nullable=True),
-        Column("what_happened", "text", nullable=True),
-        Column("what_we_learned", "text", nullable=True),
-        Column("what_we_will_change", "text", nullable=True),
-    ),
-}
-
-
-def schema_for(table: str, extra: Iterable[Column] = ()) -> tuple[Column, ...]:
-    """The schema of a named table plus programme-specific columns (scores named in the spec)."""
-    base = {c.name: c for c in SCHEMAS[table]}
-    for column in extra:
-        base[column.name] = column
-    return tuple(base.values())
-
-
-def _fail(source: str, row_offset: int, index: object, column: Column, value: object, n_bad: int):
+def _fail(source: str, row: int, column: Column, value: object, n_bad: int) -> DataError:
     more = f" ({n_bad - 1} more row(s) in this column have the same problem)" if n_bad > 1 else ""
-    raise DataError(
-        f"{source}, row {int(index) + row_offset}, column {column.name!r}: "
-        f"value {value!r} is not valid; expected {column.expected()}{more}"
+    hint = f"; {column.hint}" if column.hint else ""
+    shown = value.isoformat() if isinstance(value, dt.date) else value
+    return DataError(
+        f"{source}, row {row}, column {column.name!r}: value {shown!r} is not valid; expected "
+        f"{column.expected()}{hint}{more}"
     )
+
+
+def parse_dates(series: pd.Series, date_format: str) -> pd.Series:
+    """Dates written in ``date_format`` (real date cells kept); NaT where a value does not fit.
+
+    The declared format is applied strictly: ``03/04/2024`` under ``dd/mm/yyyy`` is 3 April and
+    is never read as 4 March; a value in another format fails rather than being guessed.
+    """
+    is_date = series.map(lambda v: isinstance(v, dt.date))
+    text = series.where(~is_date).astype("string").str.strip()
+    parsed = pd.to_datetime(text, format=DATE_FORMATS[date_format], errors="coerce")
+    if is_date.any():
+        parsed = parsed.where(~is_date, pd.to_datetime(series.where(is_date), errors="coerce"))
+    return parsed
+
+
+def _numbers(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip().str.replace(r"^£|,", "", regex=True)
+    return pd.to_numeric(text, errors="coerce")
 
 
 def _coerce(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
     """Typed values and a mask of present values that failed to convert or fall outside the rule."""
     present = series.notna() & (series.astype("string").str.strip() != "")
     if column.kind == "text":
-        return series.astype("string").str.strip(), pd.Series(False, index=series.index)
+        return series.astype("string").str.strip().where(present), pd.Series(
+            False, index=series.index
+        )
     if column.kind == "category":
-        values = series.astype("string").str.strip()
+        values = series.astype("string").str.strip().where(present)
         return values, present & ~values.isin(column.choices)
     if column.kind == "date":
-        values = pd.to_datetime(series, errors="coerce", format="%Y-%m-%d")
+        values = parse_dates(series.where(present), column.date_format)
         return values, present & values.isna()
-    values = pd.to_numeric(series, errors="coerce")
-    bad = present & values.isna()
+    values = _numbers(series.where(present))
+    bad = present & ~np.isfinite(values.astype(float).fillna(0))
+    bad |= present & values.isna()
+    ok = present & ~bad
     if column.kind in ("integer", "binary"):
-        bad |= present & values.notna() & (values != np.round(values))
+        bad |= ok & (values != np.round(values))
     if column.kind == "binary":
-        bad |= present & values.notna() & ~values.isin((0, 1))
+        bad |= ok & ~values.isin((0, 1))
     if column.low is not None:
-        bad |= present & values.notna() & (values < column.low)
+        bad |= ok & (values < column.low)
     if column.high is not None:
-        bad |= present & values.notna() & (values > column.high)
+        bad |= ok & (values > column.high)
+    values = values.where(~bad)
     if column.kind in ("integer", "binary"):
-        values = values.astype("Int64")
-    return values, bad
+        values = values.round().astype("Int64")
+    return values.where(present), bad
 
 
 def validate_table(
-    df: pd.DataFrame, schema: Iterable[Column], *, source: str, row_offset: int = 2
+    df: pd.DataFrame, schema: Iterable[Column], *, source: str, row_offset: int | None = None
 ) -> pd.DataFrame:
     """A typed copy of ``df`` if every column rule holds; otherwise DataError for the first problem.
 
-    ``row_offset`` turns a 0-based index into the row number a person sees (2 for a CSV or a sheet
-    with one header row).
+    The row a person sees is ``index + row_offset``; ``row_offset`` defaults to
+    ``df.attrs["first_row"]`` as :func:`~evalkit.intake.readers.read_table` sets it (2 for a
+    file whose header is on row 1).
     """
     schema = tuple(schema)
+    first_row = row_offset if row_offset is not None else int(df.attrs.get("first_row", 2))
     missing = [c.name for c in schema if c.name not in df.columns]
     if missing:
         raise DataError(
@@ -178,14 +147,16 @@ def validate_table(
         values, bad = _coerce(df[column.name], column)
         if bad.any():
             first = bad.idxmax()
-            _fail(source, row_offset, first, column, df.at[first, column.name], int(bad.sum()))
+            value = df.at[first, column.name]
+            raise _fail(source, _row(first, first_row), column, value, int(bad.sum()))
         if not column.nullable:
             empty = values.isna()
             if empty.any():
                 first = empty.idxmax()
+                hint = f"; {column.hint}" if column.hint else ""
                 raise DataError(
-                    f"{source}, row {int(first) + row_offset}, column {column.name!r}: "
-                    f"value is empty; expected {column.expected()}"
+                    f"{source}, row {_row(first, first_row)}, column {column.name!r}: value is "
+                    f"empty; expected {column.expected()}{hint}"
                 )
         out[column.name] = values
     return out

@@ -16,7 +16,15 @@ import yaml
 
 from evalkit.exceptions import ConfigError, DataError
 
-__all__ = ["load_table", "load_yaml", "localities", "locality_name", "path_of", "source_of"]
+__all__ = [
+    "known_locality_name",
+    "load_table",
+    "load_yaml",
+    "localities",
+    "locality_name",
+    "path_of",
+    "source_of",
+]
 
 _PACKAGE = "evalkit.reference"
 
@@ -76,3 +84,9 @@ def locality_name(code: str) -> str:
             "expected a code such as 'E08000012' from english_upper_tier_local_authorities.csv"
         )
     return str(table.at[code, "name"])
+
+
+def known_locality_name(code: str) -> str | None:
+    """The name of a local authority in the shipped list, or None: the list checks, never gates."""
+    table = _locality_table()
+    return str(table.at[code, "name"]) if code in table.index else None

@@ -493,6 +493,11 @@ def write(
     spec_text = spec_text.replace("{data_dir}", directory.as_posix())
     spec_text = spec_text.replace("{localities}", ", ".join(data.localities))
     spec_text = spec_text.replace("{comparison}", ", ".join(data.truth["comparison_localities"]))
+    launches = ", ".join(
+        f"{code}: {pd.Period(t['launch_quarter'], freq='Q').start_time.date()}"
+        for code, t in data.truth["localities"].items()
+    )
+    spec_text = spec_text.replace("{{launches}}", "{" + launches + "}")
     spec_path = directory / f"{PROGRAMME}.yaml"
     atomic_write_text(spec_path, spec_text)
     return spec_path
@@ -521,7 +526,7 @@ def load_demo_reflections(spec_path: str | Path) -> Path:
     with ReflectionStore(path) as store:
         import_reflections(
             store,
-            spec.path(spec.data.reflections),
+            spec.path(spec.reflections),
             reviewed=True,
             by="system:demo",
             names=DEMO_NAMES_IN_TEXT,

@@ -1,0 +1,183 @@
+"""Programme specs: one YAML file per commissioned programme, its evaluation plan.
+
+A spec names the programme and its localities, where its data are and what their columns mean
+(:mod:`evalkit.config.sources`), the outcomes, designs, characteristics and reporting period of
+the plan (:mod:`evalkit.config.plan`), the report notebooks, the disclosure policy and the
+cost-benefit inputs. :func:`load_spec` reads and validates one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from evalkit.config.plan import (
+    DESIGN_LEVELS,
+    CharacteristicSpec,
+    DesignsSpec,
+    EligibleSpec,
+    MatchingSpec,
+    OutcomeSpec,
+    PeriodSpec,
+)
+from evalkit.config.sources import DATE_FORMATS, ROLES, SourceSpec
+from evalkit.config.spec import (
+    DisclosureSpec,
+    ProgrammeSpec,
+    ReportSpec,
+    SensitivitySpec,
+)
+from evalkit.exceptions import ConfigError
+
+__all__ = [
+    "DATE_FORMATS",
+    "DESIGN_LEVELS",
+    "ROLES",
+    "CharacteristicSpec",
+    "DesignsSpec",
+    "DisclosureSpec",
+    "EligibleSpec",
+    "MatchingSpec",
+    "OutcomeSpec",
+    "PeriodSpec",
+    "ProgrammeSpec",
+    "ReportSpec",
+    "SensitivitySpec",
+    "SourceSpec",
+    "find_root",
+    "load_spec",
+]
+
+#: The largest spec evalkit reads (a spec is a page or two of YAML).
+MAX_SPEC_BYTES = 1_000_000
+
+
+def find_root(spec_path: Path) -> Path:
+    """The nearest folder at or above the spec that holds ``notebooks/``, else the spec's folder."""
+    start = spec_path.resolve().parent
+    for folder in (start, *start.parents):
+        if (folder / "notebooks").is_dir():
+            return folder
+    return start
+
+
+def _suggest(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _model_for(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model that holds the field at ``loc`` (for 'did you mean' on a misspelt name)."""
+    model: Any = ProgrammeSpec
+    parts = list(loc[:-1])
+    while parts:
+        part = parts.pop(0)
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", None)
+        field = fields.get(part) if fields else None
+        if field is None:
+            return None
+        annotation = field.annotation
+        found = None
+        stack = [annotation]
+        while stack and found is None:
+            candidate = stack.pop(0)
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                found = candidate
+            stack.extend(getattr(candidate, "__args__", ()))
+        if found is None:
+            return None
+        # dict[str, Model]: the next part is the key, not a field
+        if getattr(annotation, "__origin__", None) is dict and parts:
+            parts.pop(0)
+        model = found
+    return model
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _format_error(path: Path, error: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    value = error.get("input")
+    if error["type"] == "extra_forbidden":
+        model = _model_for(loc)
+        options = [o for o in (model.model_fields if model else []) if o != "source"]
+        return (
+            f"{path}: unknown field {field!r}{_suggest(str(loc[-1]), options)}; "
+            f"expected one of: {', '.join(options)}"
+        )
+    if error["type"] == "missing":
+        return f"{path}: required field {field!r} is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    if isinstance(value, dict | list) or error["type"].startswith("model"):
+        where = f"field {field!r}: " if field else ""
+        return f"{path}: {where}{message}"
+    return f"{path}: field {field!r} has value {_shown(value)}: {message}"
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (the last would win)."""
+
+
+def _no_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} is given twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates
+)
+
+
+def load_spec(path: str | Path) -> ProgrammeSpec:
+    """Read and validate a programme spec; raise ConfigError naming file, field and value."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: programme spec not found; expected a YAML file")
+    if path.stat().st_size > MAX_SPEC_BYTES:
+        raise ConfigError(
+            f"{path}: {path.stat().st_size:,} bytes is too large for a programme spec; expected "
+            f"at most {MAX_SPEC_BYTES:,}"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the spec as UTF-8"
+        ) from None
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of fields at the top level; got {raw!r:.60}")
+    root = Path(raw["root"]) if isinstance(raw.get("root"), str) else None
+    root = (path.resolve().parent / root).resolve() if root else find_root(path)
+    try:
+        spec = ProgrammeSpec.model_validate({**raw, "root": root, "source": path.resolve()})
+    except ValidationError as exc:
+        # Misspelt names first: a misspelt field also shows up as a missing one.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        first = _format_error(path, errors[0])
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        raise ConfigError(first + more) from None
+    return spec
