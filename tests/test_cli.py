@@ -36,8 +36,9 @@ def test_demo_then_validate(tmp_path: Path) -> None:
     done = _run(["validate", str(tmp_path / "demo" / "family-support.yaml")], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "programme spec OK" in done.stdout and "service_users:" in done.stdout
-    done = _run(["validate", str(tmp_path / "demo" / "reviews.csv")], cwd=tmp_path)
-    assert done.returncode == 0 and "rows OK as reviews" in done.stdout
+    spec = str(tmp_path / "demo" / "family-support.yaml")
+    done = _run(["validate", str(tmp_path / "demo" / "reviews.csv"), "--spec", spec], cwd=tmp_path)
+    assert done.returncode == 0 and "rows OK as source 'reviews'" in done.stdout, done.stderr
 
 
 @pytest.mark.parametrize(
@@ -45,7 +46,10 @@ def test_demo_then_validate(tmp_path: Path) -> None:
     [
         (lambda r: r.update(localites=r.pop("localities")), "did you mean 'localities'"),
         (lambda r: r["localities"].append("E99999999"), "E99999999"),
-        (lambda r: r["data"].update(service_users="data/raw/demo/missing.csv"), "not found"),
+        (
+            lambda r: r["sources"]["service_users"].update(file="data/raw/demo/missing.csv"),
+            "not found",
+        ),
     ],
 )
 def test_bad_spec_gives_one_line_exit_2_no_traceback_and_no_reports(
@@ -78,7 +82,8 @@ def test_bad_data_file_exits_2_naming_row_and_column(fresh_project: Path) -> Non
     assert not (root / "reports").exists()
 
 
-def test_unknown_table_for_validate(tmp_path: Path) -> None:
+def test_validate_a_data_file_without_a_spec_points_to_init(tmp_path: Path, capsys) -> None:
     path = tmp_path / "export.csv"
     path.write_text("a,b\n1,2\n")
     assert main(["validate", str(path)]) == 2
+    assert "evalkit init" in capsys.readouterr().err

@@ -26,8 +26,12 @@ def test_demo_spec_loads_with_paths_from_the_project_folder(demo_spec_path: Path
     assert spec.project_root == demo_spec_path.parents[3]
     assert spec.data_files()["service_users"].is_file()
     assert spec.output_folder == spec.project_root / "reports" / "family-support"
-    assert spec.indicators[0].name == "Stable housing"
-    assert spec.wellbeing is not None and spec.wellbeing.reliability == 0.84
+    assert spec.outcomes[0].name == "Stable housing"
+    wellbeing = next(o for o in spec.outcomes if o.name == "Wellbeing")
+    assert wellbeing.kind == "scale" and wellbeing.reliability == 0.84
+    assert spec.locality_name("E08000012") == "Liverpool"  # from the shipped list
+    assert spec.people_source == "service_users"
+    assert spec.eligible_population.source == "comparison_group"
 
 
 def test_misspelt_field_is_named_with_a_suggestion(tmp_path, demo_spec_path) -> None:
@@ -43,8 +47,8 @@ def test_misspelt_field_is_named_with_a_suggestion(tmp_path, demo_spec_path) -> 
 
 
 def test_misspelt_nested_field_is_named(tmp_path, demo_spec_path) -> None:
-    path = _write(tmp_path, demo_spec_path, lambda r: r["wellbeing"].update(reliabilty=0.8))
-    with pytest.raises(ConfigError, match=r"wellbeing.reliabilty.*did you mean 'reliability'"):
+    path = _write(tmp_path, demo_spec_path, lambda r: r["outcomes"][2].update(reliabilty=0.8))
+    with pytest.raises(ConfigError, match=r"outcomes\[2\].reliabilty.*did you mean 'reliability'"):
         load_spec(path)
 
 
@@ -54,16 +58,16 @@ def test_missing_field_is_named(tmp_path, demo_spec_path) -> None:
         load_spec(path)
 
 
-def test_unknown_locality_code_names_the_position_and_value(tmp_path, demo_spec_path) -> None:
+def test_unknown_locality_code_asks_for_its_name(tmp_path, demo_spec_path) -> None:
     path = _write(tmp_path, demo_spec_path, lambda r: r["localities"].__setitem__(2, "E08000999"))
     with pytest.raises(ConfigError) as err:
         load_spec(path)
-    assert "localities[2]" in str(err.value) and "E08000999" in str(err.value)
+    assert "localities.E08000999" in str(err.value) and "give its name" in str(err.value)
 
 
 def test_wrong_type_and_range_are_explained(tmp_path, demo_spec_path) -> None:
-    path = _write(tmp_path, demo_spec_path, lambda r: r["wellbeing"].update(reliability=1.3))
-    with pytest.raises(ConfigError, match=r"wellbeing.reliability.*1.3.*less than 1"):
+    path = _write(tmp_path, demo_spec_path, lambda r: r["outcomes"][2].update(reliability=1.3))
+    with pytest.raises(ConfigError, match=r"outcomes\[2\].reliability.*1.3.*less than 1"):
         load_spec(path)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from evalkit import demo
+from evalkit.demo import family_support
 from evalkit.reference import localities
 
 REQUIRED = {
@@ -77,7 +78,7 @@ def test_every_table_has_the_documented_columns(data) -> None:
         "2022Q2",
         "2023Q2",
     ]
-    assert set(series.loc[~series["programme"], "locality_code"]) == set(demo.COMPARISON_LOCALITIES)
+    assert set(series.loc[~series["programme"], "locality_code"]) == set(family_support.COMPARISON_LOCALITIES)
     assert {"what_we_tried", "what_happened", "what_we_learned", "what_we_will_change"} <= set(
         data.reflections.columns
     )

@@ -77,7 +77,8 @@ def test_wrong_type_names_file_row_column_value_and_expectation(fresh_project) -
     assert (
         "'wellbeing_start'" in message
         and "'abc'" in message
-        and "whole number from 7 to 35" in message
+        and "a number from 7 to 35" in message
+        and "outcomes[2].before" in message  # the spec field that names the column
     )
     assert not spec.processed_folder.exists()  # nothing half-written
 
@@ -99,7 +100,11 @@ def test_score_out_of_range_and_bad_category(fresh_project) -> None:
 def test_missing_column_is_named(fresh_project) -> None:
     spec = load_spec(fresh_project)
     _edit_csv(spec.data_files()["reviews"], lambda d: d.drop(columns="review_date"))
-    with pytest.raises(DataError, match=r"reviews.csv: missing column\(s\) 'review_date'"):
+    with pytest.raises(
+        DataError,
+        match=r"reviews.csv: column 'review_date' named in spec field sources.reviews.columns.date "
+        r"is not in the file; the file has: person_id",
+    ):
         prepare(spec)
 
 
@@ -123,11 +128,12 @@ def test_unknown_locality_code_in_data_names_the_row(fresh_project) -> None:
 
 def test_locality_in_spec_without_data_is_an_error(fresh_project) -> None:
     spec = load_spec(fresh_project)
-    _edit_csv(
-        spec.data_files()["service_users"],
-        lambda d: d.drop(index=d.index[d["locality_code"] == "E06000017"]),
-    )
-    with pytest.raises(DataError, match=r"no rows for locality E06000017 \(Rutland\)"):
+    for source in ("service_users", "reviews"):
+        _edit_csv(
+            spec.data_files()[source],
+            lambda d: d.drop(index=d.index[d["locality_code"] == "E06000017"]),
+        )
+    with pytest.raises(DataError, match=r"no people served in locality E06000017 \(Rutland\)"):
         prepare(spec)
 
 

@@ -62,7 +62,7 @@ def test_reports_are_self_contained(two_reports) -> None:
     spec, _ = two_reports
     page = (spec.output_folder / "E08000012.html").read_text()
     assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', page)
-    assert 'alt="Line chart of average wellbeing. People served:' in page
+    assert 'alt="Line chart of wellbeing. People served:' in page
 
 
 def test_small_locality_is_suppressed_and_says_why(two_reports) -> None:

@@ -53,14 +53,15 @@ def test_misspelt_parameter(fresh_project: Path) -> None:
 def test_parameter_of_wrong_type(fresh_project: Path) -> None:
     params = 'spec_path: str = ""\nlocality: str = "E08000012"\nperiod: int = 2024'
     _with_notebook(fresh_project, notebook(["print(period)"], parameters=params))
-    _one_line_exit_2(fresh_project, ["'period'", "'2024/25'", "expected int"])
+    _one_line_exit_2(fresh_project, ["'period'", "value ''", "expected int"])
 
 
 def test_locality_with_no_data(fresh_project: Path) -> None:
     raw = yaml.safe_load(fresh_project.read_text())
     raw["localities"] = [*raw["localities"], "E06000001"]  # Hartlepool: no rows in the demo
+    raw["launches"]["E06000001"] = "2022-04-01"
     fresh_project.write_text(yaml.safe_dump(raw, sort_keys=False))
-    _one_line_exit_2(fresh_project, ["no rows for locality E06000001 (Hartlepool)"])
+    _one_line_exit_2(fresh_project, ["no people served in locality E06000001 (Hartlepool)"])
 
 
 def test_unknown_locality_on_the_command_line(fresh_project: Path) -> None:

@@ -16,49 +16,88 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
     return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
 
 
+#: Where each example is written by default.
+DEMO_DIRS = {"family-support": "data/raw/demo", "homelessness-prevention": "data/raw/hp"}
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Write the demo data, its programme spec and (if missing) a local pseudonymisation key."""
-    from evalkit import demo
+    """Write an example's data, its programme spec and (if missing) a pseudonymisation key."""
+    from evalkit.demo import EXAMPLES
     from evalkit.intake.pseudonymise import KEY_ENV, create_key_file
 
-    spec_path = demo.write(Path(args.dir), seed=args.seed, extra_localities=args.extra_localities)
+    example = EXAMPLES[args.example]
+    directory = Path(args.dir or DEMO_DIRS[args.example])
+    if args.extra_localities and args.example != "family-support":
+        raise ConfigError("--extra-localities applies to the family-support example only")
+    options = {"extra_localities": args.extra_localities} if args.extra_localities else {}
+    seed = args.seed if args.seed is not None else example.DEFAULT_SEED
+    spec_path = example.write(directory, seed=seed, **options)
     import os
 
     if not os.environ.get(KEY_ENV):
         key_file = create_key_file()
         print(f"pseudonymisation key: {key_file} (git-ignored; keep it out of reports and email)")
-    store = demo.load_demo_reflections(spec_path)
-    print(f"demo data written to {Path(args.dir)}/ (seed {args.seed})")
-    print(f"learning log with the demo reflections: {store}")
+    if hasattr(example, "load_demo_reflections"):
+        store = example.load_demo_reflections(spec_path)
+        print(f"learning log with the demo reflections: {store}")
+    print(f"{args.example} example written to {directory}/ (seed {seed})")
     print(f"programme spec: {spec_path}")
     print(f"next: evalkit run {spec_path}")
+    return 0
+
+
+def _validate_file(path: Path, spec_path: str | None, source: str | None) -> int:
+    """Check one data file through the mapping of the spec source that reads it."""
+    from evalkit.config import load_spec
+    from evalkit.intake import map_source, read_table
+
+    if not spec_path:
+        raise ConfigError(
+            f"{path}: evalkit needs the programme spec to know what this file's columns mean; "
+            f"run 'evalkit init {path}' to draft one, then 'evalkit validate SPEC' (or pass "
+            "--spec SPEC to check this file against it)"
+        )
+    spec = load_spec(spec_path)
+    matches = [n for n, p in spec.data_files().items() if p.resolve() == path.resolve()]
+    name = source or (matches[0] if matches else None)
+    if name not in spec.sources:
+        raise ConfigError(
+            f"{path}: not a source of {spec_path}; pass --source with one of "
+            f"{', '.join(spec.sources)}"
+        )
+    s = spec.sources[name]
+    df = map_source(spec, name, read_table(path, sheet=s.sheet, header_row=s.header_row), str(path))
+    print(
+        f"{path}: {len(df)} rows OK as source {name!r} ({s.kind}); columns kept: "
+        f"{', '.join(df.columns)}"
+    )
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a programme spec (and its data files) or one input file."""
     from evalkit.config import load_spec
-    from evalkit.intake import read_table, validate_table
-    from evalkit.intake.schemas import SCHEMAS
 
     path = Path(args.path)
-    if path.suffix.lower() in (".yaml", ".yml"):
-        spec = load_spec(path)
-        print(f"{path}: programme spec OK ({spec.title}, {len(spec.localities)} localities)")
-        if not args.spec_only:
-            from evalkit.intake.partitions import validate_inputs
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        return _validate_file(path, args.spec, args.source)
+    spec = load_spec(path)
+    print(f"{path}: programme spec OK ({spec.title}, {len(spec.localities)} localities)")
+    if not args.spec_only:
+        from evalkit.intake.partitions import validate_inputs
 
-            for name, rows in validate_inputs(spec).items():
-                print(f"  {name}: {rows} rows OK")
-        return 0
-    table = args.table or path.stem
-    if table not in SCHEMAS:
-        raise ConfigError(
-            f"{path}: cannot tell which table this is from its name {path.stem!r}; "
-            f"pass --table with one of {', '.join(SCHEMAS)}"
+        for name, rows in validate_inputs(spec).items():
+            print(f"  {name}: {rows} rows OK")
+    designs = [
+        d
+        for d in ("comparison_group", "matching", "time_series", "never_treated")
+        if getattr(spec.designs, d)
+    ]
+    if not designs:
+        print(
+            "  note: the plan has no comparison (designs), so reports show change for the "
+            "people served, which is not evidence of impact"
         )
-    df = validate_table(read_table(path), SCHEMAS[table], source=str(path))
-    print(f"{path}: {len(df)} rows OK as {table}")
     return 0
 
 
@@ -118,17 +157,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add demo, validate and run to the ``evalkit`` command."""
     demo = subparsers.add_parser(
         "demo",
-        help="write the demo data and programme spec",
-        description="Write the fictional 'Family Support' demo data, with known planted effects, "
-        "and its programme spec.",
-        epilog="examples:\n  evalkit demo\n  evalkit demo --dir /tmp/demo --seed 7\n"
+        help="write an example programme's data and spec",
+        description="Write a fictional example programme's data, with known planted effects, and "
+        "its programme spec: 'family-support' (early help in 14 upper-tier authorities, with a "
+        "comparison group; the default) or 'homelessness-prevention' (a provider's Excel "
+        "export from four district councils, no comparison group, a monthly series).",
+        epilog="examples:\n  evalkit demo\n  evalkit demo --example homelessness-prevention\n"
+        "  evalkit demo --dir /tmp/demo --seed 7\n"
         "  evalkit demo --dir /tmp/big --extra-localities 139   # all 153 local authorities",
         formatter_class=_formatter,
     )
     demo.add_argument(
-        "--dir", default="data/raw/demo", help="folder to write to (default: %(default)s)"
+        "--example",
+        choices=sorted(DEMO_DIRS),
+        default="family-support",
+        help="which example programme (default: %(default)s)",
     )
-    demo.add_argument("--seed", type=int, default=2024, help="random seed (default: %(default)s)")
+    demo.add_argument(
+        "--dir", help="folder to write to (default: data/raw/demo or data/raw/hp by example)"
+    )
+    demo.add_argument("--seed", type=int, help="random seed (default: the example's own)")
     demo.add_argument(
         "--extra-localities",
         type=int,
@@ -141,15 +189,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     validate = subparsers.add_parser(
         "validate",
         help="check a programme spec or an input file",
-        description="Check a programme spec (and the data files it names) or one CSV/XLSX file. "
-        "Problems are reported with the file, row, column, value and what was expected.",
+        description="Check a programme spec (and the data files it names) or one CSV/XLSX file "
+        "against the spec's mapping. Problems are reported with the file, row, column, value, "
+        "what was expected and the spec field to change.",
         epilog="examples:\n  evalkit validate data/raw/demo/family-support.yaml\n"
-        "  evalkit validate data/raw/demo/service_users.csv\n"
-        "  evalkit validate export.xlsx --table service_users",
+        "  evalkit validate data/raw/demo/service_users.csv --spec data/raw/demo/family-support.yaml\n"
+        "  evalkit validate export.xlsx --spec my-programme.yaml --source clients",
         formatter_class=_formatter,
     )
     validate.add_argument("path", help="a programme spec (.yaml) or a data file (.csv, .xlsx)")
-    validate.add_argument("--table", help="which table a data file holds (default: from its name)")
+    validate.add_argument("--spec", help="the programme spec whose mapping reads a data file")
+    validate.add_argument(
+        "--source", help="which source of the spec a data file is (default: by its path)"
+    )
     validate.add_argument(
         "--spec-only", action="store_true", help="check the spec, not its data files"
     )

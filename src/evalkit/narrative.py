@@ -94,13 +94,15 @@ def impact_sentence(
     digits: int = 1,
     scale: float = 1.0,
     evidence: bool = True,
+    compared_with: str = "expected from the earlier trend",
 ) -> str:
     """The plain-English claim an impact result supports, and no more.
 
     ``result`` is an :class:`evalkit.impact.ImpactResult` (its ``crosses_no_effect`` decides
     "we cannot tell"). ``scale`` multiplies the numbers for display (100 turns a
     proportion into percentage points). ``evidence=False`` leaves out the sentence on the
-    strength of the design (for a summary that states it once).
+    strength of the design (for a summary that states it once). ``compared_with`` says what
+    a rate ratio compares with ("in the comparison areas" for a controlled time series).
     """
     level = int(result.evidence.level)
     ratio = result.scale == "rate ratio"
@@ -127,7 +129,7 @@ def impact_sentence(
             f"change.{strength}"
         )
     if ratio:
-        claim = f"{what} was an estimated {figure} than expected from the earlier trend"
+        claim = f"{what} was an estimated {figure} than {compared_with}"
     else:
         claim = f"the service is estimated to have {direction} {what} by {figure}"
     return f"{claim[0].upper()}{claim[1:]} ({ci}).{strength}"

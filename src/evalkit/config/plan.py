@@ -11,6 +11,7 @@ planned design it could not use, with the reason.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 from typing import Literal
 
@@ -66,7 +67,7 @@ class CharacteristicSpec(Model):
         cuts = [float(b) for b in self.bands or ()]
         fmt = lambda v: f"{v:g}"  # noqa: E731
         labels = [f"under {fmt(cuts[0])}"]
-        for low, high in zip(cuts, cuts[1:], strict=False):
+        for low, high in itertools.pairwise(cuts):
             top = high - 1 if all(float(c).is_integer() for c in cuts) else high
             labels.append(f"{fmt(low)}-{fmt(top)}" if top != low else fmt(low))
         labels.append(f"{fmt(cuts[-1])} and over")
@@ -119,8 +120,7 @@ class OutcomeSpec(Model):
             raise ValueError(f"range must be [low, high] with low < high; got {list(self.range)}")
         if self.target is not None and self.kind == "binary" and not 0 <= self.target <= 1:
             raise ValueError(
-                f"a binary outcome's target is a share from 0 to 1 (0.7 for 70%); got "
-                f"{self.target}"
+                f"a binary outcome's target is a share from 0 to 1 (0.7 for 70%); got {self.target}"
             )
         if self.kind != "scale" and (self.reliability or self.norm_sd or self.cutoff):
             raise ValueError("reliability, norm_sd and cutoff apply only to outcomes of kind scale")

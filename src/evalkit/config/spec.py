@@ -180,9 +180,6 @@ class ProgrammeSpec(Model):
                 f"{sorted(both)[0]!r} is also a locality of the programme; a never-treated "
                 "comparison cannot have the service",
             )
-        for code in self.launches:
-            if code not in self.localities:
-                raise _Plan(f"launches.{code}", "not a locality of the programme")
         people = [n for n, s in self.sources.items() if s.kind == "people"]
         if len(people) != 1:
             raise _Plan("sources", f"expected exactly one source of kind 'people'; got {people}")
@@ -197,13 +194,13 @@ class ProgrammeSpec(Model):
         for i, outcome in enumerate(self.outcomes):
             self._check_outcome(f"outcomes[{i}]", outcome)
         self._check_designs()
-        if self.eligible is not None and self.eligible.source == "comparison_group":
-            if not self.people.groups.get("comparison"):
-                raise _Plan(
-                    "eligible.source",
-                    "'comparison_group' needs groups.comparison in the people source (the "
-                    "label your file gives eligible people who were not served)",
-                )
+        eligible = self.eligible.source if self.eligible else None
+        if eligible == "comparison_group" and not self.people.groups.get("comparison"):
+            raise _Plan(
+                "eligible.source",
+                "'comparison_group' needs groups.comparison in the people source (the "
+                "label your file gives eligible people who were not served)",
+            )
         return self
 
     def _check_outcome(self, field: str, o: OutcomeSpec) -> None:
@@ -222,20 +219,18 @@ class ProgrammeSpec(Model):
             )
         if kind in ("people", "series") and not o.after:
             raise _Plan(f"{field}.after", f"the column holding the outcome in {source_name!r}")
-        if kind == "readings":
-            if bool(o.column) == bool(o.areas):
-                raise _Plan(
-                    field,
-                    "on a readings source give column (one reading) or areas (a multi-area "
-                    "tool), not both",
-                )
-        if kind == "series":
-            if o.kind != "count" or o.before:
-                raise _Plan(
-                    field,
-                    "an outcome of a series source is a count per period (kind: count) with no "
-                    "before column",
-                )
+        if kind == "readings" and bool(o.column) == bool(o.areas):
+            raise _Plan(
+                field,
+                "on a readings source give column (one reading) or areas (a multi-area "
+                "tool), not both",
+            )
+        if kind == "series" and (o.kind != "count" or o.before):
+            raise _Plan(
+                field,
+                "an outcome of a series source is a count per period (kind: count) with no "
+                "before column",
+            )
         if o.kind == "scale" and kind != "series" and o.range is None:
             raise _Plan(f"{field}.range", "a scale needs its range, such as [7, 35]")
         allowed = SERIES_DESIGNS if kind == "series" else PERSON_DESIGNS
@@ -265,9 +260,7 @@ class ProgrammeSpec(Model):
                 "difference-in-differences needs an outcome with a before column",
             )
         if d.time_series or d.never_treated or d.staggered:
-            which = next(
-                n for n in ("time_series", "never_treated", "staggered") if getattr(d, n)
-            )
+            which = next(n for n in ("time_series", "never_treated", "staggered") if getattr(d, n))
             if not any(s.kind == "series" for s in self.sources.values()):
                 raise _Plan(f"designs.{which}", "needs a source of kind 'series'")
             missing = [c for c in self.localities if c not in self.launches]

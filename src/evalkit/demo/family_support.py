@@ -483,7 +483,7 @@ def write(
     for name in ("service_users", "reviews", "timeseries", "costs", "reflections"):
         atomic_write_text(directory / f"{name}.csv", getattr(data, name).to_csv(index=False))
     atomic_write_text(directory / "truth.json", json.dumps(data.truth, indent=2) + "\n")
-    from evalkit.econ.social_value import write_demo_inputs
+    from evalkit.demo.social_value import write_demo_inputs
 
     write_demo_inputs(directory)  # tenders, bids and delivery returns for the social value report
     atomic_write_text(directory / "README.md", _readme(data.truth))
@@ -516,6 +516,7 @@ def load_demo_reflections(spec_path: str | Path) -> Path:
     Returns the store's path, ``data/processed/<programme>/learning.sqlite``.
     """
     from evalkit.config import load_spec
+    from evalkit.intake import read_table
     from evalkit.learning import ReflectionStore, import_reflections
 
     spec = load_spec(spec_path)
@@ -524,9 +525,11 @@ def load_demo_reflections(spec_path: str | Path) -> Path:
         stale.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
     with ReflectionStore(path) as store:
+        reflections = read_table(spec.path(spec.reflections))
+        reflections.attrs["source"] = str(spec.path(spec.reflections))
         import_reflections(
             store,
-            spec.path(spec.reflections),
+            reflections,
             reviewed=True,
             by="system:demo",
             names=DEMO_NAMES_IN_TEXT,

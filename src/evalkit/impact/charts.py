@@ -62,8 +62,12 @@ def event_study_chart(result: EventStudyResult | StaggeredResult) -> tuple[Figur
     return fig, alt
 
 
-def its_chart(result: ITSResult) -> tuple[Figure, str]:
-    """Observed series, fitted segmented trend, and the counterfactual after the start."""
+def its_chart(result: ITSResult, label: str | None = None) -> tuple[Figure, str]:
+    """Observed series, fitted segmented trend, and the counterfactual after the start.
+
+    ``label`` names the series in words (default: the result's outcome column).
+    """
+    label = label or result.outcome
     cf = result.counterfactual
     fig, ax = new_figure()
     ax.plot(cf["time"], cf["observed"], "o", color=PALETTE[0], markersize=3, label="observed")
@@ -78,12 +82,12 @@ def its_chart(result: ITSResult) -> tuple[Figure, str]:
     )
     ax.axvline(post["time"].iloc[0], color="grey", linestyle=":", linewidth=0.8)
     ax.set_xlabel("Time")
-    ax.set_ylabel(result.outcome)
+    ax.set_ylabel(label)
     ax.legend(frameon=False)
     lc = result.level_change
     last = post.iloc[-1]
     alt = (
-        f"{result.outcome} over time with the fitted trend and, from the start of the service, "
+        f"{label} over time with the fitted trend and, from the start of the service, "
         f"the trend expected without it. In the last period the fitted value is "
         f"{fmt(last['fitted'])} against {fmt(last['counterfactual'])} without the service. "
         f"Immediate change at the start: {fmt(lc.estimate)}"

@@ -15,8 +15,8 @@ import pandas as pd
 
 from evalkit import __version__
 from evalkit._io import atomic_write_text, file_sha256
-from evalkit.exceptions import DataError
 from evalkit.config.sources import IDENTIFIER_ROLES
+from evalkit.exceptions import DataError
 from evalkit.intake.mapping import map_source
 from evalkit.intake.pseudonymise import load_key, pseudonymise
 from evalkit.intake.readers import read_table

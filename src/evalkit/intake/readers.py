@@ -29,7 +29,9 @@ def sheet_names(path: str | Path) -> list[str]:
     try:
         book = load_workbook(path, read_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise DataError(f"{path}: cannot read the workbook ({exc}); expected an .xlsx file") from None
+        raise DataError(
+            f"{path}: cannot read the workbook ({exc}); expected an .xlsx file"
+        ) from None
     try:
         return list(book.sheetnames)
     finally:
@@ -55,7 +57,9 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int) -> pd.DataFra
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise DataError(f"{path}: cannot read the workbook ({exc}); expected an .xlsx file") from None
+        raise DataError(
+            f"{path}: cannot read the workbook ({exc}); expected an .xlsx file"
+        ) from None
     try:
         if sheet is None:
             ws = book.worksheets[0]

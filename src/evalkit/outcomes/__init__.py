@@ -9,6 +9,7 @@ counterfactual see :mod:`evalkit.impact`.
 from __future__ import annotations
 
 from evalkit.outcomes.binary import PairedBinaryResult, paired_binary
+from evalkit.outcomes.change import MeanResult, mean_change, mean_level
 from evalkit.outcomes.distance_travelled import DistanceTravelledResult, distance_travelled
 from evalkit.outcomes.effect_sizes import EffectSizeResult, effect_size, hedges_j, magnitude
 from evalkit.outcomes.framework import (
@@ -36,6 +37,7 @@ __all__ = [
     "FamilyOutcomesResult",
     "Indicator",
     "IndicatorRegister",
+    "MeanResult",
     "PairedBinaryResult",
     "ReliableChangeResult",
     "clinical_cutoffs",
@@ -46,6 +48,8 @@ __all__ = [
     "hedges_j",
     "indicator_results",
     "magnitude",
+    "mean_change",
+    "mean_level",
     "outcome_summary",
     "paired_binary",
     "reliable_change",

@@ -19,14 +19,13 @@ import numpy as np
 import pandas as pd
 
 from evalkit import narrative
-from evalkit.config import ProgrammeSpec, load_spec
+from evalkit.config import OutcomeSpec, ProgrammeSpec, load_spec
 from evalkit.disclosure import is_disclosive
 from evalkit.exceptions import EvalkitError, StatisticalWarning
 from evalkit.intake import load_partition
 from evalkit.outcomes.funnel import funnel_limits, funnel_position
 from evalkit.plots import PALETTE, figure_html, new_figure
-from evalkit.reference import locality_name
-from evalkit.reports.findings import MIN_FOR_ESTIMATES
+from evalkit.reports.findings import MIN_FOR_ESTIMATES, OutcomeFindings
 from evalkit.reports.sections._html import callout, esc, para, protected_table
 
 __all__ = ["Comparison", "comparison_html", "compute_comparison"]
@@ -34,13 +33,20 @@ __all__ = ["Comparison", "comparison_html", "compute_comparison"]
 
 @dataclasses.dataclass(frozen=True)
 class Comparison:
-    """The per-locality figures of a programme and the programme-wide estimates."""
+    """The per-locality figures of a programme and the programme-wide estimates.
+
+    ``indicator`` is the outcome of the funnel plot (the plan's first yes/no outcome of the
+    people served; None without one), ``impact_outcome`` the outcome whose impact is compared
+    across localities (the first with a design stronger than before/after in the plan).
+    """
 
     spec: ProgrammeSpec
-    indicator: str
+    indicator: str | None
     target_rate: float
     localities: pd.DataFrame
+    impact_outcome: OutcomeFindings | None = None
     staggered: Any = None
+    staggered_outcome: OutcomeSpec | None = None
     notes: tuple[str, ...] = ()
 
 
@@ -48,59 +54,113 @@ def _all(spec: ProgrammeSpec, table: str, codes: list[str]) -> pd.DataFrame:
     return pd.concat([load_partition(spec, table, c) for c in codes], ignore_index=True)
 
 
-def _staggered(spec: ProgrammeSpec, notes: list[str]) -> Any:
+def _staggered(spec: ProgrammeSpec, notes: list[str]) -> tuple[Any, OutcomeSpec | None]:
     from evalkit.impact import staggered_did
 
+    series_outcomes = [o for o in spec.outcomes if spec.outcome_kind(o) == "series"]
+    if not spec.designs.staggered or not series_outcomes:
+        return None, None
+    o = series_outcomes[0]
     codes = [*spec.localities, *spec.comparison_localities]
-    series = _all(spec, "timeseries", codes)
+    series = _all(spec, spec.outcome_source(o), codes)
     if series.empty:
-        return None
+        return None, o
+    periods = {p: i for i, p in enumerate(sorted(series["period"].unique()))}
+    first = {}
+    for code, launch in spec.launches.items():
+        after = [i for p, i in periods.items() if p >= pd.Timestamp(launch)]
+        first[code] = float(min(after)) if after else np.nan
+    rate = series[str(o.after)].astype(float)
+    if o.population:
+        rate = rate / series[o.population].astype(float) * o.per
     series = series.assign(
-        rate=series["referrals"].astype(float) / series["population_0_17"].astype(float) * 10_000,
-        first=series["launch_time"].astype("Float64"),
+        rate=rate,
+        time=series["period"].map(periods),
+        first=series["locality_code"].map(first).astype("Float64"),
     )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", StatisticalWarning)
-            return staggered_did(
+            result = staggered_did(
                 series, "rate", "locality_code", "time", "first", control_group="not_yet_treated"
             )
+            return result, o
     except EvalkitError as exc:
-        notes.append(f"The programme-wide effect on referrals could not be estimated: {exc}")
-        return None
+        notes.append(f"The programme-wide effect on {o.name.lower()} could not be estimated: {exc}")
+        return None, o
+
+
+def _impact_by_locality(
+    spec: ProgrammeSpec, notes: list[str]
+) -> tuple[OutcomeFindings | None, list[tuple[float, float, float]]]:
+    """Each locality's impact estimate on the first outcome the plan can estimate impact for."""
+    from evalkit.reports.context import ReportContext
+    from evalkit.reports.findings import _outcome
+
+    codes = list(spec.localities)
+    example: OutcomeFindings | None = None
+    for o in spec.outcomes:
+        effects: list[tuple[float, float, float]] = []
+        for code in codes:
+            ctx = ReportContext(spec=spec, locality=code, period=spec.reporting_period.label)
+            people = ctx.table(spec.people_source)
+            if (people["group"] == "participant").sum() < MIN_FOR_ESTIMATES:
+                effects.append((np.nan, np.nan, np.nan))
+                continue
+            found = _outcome(ctx, o, people)
+            if found.impact is None:
+                effects.append((np.nan, np.nan, np.nan))
+                continue
+            example = example or found
+            scale = 100.0 if o.kind == "binary" else 1.0
+            r = found.impact
+            effects.append((r.estimate * scale, r.ci_low * scale, r.ci_high * scale))
+        if example is not None:
+            return example, effects
+    notes.append("No outcome in the plan has an impact estimate in any locality.")
+    return None, [(np.nan, np.nan, np.nan)] * len(codes)
 
 
 def compute_comparison(spec: ProgrammeSpec) -> Comparison:
-    """Per-locality indicator rates and wellbeing impact, and the staggered roll-out estimate."""
-    from evalkit.impact import did, stack_pre_post
-    from evalkit.outcomes import indicator_results
+    """Per-locality outcome rates and impact estimates, and the staggered roll-out estimate."""
+    from evalkit.outcomes import Indicator, indicator_results
 
-    people = _all(spec, "service_users", spec.localities)
+    people = _all(spec, spec.people_source, list(spec.localities))
     participants = people[people["group"] == "participant"]
-    indicator = spec.indicators[0]
-    rates = indicator_results(participants, [indicator], by="locality_code")
-    rows = rates[["locality_code", "n", "successes", "rate", "ci_low", "ci_high"]].copy()
-    rows["served"] = rows["locality_code"].map(participants["locality_code"].value_counts())
     notes: list[str] = []
-    wb = spec.wellbeing
-    effects = []
-    for code in rows["locality_code"]:
-        mine = people[people["locality_code"] == code]
-        if wb is None or (mine["group"] == "participant").sum() < MIN_FOR_ESTIMATES:
-            effects.append((np.nan, np.nan, np.nan))
-            continue
-        try:
-            r = did(
-                stack_pre_post(mine, wb.pre, wb.post), "y", "treated", "post", cluster="person_id"
-            )
-            effects.append((r.estimate, r.ci_low, r.ci_high))
-        except EvalkitError as exc:
-            notes.append(f"{locality_name(code)}: {exc}")
-            effects.append((np.nan, np.nan, np.nan))
-    rows[["impact", "impact_low", "impact_high"]] = effects
-    rows["name"] = rows["locality_code"].map(locality_name)
-    target = float(rates["successes"].sum() / rates["n"].sum())
-    return Comparison(spec, indicator.name, target, rows, _staggered(spec, notes), tuple(notes))
+    binary = [o for o in spec.outcomes if o.kind == "binary" and spec.outcome_kind(o) == "people"]
+    served = participants["locality_code"].value_counts()
+    if binary:
+        o = binary[0]
+        indicator = Indicator(
+            name=o.name, definition=o.definition, column=str(o.after), polarity=o.polarity
+        )
+        have = participants.dropna(subset=[str(o.after)])
+        rates = indicator_results(have, [indicator], by="locality_code")
+        rows = rates[["locality_code", "n", "successes", "rate", "ci_low", "ci_high"]].copy()
+        target = float(rates["successes"].sum() / rates["n"].sum())
+    else:
+        rows = pd.DataFrame({"locality_code": list(spec.localities)})
+        target = float("nan")
+    rows["served"] = rows["locality_code"].map(served).fillna(0).astype(int)
+    example, effects = _impact_by_locality(spec, notes)
+    order = {code: i for i, code in enumerate(spec.localities)}
+    impact = pd.DataFrame(effects, columns=["impact", "impact_low", "impact_high"])
+    impact["locality_code"] = list(spec.localities)
+    rows = rows.merge(impact, on="locality_code", how="left")
+    rows = rows.sort_values("locality_code", key=lambda c: c.map(order)).reset_index(drop=True)
+    rows["name"] = rows["locality_code"].map(spec.locality_name)
+    staggered, staggered_outcome = _staggered(spec, notes)
+    return Comparison(
+        spec,
+        binary[0].name if binary else None,
+        target,
+        rows,
+        example,
+        staggered,
+        staggered_outcome,
+        tuple(notes),
+    )
 
 
 def _funnel_chart(c: Comparison, shown: pd.DataFrame) -> str:
@@ -141,7 +201,7 @@ def _funnel_chart(c: Comparison, shown: pd.DataFrame) -> str:
     return figure_html(fig, alt)
 
 
-def _ranked_chart(rows: pd.DataFrame) -> str:
+def _ranked_chart(rows: pd.DataFrame, label: str) -> str:
     ranked = rows.dropna(subset=["impact"]).sort_values("impact")
     fig, ax = new_figure(height=0.35 * len(ranked) + 1.5)
     y = np.arange(len(ranked))
@@ -155,9 +215,9 @@ def _ranked_chart(rows: pd.DataFrame) -> str:
     )
     ax.axvline(0, color="grey", linewidth=0.8)
     ax.set_yticks(y, ranked["name"])
-    ax.set_xlabel("Estimated impact on wellbeing (points, 95% interval)")
+    ax.set_xlabel(f"Estimated impact on {label} (95% interval)")
     alt = (
-        "Ranked chart of estimated wellbeing impact by locality with 95% intervals: "
+        f"Ranked chart of estimated impact on {label} by locality with 95% intervals: "
         + "; ".join(
             f"{r.name} {r.impact:.1f} ({r.impact_low:.1f} to {r.impact_high:.1f})"
             for r in ranked.itertuples()
@@ -167,20 +227,12 @@ def _ranked_chart(rows: pd.DataFrame) -> str:
     return figure_html(fig, alt)
 
 
-def comparison_html(spec_path: str, period: str = "") -> str:
-    """The whole comparison report as HTML (the notebook displays it)."""
-    spec = load_spec(spec_path)
-    c = compute_comparison(spec)
-    policy = spec.disclosure.policy
+def _funnel_section(c: Comparison, policy: Any) -> list[str]:
     rows = c.localities
     rows["position"] = [funnel_position(r.rate, int(r.n), c.target_rate) for r in rows.itertuples()]
     shown = rows[[not is_disclosive(int(n), policy) for n in rows["n"]]]
     hidden = rows[[is_disclosive(int(n), policy) for n in rows["n"]]]
     parts = [
-        f"<h1>{esc(spec.title)}: all localities compared</h1>",
-        para(
-            f"Reporting period {period or spec.reporting_period}. {len(rows)} localities.", "note"
-        ),
         "<h2>Why no league table</h2>",
         para(
             "Ranking localities by their rates invites reading chance as performance. The funnel "
@@ -230,28 +282,51 @@ def comparison_html(spec_path: str, period: str = "") -> str:
             caption=f"{c.indicator} by locality (alphabetical, not ranked)",
         )
     )
-    parts += [
-        "<h2>Impact on wellbeing by locality</h2>",
+    return parts
+
+
+def comparison_html(spec_path: str, period: str = "") -> str:
+    """The whole comparison report as HTML (the notebook displays it)."""
+    from evalkit.reports.sections.impact import DESIGN_WORDS, _what
+
+    spec = load_spec(spec_path)
+    c = compute_comparison(spec)
+    policy = spec.disclosure.policy
+    parts = [
+        f"<h1>{esc(spec.title)}: all localities compared</h1>",
         para(
-            "Each point is a locality's difference-in-differences estimate (people served against "
-            "eligible people not served, before and after), with its 95% interval. Where intervals "
-            "overlap, the data cannot tell the localities apart."
+            f"Reporting period {period or spec.reporting_period.label}: "
+            f"{spec.reporting_period.describe()}. {len(c.localities)} localities.",
+            "note",
         ),
-        _ranked_chart(rows),
     ]
-    if c.staggered is not None:
+    if c.indicator is not None:
+        parts += _funnel_section(c, policy)
+    if c.impact_outcome is not None:
+        of = c.impact_outcome
+        label = _what(of)
         parts += [
-            "<h2>Programme-wide effect on referrals</h2>",
+            f"<h2>Impact on {esc(of.name.lower())} by locality</h2>",
+            para(
+                f"Each point is a locality's estimate of what the service caused, comparing "
+                f"{DESIGN_WORDS[of.design]}, with its 95% interval. Where intervals overlap, the "
+                "data cannot tell the localities apart."
+            ),
+            _ranked_chart(c.localities, label),
+        ]
+    if c.staggered is not None and c.staggered_outcome is not None:
+        o = c.staggered_outcome
+        per = f" per {o.per:,}" if o.population else ""
+        parts += [
+            f"<h2>Programme-wide effect on {esc(o.name.lower())}</h2>",
             para(
                 narrative.impact_sentence(
-                    c.staggered,
-                    "children's social care referrals per 10,000 children per quarter",
-                    unit="referrals per 10,000 children",
+                    c.staggered, f"{o.name.lower()}{per}", unit=f"{o.unit_words}{per}"
                 )
             ),
             para(
                 "Method: Callaway and Sant'Anna (2021) group-time effects of launch, averaged over "
-                "localities and quarters after launch, against localities not yet launched."
+                "localities and periods after launch, against localities not yet launched."
             ),
         ]
     for note in c.notes:

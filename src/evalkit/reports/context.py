@@ -27,7 +27,6 @@ from evalkit import __version__
 from evalkit.config import ProgrammeSpec, load_spec
 from evalkit.intake import load_partition
 from evalkit.intake.partitions import STAMP
-from evalkit.reference import locality_name
 from evalkit.reports.export import FIGURE_MIME
 
 __all__ = ["ReportContext", "context", "provenance", "record"]
@@ -85,17 +84,22 @@ class ReportContext:
 
     @property
     def locality_name(self) -> str:
-        """The locality's name, e.g. 'Liverpool'."""
-        return locality_name(self.locality)
+        """The locality's name as the spec gives it (or the shipped list has it)."""
+        return self.spec.locality_name(self.locality)
 
     @property
     def disclosure_policy(self) -> str | dict[str, Any]:
         """The small-number policy named in the spec."""
         return self.spec.disclosure.policy
 
-    def table(self, name: str) -> pd.DataFrame:
-        """This locality's slice of a prepared table."""
-        return self._tables.setdefault(name, load_partition(self.spec, name, self.locality))
+    def table(self, name: str, locality: str | None = None) -> pd.DataFrame:
+        """This locality's slice of a prepared source (or another locality's, such as a
+        never-treated comparison area's series)."""
+        code = locality or self.locality
+        key = f"{name}/{code}"
+        if key not in self._tables:
+            self._tables[key] = load_partition(self.spec, name, code)
+        return self._tables[key]
 
     @cached_property
     def _tables(self) -> dict[str, pd.DataFrame]:
@@ -122,4 +126,4 @@ def context(spec_path: str, locality: str, period: str = "") -> ReportContext:
         from evalkit.exceptions import ConfigError
 
         raise ConfigError(f"locality {locality!r} is not in {spec_path}")
-    return ReportContext(spec=spec, locality=locality, period=period or spec.reporting_period)
+    return ReportContext(spec=spec, locality=locality, period=period or spec.reporting_period.label)

@@ -1,18 +1,19 @@
 """The analysis behind one locality's report, computed once and rendered by the sections.
 
-:func:`compute_findings` runs every estimator the data allow for one locality and keeps the
-results (evalkit result objects) together with notes on what could not be estimated and why. The
-report's sections and its plain-English summary read from the same :class:`Findings`, so a number
-in the summary is always the number in the table.
+:func:`compute_findings` follows the programme's evaluation plan: for each outcome the spec
+declares it measures change for the people served and estimates impact by the strongest design
+that the plan and the data allow (Maryland Scientific Methods Scale):
 
-Designs, strongest first (Maryland Scientific Methods Scale):
+- people or readings outcomes: a comparison group of eligible people not served, before and
+  after (difference-in-differences, level 3); a matched comparison on named covariates (level 2);
+  otherwise change over time for the people served (level 1: change, never impact);
+- series outcomes: the locality's series against never-treated comparison areas (controlled
+  interrupted time series, level 3); the series' own pre-launch trend (interrupted time series,
+  level 2).
 
-- wellbeing and stable housing: difference-in-differences of participants against the comparison
-  group of eligible non-participants, before and after (level 3), with errors clustered by person;
-- children's social care referrals: interrupted time series of the locality's quarterly series,
-  Poisson with the child population as offset and quasi-Poisson dispersion (level 2);
-- change over time for participants only (effect size d_z, reliable change, distance travelled):
-  level 1, shown as change, never as impact.
+Each planned design that could not be used is kept with the reason, so the report can name it.
+The report's sections and its plain-English summary read from the same :class:`Findings`, so a
+number in the summary is always the number in the table.
 """
 
 from __future__ import annotations
@@ -21,16 +22,76 @@ import dataclasses
 import warnings
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from evalkit.config import OutcomeSpec
+from evalkit.config.plan import DESIGN_LEVELS, PERSON_DESIGNS, SERIES_DESIGNS
 from evalkit.disclosure import get_policy, is_disclosive
 from evalkit.exceptions import EvalkitError, EvidenceWarning, StatisticalWarning
 from evalkit.reports.context import ReportContext
 
-__all__ = ["MIN_FOR_ESTIMATES", "Findings", "compute_findings"]
+__all__ = [
+    "MIN_FOR_ESTIMATES",
+    "DesignNote",
+    "Findings",
+    "OutcomeFindings",
+    "compute_findings",
+    "locality_cba_spec",
+    "reach_table",
+]
 
 #: Fewer people than this in a group and evalkit does not estimate effects for the locality.
 MIN_FOR_ESTIMATES = 20
+#: Harmonic period of a series by its frequency (None: no seasonality within a year).
+SEASON = {"month": 12, "quarter": 4, "year": None}
+
+
+@dataclasses.dataclass(frozen=True)
+class DesignNote:
+    """A design the plan allows that was not used for an outcome, and why."""
+
+    design: str
+    level: int
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class OutcomeFindings:
+    """What the report says about one outcome of the plan.
+
+    ``indicator`` (binary outcomes) is the row of :func:`evalkit.outcomes.indicator_results`;
+    ``change`` is a :class:`~evalkit.outcomes.MeanResult` (numbers) or a
+    :class:`~evalkit.outcomes.PairedBinaryResult` (yes/no) for the people served, before and
+    after; ``level`` the mean after when there is no before; ``impact`` the estimate of the
+    design used (``design``), an :class:`~evalkit.impact.ImpactResult`; ``series`` the
+    :class:`~evalkit.impact.ITSResult` behind it for series outcomes.
+    """
+
+    outcome: OutcomeSpec
+    source_kind: str
+    n: int
+    design: str = "before_after"
+    indicator: pd.Series | None = None
+    change: Any = None
+    level: Any = None
+    effect_size: Any = None
+    reliable: Any = None
+    distance: Any = None
+    impact: Any = None
+    series: Any = None
+    pairs: pd.DataFrame | None = None
+    not_used: tuple[DesignNote, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.outcome.name
+
+    @property
+    def evidence_level(self) -> int:
+        """The Maryland level of what the report can say about this outcome."""
+        return int(self.impact.evidence.level) if self.impact is not None else 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,13 +104,9 @@ class Findings:
     n_served: int
     n_comparison: int
     reach: pd.DataFrame
-    indicators: pd.DataFrame | None = None
-    wellbeing: Any = None  # EffectSizeResult (d_z), participants before and after
-    reliable: Any = None  # ReliableChangeResult
-    distance: Any = None  # DistanceTravelledResult
-    impact: Any = None  # ImpactResult: DiD on wellbeing
-    impact_housing: Any = None  # ImpactResult: DiD on stable housing
-    its: Any = None  # ITSResult on referrals
+    eligible_source: str = "none"
+    launch: Any = None
+    outcomes: dict[str, OutcomeFindings] = dataclasses.field(default_factory=dict)
     cba: Any = None  # CostBenefitResult
     monte_carlo: Any = None  # MonteCarloResult
     tornado: pd.DataFrame | None = None
@@ -68,23 +125,60 @@ class Findings:
         return self.n_served < MIN_FOR_ESTIMATES
 
 
-def _reach(people: pd.DataFrame) -> pd.DataFrame:
-    """Participants against the eligible population (participants + eligible non-participants)."""
+# -- who was reached ----------------------------------------------------------------------
+
+
+def _categories(values: pd.Series, declared: list[str] | None) -> list[str]:
+    found = sorted(str(v) for v in values.dropna().unique())
+    order = list(declared or [])
+    return order + [v for v in found if v not in order]
+
+
+def reach_table(ctx: ReportContext, people: pd.DataFrame) -> pd.DataFrame:
+    """People served (and eligible, where the plan says who was) by each characteristic.
+
+    Columns ``subgroup``, ``group`` (the category), ``served``, ``eligible`` (missing when the
+    plan has no eligible population), ``share_served`` and ``share_eligible``. People whose
+    characteristic was not recorded are counted as "Not recorded".
+    """
+    spec = ctx.spec
+    source = spec.eligible_population.source
+    served_people = people[people["group"] == "participant"]
+    eligible_file = ctx.table("eligible") if source == "file" else None
     rows = []
-    for column, label in (
-        ("age_band", "Age band"),
-        ("sex", "Sex"),
-        ("ethnic_group", "Ethnic group"),
-    ):
-        served = people.loc[people["group"] == "participant", column].value_counts()
-        eligible = people[column].value_counts()
-        for value in sorted(eligible.index):
-            rows.append((label, str(value), int(served.get(value, 0)), int(eligible[value])))
+    for c in spec.characteristics:
+        declared = c.band_labels() if c.bands is not None else c.categories
+        column = people[c.column].astype("string")
+        served = served_people[c.column].astype("string").fillna("Not recorded").value_counts()
+        if source == "comparison_group":
+            eligible = column.fillna("Not recorded").value_counts()
+        elif eligible_file is not None and not eligible_file.empty:
+            mine = eligible_file[eligible_file["characteristic"] == c.name]
+            eligible = mine.groupby("category")["count"].sum()
+        else:
+            eligible = None
+        labels = _categories(column.fillna("Not recorded"), declared)
+        if eligible is not None:
+            labels += [str(v) for v in eligible.index if str(v) not in labels]
+        for label in labels:
+            n_served = int(served.get(label, 0))
+            n_eligible = None if eligible is None else int(eligible.get(label, 0))
+            if n_served == 0 and not n_eligible and label == "Not recorded":
+                continue
+            rows.append((c.name, label, n_served, n_eligible))
     frame = pd.DataFrame(rows, columns=["subgroup", "group", "served", "eligible"])
+    if frame.empty:
+        return frame.assign(share_served=[], share_eligible=[])
+    frame["eligible"] = pd.array(frame["eligible"], dtype="Int64")
     totals = frame.groupby("subgroup")[["served", "eligible"]].transform("sum")
     frame["share_served"] = frame["served"] / totals["served"].where(totals["served"] > 0)
-    frame["share_eligible"] = frame["eligible"] / totals["eligible"]
+    frame["share_eligible"] = frame["eligible"].astype(float) / totals["eligible"].astype(
+        float
+    ).where(lambda t: t > 0)
     return frame
+
+
+# -- value for money ------------------------------------------------------------------------
 
 
 def _financial_year(dates: pd.Series) -> pd.Series:
@@ -100,10 +194,13 @@ def locality_cba_spec(ctx: ReportContext, participants: pd.DataFrame) -> dict[st
     financial year with costs. Everything else (success rates, deadweight, values) is the
     programme's assumption from the spec.
     """
-    base = ctx.spec.cost_benefit
-    costs = ctx.table("costs")
-    if base is None or costs.empty:
+    if ctx.spec.cost_benefit is None:
         return None
+    costs_source = ctx.spec.source_of("costs")
+    costs = ctx.table(costs_source) if costs_source else pd.DataFrame()
+    if costs.empty:
+        return None
+    base = ctx.spec.cost_benefit.model_dump(exclude_none=True)
     first = int(costs["financial_year"].str[:4].astype(int).min())
     start_fy = _financial_year(pd.to_datetime(participants["start_date"]))
     cohorts = [
@@ -112,15 +209,16 @@ def locality_cba_spec(ctx: ReportContext, participants: pd.DataFrame) -> dict[st
         if fy >= first
     ]
     template = base.get("costs", [{}])[0]
+    items = costs["item"] if "item" in costs else pd.Series("spending", index=costs.index)
     cost_lines = [
         {
-            "name": f"{row.item} {row.financial_year}",
-            "year": int(str(row.financial_year)[:4]) - first,
-            "amount": float(row.amount),
+            "name": f"{item} {fy}",
+            "year": int(str(fy)[:4]) - first,
+            "amount": float(amount),
             "optimism_bias": template.get("optimism_bias", 0.0),
             **({"agency": template["agency"]} if "agency" in template else {}),
         }
-        for row in costs.itertuples()
+        for item, fy, amount in zip(items, costs["financial_year"], costs["amount"], strict=True)
     ]
     if not cohorts or not cost_lines:
         return None
@@ -153,23 +251,7 @@ def _value_for_money(ctx: ReportContext, participants: pd.DataFrame) -> dict[str
     return out
 
 
-def _its(ctx: ReportContext) -> Any:
-    from evalkit.impact import its
-
-    series = ctx.table("timeseries")
-    if series.empty or series["launch_time"].isna().all():
-        return None
-    start = float(series["launch_time"].dropna().iloc[0])
-    return its(
-        series.assign(referrals=series["referrals"].astype(float)),
-        "referrals",
-        "time",
-        start,
-        family="quasipoisson",
-        offset="population_0_17",
-        seasonality=1,
-        period=4,
-    )
+# -- one outcome ----------------------------------------------------------------------------
 
 
 def _attempt(notes: list[str], what: str, func, *args, **kwargs) -> Any:
@@ -183,18 +265,306 @@ def _attempt(notes: list[str], what: str, func, *args, **kwargs) -> Any:
         return None
 
 
-def compute_findings(ctx: ReportContext) -> Findings:
-    """Compute everything the report shows for ``ctx``'s locality."""
-    from evalkit.impact import did, stack_pre_post
-    from evalkit.outcomes import distance_travelled, effect_size, indicator_results, reliable_change
+def _planned(ctx: ReportContext, o: OutcomeSpec, candidates: tuple[str, ...]) -> list[str]:
+    """The designs the plan allows for ``o``, strongest first."""
+    d = ctx.spec.designs
+    allowed = {
+        "before_after": d.before_after,
+        "matching": d.matching is not None,
+        "comparison_group": d.comparison_group,
+        "time_series": d.time_series,
+        "never_treated": d.never_treated,
+    }
+    chosen = [x for x in candidates if allowed[x] and (o.designs is None or x in o.designs)]
+    return sorted(chosen, key=lambda x: -DESIGN_LEVELS[x])
 
-    people = ctx.table("service_users")
+
+def _select(readings: pd.DataFrame, which: str, column: str) -> pd.Series:
+    """Each person's reading on the ``first``, ``last`` or named occasion, by person."""
+    have = readings.dropna(subset=[column])
+    order = [c for c in ("date", "occasion") if c in have.columns]
+    have = have.sort_values(order, kind="stable")
+    if which in ("first", "last"):
+        picked = have.groupby("person_id")[column].agg(which)
+    else:
+        named = have[have["occasion"].astype(str).str.strip().str.casefold() == which.casefold()]
+        picked = named.groupby("person_id")[column].last()
+    return picked.astype(float)
+
+
+def _pairs(ctx: ReportContext, o: OutcomeSpec, people: pd.DataFrame) -> pd.DataFrame:
+    """One row per person: ``person_id``, ``group``, ``before`` (may be all missing), ``after``."""
+    source = ctx.spec.outcome_source(o)
+    base = people[["person_id", "group"]].drop_duplicates("person_id").set_index("person_id")
+    if ctx.spec.sources[source].kind == "people":
+        frame = people.set_index("person_id")
+        before = frame[o.before].astype(float) if o.before else np.nan
+        out = base.assign(before=before, after=frame[o.after].astype(float))
+    else:
+        readings = ctx.table(source)
+        column = str(o.column)
+        out = base.assign(
+            before=_select(readings, o.before or "first", column),
+            after=_select(readings, o.after or "last", column),
+        )
+        if not o.before or (o.before or "first") == (o.after or "last"):
+            out["before"] = np.nan
+    return out.reset_index()
+
+
+def _change(o: OutcomeSpec, served: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
+    from evalkit.outcomes import (
+        Indicator,
+        effect_size,
+        indicator_results,
+        mean_change,
+        mean_level,
+        paired_binary,
+    )
+
+    label = o.name.lower()
+    has_before = served["before"].notna().any()
+    out: dict[str, Any] = {}
+    if o.kind == "binary":
+        indicator = Indicator(
+            name=o.name,
+            definition=o.definition,
+            column="after",
+            baseline_column="before" if has_before else None,
+            polarity=o.polarity,
+            target=o.target,
+        )
+        table = _attempt(notes, o.name, indicator_results, served, [indicator])
+        out["indicator"] = None if table is None else table.iloc[0]
+        if has_before:
+            both = served.dropna(subset=["before", "after"])
+            out["change"] = _attempt(notes, o.name, paired_binary, both["before"], both["after"])
+        return out
+    if has_before:
+        both = served.dropna(subset=["before", "after"])
+        out["change"] = _attempt(
+            notes, o.name, mean_change, both["before"], both["after"], outcome=label
+        )
+        out["effect_size"] = _attempt(
+            notes, o.name, effect_size, both["before"], both["after"], kind="d_z", outcome=label
+        )
+    else:
+        out["level"] = _attempt(notes, o.name, mean_level, served["after"], outcome=label)
+    return out
+
+
+def _reliable(o: OutcomeSpec, pairs: pd.DataFrame, served: pd.DataFrame, notes: list[str]):
+    from evalkit.outcomes import reliable_change
+
+    if o.kind != "scale" or o.reliability is None or not served["before"].notna().any():
+        return None
+    both = served.dropna(subset=["before", "after"])
+    sd = o.norm_sd or float(pairs["before"].std())
+    return _attempt(
+        notes,
+        f"Reliable change in {o.name.lower()}",
+        reliable_change,
+        both["before"],
+        both["after"],
+        sd=sd,
+        reliability=o.reliability,
+        higher_is_better=o.higher_is_better,
+        cutoff=o.cutoff,
+    )
+
+
+def _person_impact(
+    ctx: ReportContext, o: OutcomeSpec, pairs: pd.DataFrame, people: pd.DataFrame
+) -> tuple[str, Any, list[DesignNote], list[str]]:
+    from evalkit.impact import did, match, stack_pre_post
+
+    label = o.name.lower()
+    not_used: list[DesignNote] = []
+    notes: list[str] = []
+    comparison = pairs[pairs["group"] == "comparison"]
+    for design in _planned(ctx, o, PERSON_DESIGNS):
+        level = DESIGN_LEVELS[design]
+        if design == "before_after":
+            return design, None, not_used, notes
+        n_comp = int(comparison["after"].notna().sum())
+        reason = ""
+        if n_comp < MIN_FOR_ESTIMATES:
+            reason = (
+                f"fewer than {MIN_FOR_ESTIMATES} people in the comparison group here have a reading"
+            )
+        elif design == "comparison_group" and not pairs["before"].notna().any():
+            reason = "there is no reading from before the service"
+        if reason:
+            not_used.append(DesignNote(design, level, reason))
+            continue
+        before = len(notes)
+        if design == "comparison_group":
+            panel = stack_pre_post(pairs, "before", "after", outcome=label)
+            result = _attempt(
+                notes, o.name, did, panel, label, "treated", "post", cluster="person_id"
+            )
+        else:
+            matching = ctx.spec.designs.matching
+            covariates = list(matching.covariates)  # type: ignore[union-attr]
+            frame = pairs.merge(
+                people[["person_id", *covariates]].drop_duplicates("person_id"), on="person_id"
+            ).dropna(subset=["after", *covariates])
+            frame = frame.assign(treated=(frame["group"] == "participant").astype(int))
+            result = _attempt(
+                notes,
+                o.name,
+                match,
+                frame,
+                "treated",
+                covariates,
+                "after",
+                caliper=matching.caliper,  # type: ignore[union-attr]
+            )
+        if result is not None:
+            return design, result, not_used, notes
+        not_used.append(DesignNote(design, level, notes[before].split(": ", 1)[-1]))
+        del notes[before:]
+    return "before_after", None, not_used, notes
+
+
+def _series_frame(ctx: ReportContext, o: OutcomeSpec, codes: list[str]) -> pd.DataFrame:
+    """Counts (and populations) per period, summed over ``codes``, with a rate column."""
+    source = ctx.spec.outcome_source(o)
+    frames = [ctx.table(source, code) for code in codes]
+    data = pd.concat([f for f in frames if not f.empty], ignore_index=True)
+    if data.empty:
+        return data
+    columns = [str(o.after)] + ([o.population] if o.population else [])
+    summed = data.groupby("period")[columns].sum(min_count=1).astype(float).sort_index()
+    rate = summed[str(o.after)]
+    if o.population:
+        rate = rate / summed[o.population] * o.per
+    return summed.assign(rate=rate).reset_index()
+
+
+def _series_impact(ctx: ReportContext, o: OutcomeSpec) -> dict[str, Any]:
+    from evalkit.impact import controlled_its, its
+
+    notes: list[str] = []
+    not_used: list[DesignNote] = []
+    launch = ctx.spec.launches.get(ctx.locality)
+    mine = _series_frame(ctx, o, [ctx.locality])
+    out: dict[str, Any] = {"n": len(mine)}
+    planned = _planned(ctx, o, SERIES_DESIGNS)
+    if mine.empty or launch is None:
+        reason = "no series for this locality" if mine.empty else "no launch date in the plan"
+        not_used += [DesignNote(d, DESIGN_LEVELS[d], reason) for d in planned]
+        return out | {"not_used": tuple(not_used), "notes": tuple(notes)}
+    mine = mine.assign(time=np.arange(len(mine), dtype=float))
+    after = mine["period"] >= pd.Timestamp(launch)
+    start = float(mine.loc[after, "time"].min()) if after.any() else float(len(mine))
+    freq = ctx.spec.sources[ctx.spec.outcome_source(o)].frequency or "year"
+    period = SEASON[freq]
+    seasonal = 1 if (ctx.spec.designs.seasonality and period) else 0
+    for design in planned:
+        before = len(notes)
+        if design == "never_treated":
+            control = _series_frame(ctx, o, list(ctx.spec.comparison_localities))
+            if control.empty:
+                not_used.append(DesignNote(design, 3, "no series for the comparison areas"))
+                continue
+            both = mine.merge(
+                control[["period", "rate"]].rename(columns={"rate": "control"}), on="period"
+            )
+            result = _attempt(
+                notes,
+                o.name,
+                controlled_its,
+                both,
+                "rate",
+                "control",
+                "time",
+                start,
+                seasonality=seasonal,
+                period=period or 1,
+            )
+        else:
+            result = _attempt(
+                notes,
+                o.name,
+                its,
+                mine.assign(count=mine[str(o.after)]),
+                "count",
+                "time",
+                start,
+                family="quasipoisson",
+                offset=o.population,
+                seasonality=seasonal,
+                period=period or 1,
+            )
+        if result is not None:
+            return out | {
+                "design": design,
+                "series": result,
+                "impact": result.level_change,
+                "pairs": mine,
+                "not_used": tuple(not_used),
+                "notes": tuple(notes),
+            }
+        not_used.append(DesignNote(design, DESIGN_LEVELS[design], notes[before].split(": ", 1)[-1]))
+        del notes[before:]
+    return out | {"pairs": mine, "not_used": tuple(not_used), "notes": tuple(notes)}
+
+
+def _outcome(ctx: ReportContext, o: OutcomeSpec, people: pd.DataFrame) -> OutcomeFindings:
+    from evalkit.outcomes import distance_travelled
+
+    kind = ctx.spec.outcome_kind(o)
+    if kind == "series":
+        found = _series_impact(ctx, o)
+        return OutcomeFindings(outcome=o, source_kind=kind, **found)
+    notes: list[str] = []
+    if o.areas:
+        readings = ctx.table(ctx.spec.outcome_source(o))
+        served_ids = set(people.loc[people["group"] == "participant", "person_id"])
+        mine = readings[readings["person_id"].isin(served_ids)]
+        result = _attempt(
+            notes,
+            o.name,
+            distance_travelled,
+            mine,
+            areas=o.areas,
+            person="person_id",
+            date="date",
+            order=None,
+            scale=o.range,
+        )
+        n = 0 if result is None else int(result.n_people)
+        return OutcomeFindings(o, kind, n, distance=result, notes=tuple(notes))
+    pairs = _pairs(ctx, o, people)
+    served = pairs[pairs["group"] == "participant"]
+    found = _change(o, served, notes)
+    reliable = _reliable(o, pairs, served, notes)
+    design, impact, not_used, more = _person_impact(ctx, o, pairs, people)
+    return OutcomeFindings(
+        outcome=o,
+        source_kind=kind,
+        n=int(served["after"].notna().sum()),
+        design=design,
+        reliable=reliable,
+        impact=impact,
+        pairs=pairs,
+        not_used=tuple(not_used),
+        notes=tuple(notes + more),
+        **found,
+    )
+
+
+def compute_findings(ctx: ReportContext) -> Findings:
+    """Compute everything the report shows for ``ctx``'s locality, outcome by outcome."""
+    people = ctx.table(ctx.spec.people_source)
     participants = people[people["group"] == "participant"]
     n_served = len(participants)
     n_comparison = int((people["group"] == "comparison").sum())
     notes: list[str] = []
-    found: dict[str, Any] = {"reach": _reach(people)}
+    found: dict[str, Any] = {"reach": reach_table(ctx, people)}
     policy = ctx.disclosure_policy
+    outcomes: dict[str, OutcomeFindings] = {}
     if n_served < MIN_FOR_ESTIMATES:
         limit = get_policy(policy).high
         notes.append(
@@ -207,72 +577,8 @@ def compute_findings(ctx: ReportContext) -> Findings:
             )
         )
     else:
-        if ctx.spec.indicators:
-            found["indicators"] = _attempt(
-                notes, "Outcome indicators", indicator_results, participants, ctx.spec.indicators
-            )
-        wb = ctx.spec.wellbeing
-        if wb is not None:
-            both = participants.dropna(subset=[wb.pre, wb.post])
-            pre, post = both[wb.pre].astype(float), both[wb.post].astype(float)
-            found["wellbeing"] = _attempt(
-                notes,
-                "Wellbeing change",
-                effect_size,
-                pre,
-                post,
-                kind="d_z",
-                outcome="wellbeing score",
-            )
-            sd = wb.sd or float(people[wb.pre].astype(float).std())
-            found["reliable"] = _attempt(
-                notes,
-                "Reliable change",
-                reliable_change,
-                pre,
-                post,
-                sd=sd,
-                reliability=wb.reliability,
-                higher_is_better=wb.higher_is_better,
-                cutoff=wb.cutoff,
-            )
-            if n_comparison >= MIN_FOR_ESTIMATES:
-                found["impact"] = _attempt(
-                    notes,
-                    "The impact on wellbeing",
-                    did,
-                    stack_pre_post(people, wb.pre, wb.post, outcome="wellbeing score"),
-                    "wellbeing score",
-                    "treated",
-                    "post",
-                    cluster="person_id",
-                )
-        housing = next((i for i in ctx.spec.indicators if i.baseline_column), None)
-        if housing is not None and n_comparison >= MIN_FOR_ESTIMATES:
-            found["impact_housing"] = _attempt(
-                notes,
-                f"The impact on {housing.name.lower()}",
-                did,
-                stack_pre_post(
-                    people, housing.baseline_column, housing.column, outcome=housing.name.lower()
-                ),
-                housing.name.lower(),
-                "treated",
-                "post",
-                cluster="person_id",
-            )
-        dt_spec = ctx.spec.distance_travelled
-        reviews = ctx.table("reviews") if dt_spec is not None else pd.DataFrame()
-        if dt_spec is not None and not reviews.empty:
-            found["distance"] = _attempt(
-                notes,
-                "Distance travelled",
-                distance_travelled,
-                reviews,
-                areas=dt_spec.areas,
-                scale=(dt_spec.low, dt_spec.high),
-            )
-        found["its"] = _attempt(notes, "The change in referrals after launch", _its, ctx)
+        for o in ctx.spec.outcomes:
+            outcomes[o.name] = _outcome(ctx, o, people)
         found.update(_attempt(notes, "Value for money", _value_for_money, ctx, participants) or {})
     return Findings(
         locality=ctx.locality,
@@ -280,6 +586,9 @@ def compute_findings(ctx: ReportContext) -> Findings:
         policy=policy,
         n_served=n_served,
         n_comparison=n_comparison,
+        eligible_source=ctx.spec.eligible_population.source,
+        launch=ctx.spec.launches.get(ctx.locality),
+        outcomes=outcomes,
         notes=tuple(notes),
         **found,
     )

@@ -86,7 +86,7 @@ def write_manifest(
     manifest = {
         "programme": spec.programme,
         "title": spec.title,
-        "reporting_period": spec.reporting_period,
+        "reporting_period": spec.reporting_period.label,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "evalkit_version": __version__,
         "spec": str(spec.source),
@@ -172,7 +172,7 @@ def write_index(spec: ProgrammeSpec, manifest_path: Path) -> Path:
             labels.setdefault(name, fig.get("label") or name)
     parts = [
         f"<h1>{html.escape(spec.title)}: reports by locality</h1>",
-        f'<p class="note">Reporting period {html.escape(spec.reporting_period)}. Generated '
+        f'<p class="note">Reporting period {html.escape(spec.reporting_period.label)}. Generated '
         f"{html.escape(manifest['generated_at'])} by evalkit {html.escape(__version__)}. "
         f"Small numbers are suppressed under the {html.escape(str(spec.disclosure.policy))} "
         "disclosure policy.</p>",

@@ -10,7 +10,6 @@ from typing import Any
 from evalkit.config import ProgrammeSpec, ReportSpec
 from evalkit.exceptions import ConfigError, PipelineError
 from evalkit.intake.partitions import ALL_LOCALITIES
-from evalkit.reference import locality_name
 
 __all__ = ["Job", "notebook_parameters", "plan", "preflight"]
 
@@ -121,7 +120,7 @@ def plan(spec: ProgrammeSpec, localities: list[str] | None = None) -> list[Job]:
             parameters = {
                 "spec_path": str(spec.source),
                 "locality": "" if whole else code,
-                "period": spec.reporting_period,
+                "period": "",  # empty: the reporting period of the spec
             }
             jobs.append(
                 Job(
@@ -131,7 +130,7 @@ def plan(spec: ProgrammeSpec, localities: list[str] | None = None) -> list[Job]:
                     locality=code,
                     locality_name=f"all {len(spec.localities)} localities"
                     if whole
-                    else locality_name(code),
+                    else spec.locality_name(code),
                     notebook=notebook,
                     parameters=parameters,
                     html_path=folder / f"{report.name}.html"

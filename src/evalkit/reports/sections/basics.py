@@ -5,7 +5,7 @@ from __future__ import annotations
 from evalkit import narrative
 from evalkit.disclosure import get_policy
 from evalkit.reports.context import ReportContext
-from evalkit.reports.findings import Findings
+from evalkit.reports.findings import Findings, OutcomeFindings
 from evalkit.reports.sections._html import esc, key_value_table, para
 
 __all__ = ["glossary", "header", "methods", "provenance_section", "summary", "summary_sentences"]
@@ -26,11 +26,35 @@ def header(ctx: ReportContext) -> str:
     )
 
 
+def _impact_claim(of: OutcomeFindings) -> str:
+    from evalkit.reports.sections.impact import claim
+
+    return claim(of, evidence=False)[:-1] + f"; evidence level {of.evidence_level} of 5."
+
+
+def _change_claim(of: OutcomeFindings, policy: object) -> str | None:
+    o = of.outcome
+    if of.indicator is not None:
+        row = of.indicator
+        target = f", against a target of {100 * o.target:.0f}%" if o.target is not None else ""
+        return (
+            f"{100 * row['rate']:.0f}% of the people served had {o.name.lower()} after support"
+            f"{target}; this is not on its own evidence of what the service caused."
+        )
+    if of.change is not None:
+        return (
+            f"{o.name} changed by {of.change.estimate:+,.1f} {o.unit_words} on average between "
+            "the first and last readings; on its own this is change over time, not proof that "
+            "the service caused it."
+        )
+    return None
+
+
 def summary_sentences(ctx: ReportContext, f: Findings) -> list[str]:
     """Five or six plain-English sentences with the key numbers, chosen by the results."""
     out = [
         f"The service worked with {narrative.count_phrase(f.n_served, f.policy)} people in "
-        f"{f.locality_name}."
+        f"{f.locality_name} ({ctx.spec.reporting_period.describe()})."
     ]
     if f.too_few:
         out.append(
@@ -39,36 +63,19 @@ def summary_sentences(ctx: ReportContext, f: Findings) -> list[str]:
             "suppressed counts."
         )
         return out
-    if f.wellbeing is not None:
-        es = f.wellbeing
+    impacts = [of for of in f.outcomes.values() if of.impact is not None]
+    for of in impacts[:3]:
+        out.append(_impact_claim(of))
+    if not impacts:
         out.append(
-            f"Their average wellbeing changed by {es.mean_difference:+.1f} points between the start "
-            f"and end of support, a {narrative.size_word(es.estimate)} change; on its own this is "
-            "change over time, not proof that the service caused it."
+            "The evaluation could not estimate what the service caused for any outcome: what "
+            "follows is change over time, which is not evidence of impact."
         )
-    if f.impact is not None:
-        out.append(narrative.impact_sentence(f.impact, "wellbeing", unit="points"))
-    if f.impact_housing is not None:
-        out.append(
-            narrative.impact_sentence(
-                f.impact_housing,
-                "the share of people in stable housing",
-                unit="percentage points",
-                scale=100,
-                evidence=False,
-            )
-        )
-    if f.its is not None:
-        level = f.its.level_change.evidence.level
-        out.append(
-            narrative.impact_sentence(
-                f.its.level_change,
-                "the rate of referrals to children's social care after launch",
-                digits=2,
-                evidence=False,
-            )
-            + f" That rests on a weaker design (level {level} of 5)."
-        )
+    for of in f.outcomes.values():
+        if len(out) >= 5:
+            break
+        if of.impact is None and (claim := _change_claim(of, f.policy)):
+            out.append(claim)
     if f.cba is not None:
         out.append(narrative.value_sentence(f.cba, f.monte_carlo))
     return out
@@ -84,13 +91,22 @@ def methods(ctx: ReportContext, f: Findings) -> str:
     """Methods, the assumptions log, data sources with hashes, the disclosure policy, caveats."""
     policy = get_policy(ctx.disclosure_policy)
     prov = ctx.provenance()
-    assumptions = {
-        "Comparison group": "eligible people who were not served; assumed to have changed as the "
-        "people served would have without the service (parallel trends)",
-        "Reliable change": f"reliability {ctx.spec.wellbeing.reliability} for the wellbeing scale"
-        if ctx.spec.wellbeing
-        else "not used",
-    }
+    assumptions: dict[str, str] = {}
+    used = {of.design for of in f.outcomes.values()}
+    if "comparison_group" in used:
+        assumptions["Comparison group"] = (
+            "eligible people who were not served; assumed to have changed as the people served "
+            "would have without the service (parallel trends)"
+        )
+    if "never_treated" in used:
+        names = ", ".join(ctx.spec.comparison_localities.values())
+        assumptions["Comparison areas"] = (
+            f"{names}: areas that never had the service, assumed to share the locality's trend "
+            "apart from the service"
+        )
+    for o in ctx.spec.outcomes:
+        if o.reliability is not None:
+            assumptions[f"Reliable change: {o.name}"] = f"reliability {o.reliability}"
     if f.cba_spec:
         for outcome in f.cba_spec["outcomes"]:
             name = outcome["name"]
@@ -104,8 +120,10 @@ def methods(ctx: ReportContext, f: Findings) -> str:
         assumptions["Cost-benefit: price year and discounting"] = (
             f"{f.cba_spec['price_year']} prices; {f.cba.discount if f.cba else ''}"
         )
-    for note in f.notes:
-        assumptions.setdefault("Not estimated", note)
+    notes = [*f.notes, *(n for of in f.outcomes.values() for n in of.notes)]
+    for i, note in enumerate(notes):
+        assumptions["Not estimated" + (f" ({i + 1})" if i else "")] = note
+    assumptions["Records covered"] = ctx.spec.reporting_period.describe()
     sources = {f"{name} (SHA-256)": sha for name, sha in prov["data_sha256"].items()}
     return (
         "<h2>Methods, assumptions and caveats</h2>"

@@ -1,4 +1,4 @@
-"""Impact against a counterfactual: the strongest design the data allow, with its evidence level."""
+"""Impact against a counterfactual: per outcome, the strongest design the plan and data allow."""
 
 from __future__ import annotations
 
@@ -8,21 +8,45 @@ from evalkit import narrative
 from evalkit.impact.charts import its_chart
 from evalkit.plots import PALETTE, figure_html, new_figure
 from evalkit.reports.context import ReportContext
-from evalkit.reports.findings import Findings
-from evalkit.reports.sections._html import callout, para, protected_table
+from evalkit.reports.findings import Findings, OutcomeFindings
+from evalkit.reports.sections._html import callout, esc, para, protected_table
 
-__all__ = ["impact"]
+__all__ = ["DESIGN_WORDS", "claim", "impact"]
+
+#: What each design compares, in words for readers who are not evaluators.
+DESIGN_WORDS = {
+    "before_after": "the people served before and after support",
+    "comparison_group": "the people served with eligible people who were not served, before and "
+    "after (difference-in-differences)",
+    "matching": "the people served with similar people who were not served (matching)",
+    "time_series": "the locality's figures after launch with their earlier trend (interrupted "
+    "time series)",
+    "never_treated": "the locality's figures with areas that never had the service, before and "
+    "after launch (a controlled time series)",
+}
 
 
-def _did_chart(ctx: ReportContext, f: Findings) -> str:
-    """Group means before and after, with the participants' path had they changed as the comparison."""
-    wb = ctx.spec.wellbeing
-    people = ctx.table("service_users").dropna(subset=[wb.pre, wb.post])
-    means = people.groupby("group")[[wb.pre, wb.post]].mean().astype(float)
+def _scale(of: OutcomeFindings) -> float:
+    return 100.0 if of.outcome.kind == "binary" else 1.0
+
+
+def _what(of: OutcomeFindings) -> str:
+    o = of.outcome
+    if of.source_kind == "series":
+        per = f" per {o.per:,}" if o.population else ""
+        return f"the rate of {o.name.lower()}{per}"
+    return f"the share of people with {o.name.lower()}" if o.kind == "binary" else o.name.lower()
+
+
+def _did_chart(of: OutcomeFindings) -> str:
+    """Group means before and after, with the served group's path had it changed as the other."""
+    pairs = of.pairs.dropna(subset=["before", "after"])
+    means = pairs.groupby("group")[["before", "after"]].mean().astype(float) * _scale(of)
     p, c = means.loc["participant"], means.loc["comparison"]
+    unit = of.outcome.unit_words if of.outcome.kind != "binary" else "%"
     fig, ax = new_figure(height=3.6)
     x = [0, 1]
-    ax.plot(x, c.to_numpy(), "o-", color=PALETTE[1], label="eligible but not served (comparison)")
+    ax.plot(x, c.to_numpy(), "o-", color=PALETTE[1], label="eligible but not served")
     ax.plot(x, p.to_numpy(), "o-", color=PALETTE[0], label="people served")
     counterfactual = p.iloc[0] + (c.iloc[1] - c.iloc[0])
     ax.plot(
@@ -31,45 +55,46 @@ def _did_chart(ctx: ReportContext, f: Findings) -> str:
         "--",
         color=PALETTE[0],
         alpha=0.6,
-        label="people served, had they changed like the comparison group",
+        label="people served, had they changed like those not served",
     )
     for xi, v in zip(x, p.to_numpy(), strict=True):
         ax.annotate(f"{v:.1f}", (xi, v), textcoords="offset points", xytext=(0, 8), ha="center")
     for xi, v in zip(x, c.to_numpy(), strict=True):
         ax.annotate(f"{v:.1f}", (xi, v), textcoords="offset points", xytext=(0, -16), ha="center")
-    ax.set_xticks(x, ["Start", "End"])
-    ax.set_ylabel(f"Average {wb.scale.upper()} score")
+    ax.set_xticks(x, ["Before", "After"])
+    ax.set_ylabel(f"{of.name} ({unit})")
     ax.legend(fontsize=9, loc="upper left")
     alt = (
-        f"Line chart of average wellbeing. People served: {p.iloc[0]:.1f} at the start, "
-        f"{p.iloc[1]:.1f} at the end. Comparison group: {c.iloc[0]:.1f} to {c.iloc[1]:.1f}. Had "
-        f"people served changed like the comparison group they would have ended at "
-        f"{counterfactual:.1f}; the difference, {f.impact.estimate:.1f} points, is the estimated impact."
+        f"Line chart of {of.name.lower()}. People served: {p.iloc[0]:.1f} before, "
+        f"{p.iloc[1]:.1f} after. Eligible people not served: {c.iloc[0]:.1f} to {c.iloc[1]:.1f}. "
+        f"Had the people served changed like those not served they would have ended at "
+        f"{counterfactual:.1f}; the difference, {of.impact.estimate * _scale(of):.1f}, is the "
+        "estimated impact."
     )
     return figure_html(fig, alt)
 
 
-def _estimates_table(f: Findings) -> str:
+def _estimates_table(f: Findings, shown: list[OutcomeFindings]) -> str:
     rows, names = [], []
-    its_level = f.its.level_change if f.its is not None else None
-    for label, result, scale in (
-        ("Wellbeing score (points)", f.impact, 1),
-        ("Stable housing (percentage points)", f.impact_housing, 100),
-        ("Referrals at launch (rate ratio)", its_level, 1),
-    ):
-        if result is None:
-            continue
-        names.append(label)
+    for of in shown:
+        result, scale = of.impact, _scale(of)
+        ratio = result.scale == "rate ratio"
+        names.append(of.name)
         rows.append(
             {
                 "People or periods": int(result.n),
                 "Estimate": round(result.estimate * scale, 2),
+                "Measured as": "rate ratio"
+                if ratio
+                else ("percentage points" if scale == 100 else of.outcome.unit_words),
                 "95% interval": f"{result.ci_low * scale:.2f} to {result.ci_high * scale:.2f}",
-                "Evidence level (Maryland, 1-5)": int(result.evidence.level),
-                "Method": result.method.split(";")[0],
+                "Evidence level (1-5)": int(result.evidence.level),
             }
         )
     table = pd.DataFrame(rows, index=pd.Index(names, name="Outcome"))
+    periods = [of.source_kind == "series" for of in shown]
+    if all(periods):  # periods of a series are not people: nothing to suppress
+        return table.to_html(caption="Impact estimates and the strength of the evidence")
     return protected_table(
         table,
         f.policy,
@@ -79,67 +104,107 @@ def _estimates_table(f: Findings) -> str:
     )
 
 
+def _not_used(of: OutcomeFindings) -> str:
+    if not of.not_used:
+        return ""
+    items = "".join(
+        f"<li>{esc(DESIGN_WORDS[n.design][0].upper() + DESIGN_WORDS[n.design][1:])} "
+        f"(level {n.level}) was planned but could not be used: {esc(n.reason)}.</li>"
+        for n in of.not_used
+    )
+    return f"<ul class='not-used'>{items}</ul>"
+
+
+def claim(of: OutcomeFindings, *, evidence: bool = True) -> str:
+    """The plain-English claim the outcome's impact estimate supports."""
+    unit = "percentage points" if of.outcome.kind == "binary" else of.outcome.unit_words
+    against = (
+        "in the areas without the service"
+        if of.design == "never_treated"
+        else "expected from the earlier trend"
+    )
+    return narrative.impact_sentence(
+        of.impact,
+        _what(of),
+        unit=unit,
+        scale=_scale(of),
+        digits=1,
+        evidence=evidence,
+        compared_with=against,
+    )
+
+
+def _one(of: OutcomeFindings) -> list[str]:
+    parts = [f"<h3>{esc(of.name)}</h3>"]
+    parts.append(para(f"We compared {DESIGN_WORDS[of.design]}."))
+    parts.append(para(claim(of)))
+    if of.design == "comparison_group":
+        parts.append(_did_chart(of))
+    elif of.series is not None:
+        fig, alt = its_chart(of.series, label=_what(of).capitalize())
+        parts.append(figure_html(fig, alt))
+    return [*parts, _not_used(of)]
+
+
 def impact(ctx: ReportContext, f: Findings) -> str:
-    """The impact section: estimates, intervals, Maryland level in words, what we can claim."""
+    """The impact section: per outcome, the design used, the estimate, its level, what we can
+    claim, and the planned designs that could not be used, with the reason."""
     parts = ["<h2>Impact: what the service caused</h2>"]
-    if f.too_few or (f.impact is None and f.its is None):
+    if f.too_few:
+        parts.append(callout("We cannot estimate the service's impact here: " + f.notes[0]))
+        return "\n".join(parts)
+    shown = [of for of in f.outcomes.values() if of.impact is not None]
+    change_only = [of for of in f.outcomes.values() if of.impact is None]
+    parts.append(
+        para(
+            "To know what the service caused, we need to know what would have happened without "
+            "it. For each outcome we use the strongest comparison the evaluation plan and the data "
+            "allow, and say how strong it is on the Maryland Scientific Methods Scale (1 weakest, "
+            "5 strongest)."
+        )
+    )
+    for of in shown:
+        parts += _one(of)
+        ctx.record(
+            f"impact: {of.name}",
+            round(float(of.impact.estimate * _scale(of)), 3),
+            label=f"{of.name}: impact ({'rate ratio' if of.impact.scale == 'rate ratio' else 'difference'})",
+        )
+    if shown:
+        best = max(of.evidence_level for of in shown)
+        ctx.record("evidence_level", best, label="Strongest evidence level")
+        parts.append(_estimates_table(f, shown))
+    if change_only:
+        parts.append("<h3>Outcomes with no estimate of impact</h3>")
+        parts.append(
+            para(
+                "For these outcomes we can show change for the people served (above) but not what "
+                "the service caused:"
+            )
+        )
+        items = []
+        for of in change_only:
+            reasons = "; ".join(f"{n.reason}" for n in of.not_used) or (
+                "the plan has no comparison for it"
+            )
+            items.append(f"<li>{esc(of.name)}: {esc(reasons)}.</li>")
+        parts.append("<ul>" + "".join(items) + "</ul>")
+    if not shown:
         parts.append(
             callout(
-                "We cannot estimate the service's impact here: "
-                + (f.notes[0] if f.notes else "there is no comparison group or time series.")
+                "None of the outcomes has an estimate of impact: the report shows change over "
+                "time only, which is not evidence of what the service caused."
             )
         )
         return "\n".join(parts)
-    parts.append(
-        para(
-            "To know what the service caused, we need to know what would have happened without it. "
-            "We compare the people served with people who were eligible but not served, before and "
-            "after (difference-in-differences), and look at the locality's referrals against their "
-            "earlier trend (interrupted time series)."
-        )
-    )
-    if f.impact is not None:
-        ctx.record(
-            "wellbeing_impact",
-            round(float(f.impact.estimate), 2),
-            label="Wellbeing impact (points)",
-        )
-        ctx.record("evidence_level", int(f.impact.evidence.level), label="Evidence level")
-        parts.append("<h3>Wellbeing</h3>")
-        parts.append(para(narrative.impact_sentence(f.impact, "wellbeing", unit="points")))
-        parts.append(_did_chart(ctx, f))
-    if f.impact_housing is not None:
-        parts.append("<h3>Stable housing</h3>")
-        parts.append(
-            para(
-                narrative.impact_sentence(
-                    f.impact_housing,
-                    "the share of people in stable housing",
-                    unit="percentage points",
-                    scale=100,
-                )
-            )
-        )
-    if f.its is not None:
-        parts.append("<h3>Referrals to children's social care</h3>")
-        parts.append(
-            para(
-                narrative.impact_sentence(
-                    f.its.level_change, "the rate of referrals after launch", digits=2
-                )
-            )
-        )
-        fig, alt = its_chart(f.its)
-        parts.append(figure_html(fig, alt))
-    parts.append(_estimates_table(f))
+    strongest = max(shown, key=lambda of: of.evidence_level)
     parts.append("<h3>What we can and cannot claim</h3>")
-    level = f.impact.evidence if f.impact is not None else f.its.level_change.evidence
-    parts.append(para(level.summary()))
+    parts.append(para(strongest.impact.evidence.summary()))
     parts.append(
         para(
-            "We can say how large the differences were and how sure we are about them. We cannot rule "
-            "out that the people served differed from the comparison group in ways the data do not "
-            "show (for example motivation), which would bias the estimates."
+            "We can say how large the differences were and how sure we are about them. We cannot "
+            "rule out that the people or places compared differed in ways the data do not show, "
+            "which would bias the estimates."
         )
     )
     return "\n".join(parts)

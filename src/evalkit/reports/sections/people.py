@@ -8,7 +8,7 @@ from evalkit import narrative
 from evalkit.disclosure import is_disclosive, protect_count
 from evalkit.plots import PALETTE, figure_html, new_figure
 from evalkit.reports.context import ReportContext
-from evalkit.reports.findings import Findings
+from evalkit.reports.findings import Findings, OutcomeFindings
 from evalkit.reports.sections._html import callout, esc, para, protected_table
 
 __all__ = ["outcomes", "reach"]
@@ -19,17 +19,38 @@ def _percent(shares: pd.Series) -> list[str]:
     return ["" if pd.isna(v) else f"{100 * v:.0f}" for v in shares]
 
 
+def _eligible_words(ctx: ReportContext, f: Findings) -> str:
+    source = f.eligible_source
+    if source == "comparison_group":
+        return (
+            f"The eligible population is everyone assessed as eligible: the people served plus "
+            f"{narrative.count_phrase(f.n_comparison, f.policy)} who were eligible but not served. "
+            "A group whose share of those served is well below its share of those eligible may be "
+            "missing out."
+        )
+    if source == "file":
+        what = ctx.spec.eligible_population.description or "the population counts in the plan"
+        return (
+            f"The eligible population comes from {what}. A group whose share of those served is "
+            "well below its share of those eligible may be missing out."
+        )
+    return (
+        "The evaluation plan does not say who was eligible (there is no comparison group and no "
+        "population count), so this report shows who was served but cannot say whether any "
+        "group is missing out."
+    )
+
+
 def reach(ctx: ReportContext, f: Findings) -> str:
-    """The equity view: who was served against the eligible population, by subgroup."""
+    """The equity view: who was served against the eligible population, by characteristic."""
     ctx.record("people_served", protect_count(f.n_served, f.policy), label="People served")
+    launch = f" The service began here on {f.launch:%-d %B %Y}." if f.launch else ""
     parts = [
         "<h2>Who the service reached</h2>",
         para(
             f"The service worked with {narrative.count_phrase(f.n_served, f.policy)} people in "
-            f"{f.locality_name}. The eligible population is everyone assessed as eligible: the "
-            f"people served plus {narrative.count_phrase(f.n_comparison, f.policy)} who were "
-            "eligible but not served. A group whose share of those served is well below its share "
-            "of those eligible may be missing out."
+            f"{f.locality_name}: {ctx.spec.reporting_period.describe()}.{launch} "
+            + _eligible_words(ctx, f)
         ),
     ]
     if f.suppressed:
@@ -39,27 +60,28 @@ def reach(ctx: ReportContext, f: Findings) -> str:
                 "to protect their privacy."
             )
         )
+    with_eligible = f.eligible_source != "none"
     for subgroup, rows in f.reach.groupby("subgroup", sort=False):
-        table = pd.DataFrame(
-            {
-                "People served": rows["served"].to_numpy(),
-                "Eligible people": rows["eligible"].to_numpy(),
-                "Share of those served (%)": _percent(rows["share_served"]),
-                "Share of those eligible (%)": _percent(rows["share_eligible"]),
-            },
-            index=pd.Index(rows["group"], name=str(subgroup)),
-        )
+        columns = {
+            "People served": rows["served"].to_numpy(),
+            "Share of those served (%)": _percent(rows["share_served"]),
+        }
+        counts, derived = ["People served"], {"Share of those served (%)": ("People served",)}
+        if with_eligible:
+            columns["Eligible people"] = rows["eligible"].astype(float).to_numpy()
+            columns["Share of those eligible (%)"] = _percent(rows["share_eligible"])
+            counts.append("Eligible people")
+            derived["Share of those eligible (%)"] = ("Eligible people",)
+        table = pd.DataFrame(columns, index=pd.Index(rows["group"], name=str(subgroup)))
         parts.append(f"<h3>By {esc(str(subgroup).lower())}</h3>")
         parts.append(
             protected_table(
                 table,
                 f.policy,
-                counts=["People served", "Eligible people"],
-                derived={
-                    "Share of those served (%)": ("People served",),
-                    "Share of those eligible (%)": ("Eligible people",),
-                },
-                caption=f"People served and eligible by {str(subgroup).lower()}",
+                counts=counts,
+                derived=derived,
+                caption=f"People served{' and eligible' if with_eligible else ''} by "
+                f"{str(subgroup).lower()}",
             )
         )
     return "\n".join(parts)
@@ -102,8 +124,8 @@ def _indicator_chart(results: pd.DataFrame) -> str:
     return figure_html(fig, alt)
 
 
-def _indicators(f: Findings) -> list[str]:
-    results = f.indicators
+def _indicators(f: Findings, binary: list[OutcomeFindings]) -> list[str]:
+    results = pd.DataFrame([o.indicator for o in binary]).reset_index(drop=True)
     table = pd.DataFrame(
         {
             "People with a reading": results["n"].to_numpy(),
@@ -126,10 +148,10 @@ def _indicators(f: Findings) -> list[str]:
     out = [
         "<h3>Outcome indicators</h3>",
         para(
-            "The share of people meeting each indicator before and after support, with a 95% "
-            "interval for the share after (Wilson score interval), against the programme's target. "
-            "These compare the same people before and after: they show change, not what the "
-            "service caused."
+            "The share of people with each outcome after support (and before, where it was "
+            "recorded), with a 95% interval for the share after, against the programme's target. "
+            "These follow the same people over time: they show change, not what the service "
+            "caused."
         ),
         protected_table(
             table,
@@ -146,77 +168,113 @@ def _indicators(f: Findings) -> list[str]:
     return out
 
 
-def _wellbeing(ctx: ReportContext, f: Findings) -> list[str]:
-    es, rc = f.wellbeing, f.reliable
-    scale = ctx.spec.wellbeing.scale.upper()
-    before = es.mean_difference
-    out = ["<h3>Wellbeing</h3>"]
-    out.append(
-        para(
-            f"Average {scale} wellbeing score changed by {before:+.1f} points between the start and the "
-            f"end of support for {narrative.count_phrase(es.n, f.policy)} people with both readings: a "
-            f"{narrative.size_word(es.estimate)} change (Cohen's d_z = {es.estimate:.2f}, "
-            f"{narrative.interval_phrase(es.ci_low, es.ci_high, digits=2)}). This is change over time, "
-            "not an estimate of what the service caused; see the impact section for that."
-        )
-    )
-    if rc is not None:
-        counts = pd.DataFrame(
-            {"People": [rc.recovered, rc.improved, rc.unchanged, rc.deteriorated]},
-            index=pd.Index(
-                ["Recovered", "Reliably improved", "No reliable change", "Reliably deteriorated"],
-                name="Category",
-            ),
-        )
-        if rc.cutoff is None:  # "recovered" needs a clinical cut-off; without one it is empty
-            counts = counts.drop(index="Recovered")
-        counts["Share (%)"] = _percent(counts["People"] / max(rc.n, 1))
+def _numeric(of: OutcomeFindings, policy: object) -> list[str]:
+    """A number or score: average change (or level) in its own units, and reliable change."""
+    o = of.outcome
+    unit = o.unit_words
+    out = [f"<h3>{esc(o.name)}</h3>", para(o.definition)]
+    if of.change is not None:
+        c, es = of.change, of.effect_size
+        size = f", a {narrative.size_word(es.estimate)} change" if es is not None else ""
         out.append(
             para(
-                f"Reliable change (Jacobson and Truax 1991): a change of more than "
-                f"{rc.threshold:.1f} points is larger than measurement error alone would explain "
-                f"(reliability {rc.reliability:.2f}, SD {rc.sd:.1f})."
+                f"For {narrative.count_phrase(c.n, policy)} people with a reading before and "
+                f"after, the average went from {c.mean_before:,.1f} to {c.mean_after:,.1f} "
+                f"{unit}: a change of {c.estimate:+,.1f} "
+                f"({narrative.interval_phrase(c.ci_low, c.ci_high, unit=unit)}){size}. This is "
+                "change over time, not an estimate of what the service caused."
             )
         )
+    elif of.level is not None:
+        lv = of.level
         out.append(
-            protected_table(
-                counts,
-                f.policy,
-                counts=["People"],
-                derived={"Share (%)": ("People",)},
-                caption="Reliable change in wellbeing",
+            para(
+                f"After support the average was {lv.estimate:,.1f} {unit} for "
+                f"{narrative.count_phrase(lv.n, policy)} people "
+                f"({narrative.interval_phrase(lv.ci_low, lv.ci_high, unit=unit)}). There is no "
+                "reading from before support to compare with."
             )
         )
-        if not any(is_disclosive(int(v), f.policy) for v in counts["People"] if v):
-            fig, ax = new_figure(height=2.6)
-            shares = 100 * counts["People"] / max(rc.n, 1)
-            colours = {
-                "Recovered": PALETTE[2],
-                "Reliably improved": PALETTE[0],
-                "No reliable change": "#b1b4b6",
-                "Reliably deteriorated": PALETTE[5],
-            }
-            left = 0.0
-            for label, share in shares.items():
-                colour = colours[label]
-                ax.barh([0], [share], left=left, color=colour, label=f"{label} {share:.0f}%")
-                left += share
-            ax.set_yticks([])
-            ax.set_xlim(0, 100)
-            ax.set_xlabel("Share of people with both readings (%)")
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, fontsize=9)
-            alt = (
-                "Stacked bar of reliable change in wellbeing: "
-                + ", ".join(f"{label.lower()} {share:.0f}%" for label, share in shares.items())
-                + "."
-            )
-            out.append(figure_html(fig, alt))
+    if o.target is not None and (of.change or of.level) is not None:
+        mean = (of.change or of.level).mean_after
+        met = mean >= o.target if o.higher_is_better else mean <= o.target
+        out.append(
+            para(f"Target: {o.target:,.1f} {unit}; {'met' if met else 'not yet met'} on average.")
+        )
+    if of.reliable is not None:
+        out += _reliable(of, policy)
     return out
 
 
-def _distance(f: Findings) -> list[str]:
-    d = f.distance
+def _reliable(of: OutcomeFindings, policy: object) -> list[str]:
+    rc = of.reliable
+    counts = pd.DataFrame(
+        {"People": [rc.recovered, rc.improved, rc.unchanged, rc.deteriorated]},
+        index=pd.Index(
+            ["Recovered", "Reliably improved", "No reliable change", "Reliably deteriorated"],
+            name="Category",
+        ),
+    )
+    if rc.cutoff is None:  # "recovered" needs a clinical cut-off; without one it is empty
+        counts = counts.drop(index="Recovered")
+    counts["Share (%)"] = _percent(counts["People"] / max(rc.n, 1))
+    out = [
+        para(
+            f"Reliable change (Jacobson and Truax 1991): a change of more than "
+            f"{rc.threshold:.1f} {of.outcome.unit_words} is larger than measurement error alone "
+            f"would explain (reliability {rc.reliability:.2f}, SD {rc.sd:.1f})."
+        ),
+        protected_table(
+            counts,
+            policy,
+            counts=["People"],
+            derived={"Share (%)": ("People",)},
+            caption=f"Reliable change in {of.name.lower()}",
+        ),
+    ]
+    if not any(is_disclosive(int(v), policy) for v in counts["People"] if v):
+        fig, ax = new_figure(height=2.6)
+        shares = 100 * counts["People"] / max(rc.n, 1)
+        colours = {
+            "Recovered": PALETTE[2],
+            "Reliably improved": PALETTE[0],
+            "No reliable change": "#b1b4b6",
+            "Reliably deteriorated": PALETTE[5],
+        }
+        left = 0.0
+        for label, share in shares.items():
+            ax.barh([0], [share], left=left, color=colours[label], label=f"{label} {share:.0f}%")
+            left += share
+        ax.set_yticks([])
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("Share of people with both readings (%)")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, fontsize=9)
+        alt = (
+            f"Stacked bar of reliable change in {of.name.lower()}: "
+            + ", ".join(f"{label.lower()} {share:.0f}%" for label, share in shares.items())
+            + "."
+        )
+        out.append(figure_html(fig, alt))
+    return out
+
+
+def area_labels(columns: list[str]) -> list[str]:
+    """Column names as readable labels: a prefix they all share dropped, underscores as spaces."""
+    prefix = ""
+    if len(columns) > 1:
+        first = min(columns)
+        last = max(columns)
+        shared = next(
+            (i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(first)
+        )
+        prefix = first[: first.rfind("_", 0, shared) + 1]
+    return [c.removeprefix(prefix).replace("_", " ").strip().capitalize() for c in columns]
+
+
+def _distance(of: OutcomeFindings, policy: object) -> list[str]:
+    d = of.distance
     areas = d.areas
+    low, high = of.outcome.range or (None, None)
     table = pd.DataFrame(
         {
             "People": d.n_people,
@@ -224,9 +282,7 @@ def _distance(f: Findings) -> list[str]:
             "Latest reading": [f"{v:.1f}" for v in areas["mean_latest"]],
             "Change": [f"{v:+.2f}" for v in areas["mean_change"]],
         },
-        index=pd.Index(
-            [str(a).removeprefix("area_").replace("_", " ") for a in areas.index], name="Area"
-        ),
+        index=pd.Index(area_labels([str(a) for a in areas.index]), name="Area"),
     )
     fig, ax = new_figure(height=0.45 * len(table) + 1.2)
     y = range(len(table))
@@ -235,7 +291,8 @@ def _distance(f: Findings) -> list[str]:
     ax.plot(first, list(y), "o", color=PALETTE[1], label="first reading")
     ax.plot(latest, list(y), "o", color=PALETTE[0], label="latest reading")
     ax.set_yticks(list(y), table.index)
-    ax.set_xlabel("Average reading (1 to 10)")
+    scale = f" ({low:g} to {high:g})" if low is not None else ""
+    ax.set_xlabel(f"Average reading{scale}")
     ax.legend(fontsize=9)
     alt = (
         "Dot chart of average readings per area, first and latest: "
@@ -245,34 +302,45 @@ def _distance(f: Findings) -> list[str]:
         + "."
     )
     return [
-        "<h3>Distance travelled</h3>",
+        f"<h3>{esc(of.name)}</h3>",
+        para(of.outcome.definition),
         para(d.summary()),
         protected_table(
             table,
-            f.policy,
+            policy,
             counts=["People"],
             derived={c: ("People",) for c in ("First reading", "Latest reading", "Change")},
-            caption="Average readings per area, people with at least two reviews",
+            caption="Average readings per area, people with at least two readings",
         ),
         figure_html(fig, alt),
     ]
 
 
 def outcomes(ctx: ReportContext, f: Findings) -> str:
-    """Indicators against targets, wellbeing with reliable change, distance travelled."""
+    """Each outcome of the plan for the people served: shares against targets, average change
+    in the outcome's own units with reliable change, distance travelled (change, not impact)."""
     parts = ["<h2>Outcomes: what changed for people</h2>"]
     if f.too_few:
         parts.append(callout(f.notes[0]))
         return "\n".join(parts)
-    if f.indicators is not None:
-        parts += _indicators(f)
-    if f.wellbeing is not None:
-        parts += _wellbeing(ctx, f)
-        ctx.record(
-            "wellbeing_change",
-            round(float(f.wellbeing.mean_difference), 2),
-            label="Wellbeing change (points)",
-        )
-    if f.distance is not None:
-        parts += _distance(f)
+    people = [o for o in f.outcomes.values() if o.source_kind != "series"]
+    binary = [o for o in people if o.indicator is not None]
+    if binary:
+        parts += _indicators(f, binary)
+    for of in people:
+        if of.distance is not None:
+            parts += _distance(of, f.policy)
+        elif of.outcome.kind != "binary" and (of.change or of.level) is not None:
+            parts += _numeric(of, f.policy)
+            if of.change is not None:
+                ctx.record(
+                    f"change: {of.name}",
+                    round(float(of.change.estimate), 2),
+                    label=f"{of.name}: average change ({of.outcome.unit_words})",
+                )
+    missing = [o for o in people if o.notes and o.indicator is None and o.change is None]
+    for of in missing:
+        parts.append(para(f"{of.name}: {of.notes[0]}"))
+    if len(parts) == 1:
+        parts.append(para("The evaluation plan names no outcomes measured for each person."))
     return "\n".join(parts)
