@@ -10,6 +10,7 @@ from evalkit.exceptions import DataError, ParameterError
 from evalkit.outcomes import distance_travelled
 
 AREAS = ["area_a", "area_b"]
+COLUMNS = {"date": "review_date", "order": "review_number"}
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def reviews() -> pd.DataFrame:
 
 
 def test_first_to_latest_by_hand(reviews):
-    result = distance_travelled(reviews, areas=AREAS)
+    result = distance_travelled(reviews, areas=AREAS, **COLUMNS)
     people = result.people
     # p1: area_a 3 -> 7 (+4), area_b 4 -> 6 (+2); overall 3.5 -> 6.5 (+3) over 180 days
     assert people.loc["p1", "change"] == pytest.approx(3.0)
@@ -52,39 +53,39 @@ def test_first_to_latest_by_hand(reviews):
 
 def test_order_column_wins_over_row_order(reviews):
     shuffled = reviews.sample(frac=1, random_state=3)
-    assert distance_travelled(shuffled, areas=AREAS).mean_change == pytest.approx(1.0)
+    assert distance_travelled(shuffled, areas=AREAS, **COLUMNS).mean_change == pytest.approx(1.0)
 
 
 def test_by_group_table(reviews):
-    result = distance_travelled(reviews, areas=AREAS, by="locality_code")
+    result = distance_travelled(reviews, areas=AREAS, by="locality_code", **COLUMNS)
     assert result.groups.loc["E1", "mean_change"] == pytest.approx(3.0)
     assert result.groups.loc["E2", "n_people"] == 1
 
 
 def test_summary_plain_english(reviews):
-    text = distance_travelled(reviews, areas=AREAS).summary()
+    text = distance_travelled(reviews, areas=AREAS, **COLUMNS).summary()
     assert "per 90 days" in text and "not an impact estimate" in text
     assert "1 people with a single review" in text
 
 
 def test_bad_input(reviews):
     with pytest.raises(DataError, match=r"missing column.*'area_z'"):
-        distance_travelled(reviews, areas=["area_a", "area_z"])
+        distance_travelled(reviews, areas=["area_a", "area_z"], **COLUMNS)
     with pytest.raises(ParameterError, match=r"at least one area"):
-        distance_travelled(reviews, areas=[])
+        distance_travelled(reviews, areas=[], **COLUMNS)
     bad = reviews.assign(area_a=reviews["area_a"].astype(object))
     bad.loc[2, "area_a"] = "good"
     with pytest.raises(DataError, match=r"column 'area_a' in reviews, row 2: value 'good'"):
-        distance_travelled(bad, areas=AREAS)
+        distance_travelled(bad, areas=AREAS, **COLUMNS)
     high = reviews.assign(area_b=[4, 11, 6, 6, 6, 5])
     with pytest.raises(DataError, match=r"row 1: value 11.0 is outside the scale; expected 1 to"):
-        distance_travelled(high, areas=AREAS)
+        distance_travelled(high, areas=AREAS, **COLUMNS)
     dates = reviews.assign(
         review_date=["2024-01-01", "soon", "2024-06-29", "2024-01-01", "2024-04-01", "2024-02-01"]
     )
     with pytest.raises(DataError, match=r"review_date.*row 1: value 'soon' is not a date"):
-        distance_travelled(dates, areas=AREAS)
+        distance_travelled(dates, areas=AREAS, **COLUMNS)
     with pytest.raises(DataError, match=r"no person in reviews has two or more"):
-        distance_travelled(reviews[reviews.review_number == 1], areas=AREAS)
+        distance_travelled(reviews[reviews.review_number == 1], areas=AREAS, **COLUMNS)
     with pytest.raises(DataError, match=r"every reading in the area columns"):
-        distance_travelled(reviews.assign(area_a=np.nan, area_b=np.nan), areas=AREAS)
+        distance_travelled(reviews.assign(area_a=np.nan, area_b=np.nan), areas=AREAS, **COLUMNS)

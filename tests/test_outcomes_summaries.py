@@ -148,7 +148,9 @@ def test_demo_distance_travelled_per_locality(demo):
     # 1-10); tolerance: the 99.95% t quantile (n - 1 df) times the standard error of each
     # locality's mean change (t, not 3.5, because tiny Rutland has only 6 people).
     areas = [c for c in demo.reviews.columns if c.startswith("area_")]
-    result = distance_travelled(demo.reviews, areas=areas, by="locality_code")
+    result = distance_travelled(
+        demo.reviews, areas=areas, by="locality_code", date="review_date", order="review_number"
+    )
     people = result.people[result.people["n_reviews"] >= 2]
     sd = people.groupby("locality_code")["change"].std()
     for code, row in result.groups.iterrows():

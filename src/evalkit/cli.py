@@ -21,6 +21,7 @@ __all__ = ["build_parser", "main"]
 #: Modules that add commands to ``evalkit``; each has ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
     "evalkit.commands",
+    "evalkit.commands_init",
     "evalkit.learning.cli",
 )
 

@@ -9,6 +9,7 @@ cost-benefit inputs. :func:`load_spec` reads and validates one.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,29 @@ def _no_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool 
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+# YAML 1.1 reads Yes, No, On and Off as true and false; in a spec they are the labels of an
+# export (recodes: {Yes: 1, No: 0}), so only true and false are booleans, as in YAML 1.2.
+_BOOL = "tag:yaml.org,2002:bool"
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_UniqueKeyLoader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+#: The value ``evalkit init`` writes where only the user can decide (an ambiguous date format).
+DECIDE = "DECIDE"
+
+
+def _undecided(node: Any, where: str = "") -> list[str]:
+    """The fields of a draft spec still marked DECIDE."""
+    if isinstance(node, dict):
+        return [f for k, v in node.items() for f in _undecided(v, f"{where}.{k}" if where else k)]
+    if isinstance(node, list):
+        return [f for i, v in enumerate(node) for f in _undecided(v, f"{where}[{i}]")]
+    return [where] if isinstance(node, str) and node.strip().upper() == DECIDE else []
 
 
 def load_spec(path: str | Path) -> ProgrammeSpec:
@@ -168,6 +192,12 @@ def load_spec(path: str | Path) -> ProgrammeSpec:
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of fields at the top level; got {raw!r:.60}")
+    undecided = _undecided(raw)
+    if undecided:
+        raise ConfigError(
+            f"{path}: {len(undecided)} decision(s) still to make: {', '.join(undecided)}; "
+            "edit the lines marked DECIDE (evalkit init could not tell), then validate again"
+        )
     root = Path(raw["root"]) if isinstance(raw.get("root"), str) else None
     root = (path.resolve().parent / root).resolve() if root else find_root(path)
     try:

@@ -86,7 +86,7 @@ class SourceSpec(Model):
     columns: dict[str, str]
     date_format: str = "yyyy-mm-dd"
     missing: list[str] = [""]
-    recodes: dict[str, dict[str, float | int | str]] = {}
+    recodes: dict[str, dict[str, int | float | str]] = {}
     groups: dict[Literal["participant", "comparison"], list[str]] = {}
     frequency: Literal["month", "quarter", "year"] | None = None
     description: str = ""

@@ -8,7 +8,7 @@ a typed table that holds only the columns the plan uses (data minimisation: an u
   as the source declares them;
 - recodes applied (``Yes`` -> 1), and any value that no recode covers refused;
 - dates read strictly in the declared format (never guessed);
-- role columns renamed to the role (``Client Ref`` -> ``person_id``), other columns kept under
+- role columns renamed to the role (``Case Number`` -> ``person_id``), other columns kept under
   the user's own name;
 - localities given as the code or the name declared in the spec, turned into the code;
 - the group labels turned into ``participant`` / ``comparison``;
@@ -31,7 +31,7 @@ from evalkit.config.sources import DATE_ROLES, ROLES
 from evalkit.exceptions import DataError
 from evalkit.intake.schemas import Column, validate_table
 
-__all__ = ["UsedColumn", "locality_codes", "map_source", "used_columns"]
+__all__ = ["UsedColumn", "band", "locality_codes", "map_source", "used_columns"]
 
 GROUPS = ("participant", "comparison")
 
@@ -152,7 +152,9 @@ def _recode(
                 f"{', '.join(map(repr, codes))} or a missing-value marker "
                 f"({', '.join(map(repr, s.missing))})"
             )
-        df[column] = values.where(~present, keys.map(lookup)).astype(object)
+        recoded = values.astype(object).copy()
+        recoded[present] = keys.map(lookup).astype(object)
+        df[column] = recoded
     return df
 
 
@@ -203,13 +205,20 @@ def _groups(df: pd.DataFrame, s: SourceSpec, source: str, where: str, first_row:
     return df.assign(group=groups)
 
 
+def band(values: pd.Series, characteristic: CharacteristicSpec) -> pd.Series:
+    """Numbers cut at the characteristic's cut points: [25, 35] -> under 25, 25-34, 35 and over.
+
+    Each band includes its lower cut point and excludes the next; missing values stay missing.
+    """
+    edges = [-np.inf, *map(float, characteristic.bands or ()), np.inf]
+    labels = characteristic.band_labels()
+    return pd.cut(values.astype(float), edges, right=False, labels=labels).astype("string")
+
+
 def _band(df: pd.DataFrame, spec: ProgrammeSpec) -> pd.DataFrame:
     for c in spec.characteristics:
-        if c.bands is None or c.column not in df.columns:
-            continue
-        edges = [-np.inf, *map(float, c.bands), np.inf]
-        banded = pd.cut(df[c.column].astype(float), edges, right=False, labels=c.band_labels())
-        df[c.column] = banded.astype("string")
+        if c.bands is not None and c.column in df.columns:
+            df[c.column] = band(df[c.column], c)
     return df
 
 
@@ -237,7 +246,7 @@ def map_source(spec: ProgrammeSpec, source: str, raw: pd.DataFrame, path: str) -
         )
         for u in used
     ]
-    typed = validate_table(df, rules, source=where, row_offset=first_row)
+    typed = validate_table(df, rules, source=where, row_offset=first_row, original=raw)
     typed = typed.rename(columns={col: role for role, col in s.columns.items()})
     if "locality" in typed.columns:
         typed = locality_codes(typed, spec, where, s.columns["locality"], first_row)

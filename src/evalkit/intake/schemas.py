@@ -65,12 +65,16 @@ def _row(index: object, first_row: int) -> int:
     return int(index) + first_row  # type: ignore[call-overload]
 
 
-def _fail(source: str, row: int, column: Column, value: object, n_bad: int) -> DataError:
+def _fail(
+    source: str, row: int, column: Column, value: object, n_bad: int, original: object = None
+) -> DataError:
     more = f" ({n_bad - 1} more row(s) in this column have the same problem)" if n_bad > 1 else ""
     hint = f"; {column.hint}" if column.hint else ""
-    shown = value.isoformat() if isinstance(value, dt.date) else value
+    shown = repr(value.isoformat() if isinstance(value, dt.date) else value)
+    if original is not None and str(original) != str(value):
+        shown = f"{original!r} (recoded to {value!r})"
     return DataError(
-        f"{source}, row {row}, column {column.name!r}: value {shown!r} is not valid; expected "
+        f"{source}, row {row}, column {column.name!r}: value {shown} is not valid; expected "
         f"{column.expected()}{hint}{more}"
     )
 
@@ -126,13 +130,19 @@ def _coerce(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
 
 
 def validate_table(
-    df: pd.DataFrame, schema: Iterable[Column], *, source: str, row_offset: int | None = None
+    df: pd.DataFrame,
+    schema: Iterable[Column],
+    *,
+    source: str,
+    row_offset: int | None = None,
+    original: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """A typed copy of ``df`` if every column rule holds; otherwise DataError for the first problem.
 
     The row a person sees is ``index + row_offset``; ``row_offset`` defaults to
     ``df.attrs["first_row"]`` as :func:`~evalkit.intake.readers.read_table` sets it (2 for a
-    file whose header is on row 1).
+    file whose header is on row 1). ``original`` is the table as the file held it, before
+    recodes, so that a message can show the label the user wrote.
     """
     schema = tuple(schema)
     first_row = row_offset if row_offset is not None else int(df.attrs.get("first_row", 2))
@@ -148,7 +158,8 @@ def validate_table(
         if bad.any():
             first = bad.idxmax()
             value = df.at[first, column.name]
-            raise _fail(source, _row(first, first_row), column, value, int(bad.sum()))
+            label = original.at[first, column.name] if original is not None else None
+            raise _fail(source, _row(first, first_row), column, value, int(bad.sum()), label)
         if not column.nullable:
             empty = values.isna()
             if empty.any():

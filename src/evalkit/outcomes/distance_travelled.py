@@ -61,8 +61,8 @@ def distance_travelled(
     *,
     areas: Sequence[str],
     person: str = "person_id",
-    date: str = "review_date",
-    order: str | None = "review_number",
+    date: str = "date",
+    order: str | None = None,
     by: Sequence[str] | str | None = None,
     scale: tuple[float, float] | None = (1, 10),
 ) -> DistanceTravelledResult:
@@ -73,7 +73,7 @@ def distance_travelled(
     reviews : DataFrame
         Wide: one row per review with ``person``, ``date`` (and ``order``) and the area columns.
     areas : sequence of str
-        The area columns (at least one), e.g. ``["area_housing", "area_money"]``.
+        The area columns (at least one), e.g. ``["housing", "money"]``.
     person, date, order : str
         Column names. Reviews are ordered by ``order`` when given, else by ``date``.
     by : str or sequence of str, optional

@@ -229,7 +229,7 @@ def indicator_results(
 def equity_view(
     df: pd.DataFrame,
     register: IndicatorRegister | Sequence[Indicator],
-    subgroups: Sequence[str] = ("age_band", "sex", "ethnic_group"),
+    subgroups: Sequence[str],
     *,
     ci: float = 0.95,
 ) -> pd.DataFrame:

@@ -1,0 +1,752 @@
+"""evalkit init: a commented draft programme spec from a user's own export.
+
+Real files in tmp_path (CSV and XLSX of different shapes), the command run in a subprocess, the
+draft's guesses checked, the edits it asks for applied, and the result accepted by load_spec and
+by ``evalkit validate`` (the spec and its data through intake).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+
+from evalkit.config import DATE_FORMATS, load_spec
+from evalkit.exceptions import ConfigError
+from evalkit.intake.draft import (
+    choose_sheet,
+    find_header_row,
+    guess_date_format,
+    profile_column,
+    propose,
+    render,
+    survey,
+    words,
+)
+
+EVALKIT = [sys.executable, "-m", "evalkit.cli"]
+ROWS = 40
+
+
+def init(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``evalkit init ARGS`` in a subprocess, as a user would."""
+    return evalkit("init", *args, cwd=cwd)
+
+
+def validated(spec: str, cwd: Path) -> str:
+    """``evalkit validate SPEC`` (the spec and its data through intake) passes; its output."""
+    done = evalkit("validate", spec, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    assert f"people: {ROWS} rows OK" in done.stdout
+    return done.stdout
+
+
+def evalkit(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*EVALKIT, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=os.environ.copy(),
+        timeout=120,
+    )
+
+
+def answer(text: str, **answers: str) -> str:
+    """Answer the DECIDE lines of a draft (``key: DECIDE``) and write real definitions."""
+    for key, value in answers.items():
+        text, n = re.subn(rf"(?m)^(\s*){key}: DECIDE\b.*$", rf"\g<1>{key}: {value}", text)
+        assert n == 1, key
+    return re.sub(
+        r"(?m)^(\s*definition: ).*$",
+        r"\g<1>People whose housing was stable when support ended, as the key worker recorded",
+        text,
+    )
+
+
+def draft_of(path: Path) -> tuple[str, dict[str, Any]]:
+    text = path.read_text(encoding="utf-8")
+    return text, yaml.safe_load(text)
+
+
+def lines_with(text: str, needle: str) -> list[str]:
+    return [line for line in text.splitlines() if needle in line and not line.startswith("#")]
+
+
+#: Lines of a draft that are not guesses (the spec's fixed parts and what the user gave).
+FIXED = re.compile(
+    r"^\s*(kind: people|file: |select: started|before_after: true|comparison_group: false|"
+    r"column: |unit: |policy: nhs|date_format: yyyy-mm-dd +# the dates are workbook date cells|"
+    r"(sheet|header_row): .*# as given)"
+)
+
+
+def unmarked(text: str) -> list[str]:
+    """Lines of a draft holding a value but neither marked CHECK or DECIDE nor fixed."""
+    body = text[text.index("\nprogramme:") :]
+    return [
+        line
+        for line in body.splitlines()
+        if line.strip()
+        and not line.lstrip().startswith("#")
+        and not re.match(r"^\s*(- )?[\w ]+:\s*(#.*)?$", line)  # a key with no value
+        and "# CHECK" not in line
+        and "# DECIDE" not in line
+        and not FIXED.match(line)
+    ]
+
+
+def strings_in(value: Any) -> set[str]:
+    """Every string key and value in a parsed YAML document."""
+    if isinstance(value, dict):
+        return {str(k) for k in value} | {s for v in value.values() for s in strings_in(v)}
+    if isinstance(value, list):
+        return {s for v in value for s in strings_in(v)}
+    return {value} if isinstance(value, str) else set()
+
+
+# -- the exports --------------------------------------------------------------------------------
+
+
+def csv_export(path: Path) -> Path:
+    """(1) A CSV with ISO dates, Y/N, ONS codes and a comparison group."""
+    rng = random.Random(1)
+    rows = []
+    for i in range(ROWS):
+        start = dt.date(2023, 4, 3) + dt.timedelta(days=rng.randint(0, 700))
+        rows.append(
+            {
+                "person_id": f"P{i:04d}",
+                "family_id": f"F{i // 2:03d}",
+                "locality_code": ["E08000012", "E08000011", "E08000014"][i % 3],
+                "group": ["participant", "comparison"][i % 2],
+                "referral_date": (start - dt.timedelta(days=10)).isoformat(),
+                "start_date": start.isoformat(),
+                "end_date": "" if i % 5 == 0 else (start + dt.timedelta(days=90)).isoformat(),
+                "sex": ["Female", "Male"][i % 2],
+                "age": str(rng.randint(16, 80)),
+                "stable_housing_before": rng.choice(["Y", "N"]),
+                "stable_housing_after": rng.choice(["Y", "N", ""]),
+                "wellbeing_start": str(rng.randint(7, 35)),
+                "wellbeing_end": str(rng.randint(7, 35)),
+            }
+        )
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+GENDERS = ["Female", "Male", "Non-binary", "Prefer not to say"]
+DISTRICTS = ["Exeter", "Mid Devon", "Torridge", "Teignbridge"]
+
+
+def cover_and_clients_workbook(path: Path) -> Path:
+    """(2) A cover sheet, then 'Clients' with two title rows above the header and text dates."""
+    rng = random.Random(2)
+    book = Workbook()
+    cover = book.active
+    cover.title = "Cover"
+    cover["A1"] = "Devon Housing Support: client export"
+    cover["A2"] = "Produced 01/04/2025"
+    cover["A4"] = "Contains personal data: handle under the data sharing agreement"
+    sheet = book.create_sheet("Clients")
+    sheet["A1"] = "Client list"
+    sheet["A2"] = "Run on 01/04/2025"
+    header = [
+        "Client ID",
+        "Referral Date",
+        "Start Date",
+        "Closed Date",
+        "District",
+        "Gender",
+        "Age",
+        "Secured housing",
+        "Sustained tenancy",
+        "Notes",
+        "Email",
+    ]
+    sheet.append(header)
+    for i in range(ROWS):
+        start = dt.date(2023, 4, 13) + dt.timedelta(days=rng.randint(0, 600))
+        sheet.append(
+            [
+                f"C{1000 + i}",
+                (start - dt.timedelta(days=7)).strftime("%d/%m/%Y"),
+                start.strftime("%d/%m/%Y"),
+                None if i % 4 == 0 else (start + dt.timedelta(days=120)).strftime("%d/%m/%Y"),
+                DISTRICTS[i % 4],
+                GENDERS[i % 4],
+                rng.randint(18, 70),
+                ["Yes", "No", "Not known"][i % 3],
+                ["Yes", "No", "N/A"][i % 3],
+                f"Seen at home on visit {i}; engaged well with the plan and agreed next steps",
+                f"client{i}@example.org",
+            ]
+        )
+    assert sheet.cell(row=3, column=1).value == "Client ID"  # two title rows above
+    book.save(path)
+    return path
+
+
+def real_dates_workbook(path: Path) -> Path:
+    """(3) Real Excel date cells and headers that differ again."""
+    rng = random.Random(3)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Cases"
+    sheet.append(
+        [
+            "Case Ref",
+            "Date Opened",
+            "Date Closed",
+            "Area Team",
+            "Service status",
+            "Ethnicity",
+            "Employed at start",
+            "Employed at end",
+        ]
+    )
+    for i in range(ROWS):
+        opened = dt.datetime(2024, 1, 2) + dt.timedelta(days=rng.randint(0, 400))
+        sheet.append(
+            [
+                f"CR-{5000 + i}",
+                opened,
+                None if i % 3 == 0 else opened + dt.timedelta(days=60),
+                ["North Team", "South Team", "East Team"][i % 3],
+                ["Supported", "Waiting list"][i % 2],
+                ["White", "Asian", "Black", "Mixed", "Other"][i % 5],
+                rng.choice(["Yes", "No"]),
+                rng.choice(["Yes", "No"]),
+            ]
+        )
+    for row in sheet.iter_rows(min_row=2, min_col=2, max_col=3):
+        for cell in row:
+            cell.number_format = "dd/mm/yyyy"
+    book.save(path)
+    return path
+
+
+#: Both parts at most 12: 01/02/2024 is 1 February or 2 January. The period differs too.
+AMBIGUOUS = ["01/02/2024", "12/11/2024", "03/04/2024", "05/06/2024", "10/10/2024"]
+
+
+def ambiguous_csv(path: Path) -> Path:
+    """(4) A CSV whose dates could be day-first or month-first."""
+    rows = [
+        {
+            "Ref": f"R{i}",
+            "Team": ["Hub A", "Hub B"][i % 2],
+            "Start": AMBIGUOUS[i % len(AMBIGUOUS)],
+            "Outcome achieved": ["Yes", "No"][i % 2],
+        }
+        for i in range(ROWS)
+    ]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+# -- the four exports through the command ---------------------------------------------------------
+
+
+def test_csv_with_iso_dates_and_y_n(tmp_path: Path) -> None:
+    (tmp_path / "exports").mkdir()
+    data = csv_export(tmp_path / "exports" / "family_support.csv")
+    done = init(data, "--output", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "header row 1" in done.stdout
+    assert re.search(r"start_date\s+date \(yyyy-mm-dd\)\s+-> start_date", done.stdout)
+    assert "next: edit the CHECK/DECIDE lines, then: evalkit validate spec.yaml" in done.stdout
+
+    text, raw = draft_of(tmp_path / "spec.yaml")
+    assert "DECIDE" not in text.split("\nprogramme:")[1]
+    assert raw["programme"] == "family-support"
+    people = raw["sources"]["people"]
+    assert people["file"] == "exports/family_support.csv"
+    assert people["date_format"] == "yyyy-mm-dd"
+    assert people["columns"] == {
+        "person_id": "person_id",
+        "household_id": "family_id",
+        "locality": "locality_code",
+        "group": "group",
+        "referral_date": "referral_date",
+        "start_date": "start_date",
+        "end_date": "end_date",
+    }
+    assert people["groups"] == {"participant": ["participant"], "comparison": ["comparison"]}
+    assert people["recodes"]["stable_housing_after"] == {"Y": 1, "N": 0}
+    assert raw["localities"] == {
+        "E08000011": "Knowsley",
+        "E08000012": "Liverpool",
+        "E08000014": "Sefton",
+    }
+    housing, wellbeing = raw["outcomes"]
+    assert housing["kind"] == "binary" and housing["before"] == "stable_housing_before"
+    assert housing["after"] == "stable_housing_after"
+    assert wellbeing["kind"] == "scale" and wellbeing["range"] == [7, 35]
+    assert raw["designs"] == {"before_after": True, "comparison_group": True}
+    assert raw["reporting_period"]["select"] == "started"
+    assert raw["characteristics"][1] == {
+        "name": "Age",
+        "column": "age",
+        "bands": [18, 25, 35, 50, 65],
+    }
+    for line in lines_with(text, "_date: ") + lines_with(text, "_id: "):
+        assert "# CHECK:" in line, line
+
+    assert unmarked(text) == []
+    (tmp_path / "spec.yaml").write_text(answer(text))
+    spec = load_spec(tmp_path / "spec.yaml")
+    assert spec.people.column("household_id") == "family_id"
+    assert spec.data_files()["people"] == (tmp_path / "exports" / "family_support.csv")
+    assert spec.designs.comparison_group
+    validated("spec.yaml", tmp_path)
+
+
+def test_workbook_with_cover_sheet_title_rows_and_personal_data(tmp_path: Path) -> None:
+    data = cover_and_clients_workbook(tmp_path / "Client export.xlsx")
+    done = init(data, "--output", "housing.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "sheet 'Clients'" in done.stdout and "'Cover'" in done.stdout
+    assert "header row 3" in done.stdout
+
+    text, raw = draft_of(tmp_path / "housing.yaml")
+    people = raw["sources"]["people"]
+    assert people["sheet"] == "Clients" and people["header_row"] == 3
+    assert re.search(r"sheet: Clients\s+# CHECK: picked: the sheet with the most data", text)
+    assert people["date_format"] == "dd/mm/yyyy"
+    assert set(people["missing"]) == {"", "Not known", "N/A"}
+    assert people["columns"] == {
+        "person_id": "Client ID",
+        "locality": "District",
+        "referral_date": "Referral Date",
+        "start_date": "Start Date",
+        "end_date": "Closed Date",
+    }
+    assert people["recodes"] == {
+        "Secured housing": {"Yes": 1, "No": 0},
+        "Sustained tenancy": {"Yes": 1, "No": 0},
+    }
+    assert raw["localities"] == {
+        "exeter": "Exeter",
+        "mid-devon": "Mid Devon",
+        "teignbridge": "Teignbridge",
+        "torridge": "Torridge",
+    }
+    gender, age = raw["characteristics"]
+    assert sorted(gender["categories"]) == sorted(GENDERS)  # "Prefer not to say" is an answer
+    assert age == {"name": "Age", "column": "Age", "bands": [25, 35, 50, 65]}
+    assert [o["after"] for o in raw["outcomes"]] == ["Secured housing", "Sustained tenancy"]
+    assert all(o["kind"] == "binary" and "before" not in o for o in raw["outcomes"])
+    assert raw["designs"]["comparison_group"] is False
+    # Free text and personal data are listed as not carried, never mapped.
+    listed = text.split("Not carried into evalkit")[1].split("\nprogramme:")[0]
+    assert "Notes (free text)" in listed and "Email (email addresses)" in listed
+    assert not {"Notes", "Email"} & strings_in(raw)
+    assert "not carried (email addresses)" in done.stdout
+
+    assert unmarked(text) == []
+    (tmp_path / "housing.yaml").write_text(answer(text))
+    spec = load_spec(tmp_path / "housing.yaml")
+    assert spec.people.sheet == "Clients" and spec.people.header_row == 3
+    assert spec.localities["mid-devon"] == "Mid Devon"
+    validated("housing.yaml", tmp_path)
+
+
+def test_workbook_with_real_date_cells_and_other_headers(tmp_path: Path) -> None:
+    data = real_dates_workbook(tmp_path / "cases.xlsx")
+    done = init(data, cwd=tmp_path)  # default output: the file's name as a .yaml, here
+    assert done.returncode == 0, done.stderr
+    text, raw = draft_of(tmp_path / "cases.yaml")
+    people = raw["sources"]["people"]
+    assert people["sheet"] == "Cases" and "header_row" not in people
+    assert people["columns"] == {
+        "person_id": "Case Ref",
+        "locality": "Area Team",
+        "group": "Service status",
+        "start_date": "Date Opened",
+        "end_date": "Date Closed",
+    }
+    assert "workbook date cells" in text
+    assert people["groups"] == {"participant": ["Supported"], "comparison": ["Waiting list"]}
+    assert raw["localities"] == {
+        "east-team": "East Team",
+        "north-team": "North Team",
+        "south-team": "South Team",
+    }
+    period = raw["reporting_period"]
+    assert period["start"].day == 1 and period["start"] <= dt.date(2024, 1, 31)
+    assert period["label"].startswith("January 2024 to ")
+    (employed,) = raw["outcomes"]
+    assert employed["name"] == "Employed"
+    assert (employed["before"], employed["after"]) == ("Employed at start", "Employed at end")
+    assert raw["designs"]["comparison_group"] is True
+    assert raw["characteristics"] == [
+        {
+            "name": "Ethnicity",
+            "column": "Ethnicity",
+            "categories": ["Asian", "Black", "Mixed", "Other", "White"],
+        }
+    ]
+
+    assert unmarked(text) == []
+    (tmp_path / "cases.yaml").write_text(answer(text))
+    spec = load_spec(tmp_path / "cases.yaml")
+    assert spec.people.groups["comparison"] == ["Waiting list"]
+    validated("cases.yaml", tmp_path)
+
+
+def test_ambiguous_dates_are_left_to_decide_and_refused_until_decided(tmp_path: Path) -> None:
+    data = ambiguous_csv(tmp_path / "export.csv")
+    done = init(data, "--output", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "format to decide" in done.stdout
+    text, raw = draft_of(tmp_path / "spec.yaml")
+    assert raw["sources"]["people"]["date_format"] == "DECIDE"
+    line = lines_with(text, "date_format:")[0]
+    assert "# DECIDE: dd/mm/yyyy or mm/dd/yyyy? values such as" in line
+    assert "could be either" in line
+    # 01/02/2024 .. 12/11/2024 is February to November day-first, January to December otherwise.
+    assert raw["reporting_period"]["start"] == "DECIDE"
+    assert "with dd/mm/yyyy: February 2024 to November 2024" in text
+    assert "with mm/dd/yyyy: January 2024 to December 2024" in text
+
+    assert unmarked(text) == []
+    # load_spec lists every decision still to make, in one line.
+    with pytest.raises(
+        ConfigError,
+        match=r"decision\(s\) still to make: .*reporting_period.start, reporting_period.end, "
+        r"sources.people.date_format; edit the lines marked DECIDE",
+    ):
+        load_spec(tmp_path / "spec.yaml")
+    refused = evalkit("validate", "spec.yaml", cwd=tmp_path)
+    assert refused.returncode == 2 and "still to make" in refused.stderr
+    period_only = answer(text, label="Year to November", start="2024-02-01", end="2024-11-30")
+    (tmp_path / "spec.yaml").write_text(period_only)
+    with pytest.raises(
+        ConfigError, match=r"1 decision\(s\) still to make: sources.people.date_format"
+    ):
+        load_spec(tmp_path / "spec.yaml")
+    decided = answer(
+        text,
+        date_format="dd/mm/yyyy",
+        label="February to November 2024",
+        start="2024-02-01",
+        end="2024-11-30",
+    )
+    assert "DECIDE" not in strings_in(yaml.safe_load(decided))
+    (tmp_path / "spec.yaml").write_text(decided)
+    spec = load_spec(tmp_path / "spec.yaml")
+    assert spec.people.date_format == "dd/mm/yyyy"
+    assert spec.reporting_period.end == dt.date(2024, 11, 30)
+    validated("spec.yaml", tmp_path)
+
+
+def test_deciding_the_date_format_on_the_command_line_fills_in_the_period(
+    tmp_path: Path,
+) -> None:
+    data = ambiguous_csv(tmp_path / "export.csv")
+    assert init(data, "--output", "spec.yaml", cwd=tmp_path).returncode == 0
+    done = init(
+        data, "--output", "spec.yaml", "--date-format", "mm/dd/yyyy", "--force", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    text, raw = draft_of(tmp_path / "spec.yaml")
+    assert "# DECIDE" not in text
+    assert raw["reporting_period"]["start"] == dt.date(2024, 1, 1)
+    assert raw["reporting_period"]["end"] == dt.date(2024, 12, 31)
+    (tmp_path / "spec.yaml").write_text(answer(text))
+    assert load_spec(tmp_path / "spec.yaml").people.date_format == "mm/dd/yyyy"
+    validated("spec.yaml", tmp_path)
+
+
+# -- other shapes and the command's behaviour ------------------------------------------------------
+
+
+def test_csv_title_rows_special_names_and_no_start_date(tmp_path: Path) -> None:
+    """Title lines above the header; names YAML would misread; a required role left to decide."""
+    lines = ["Weekly export", "Produced 2025-04-01", ""]
+    header = "Client ref,On,Locality,Housed: yes/no #1,Null"
+    body = [f"X{i},Yes,Leeds,{'Y' if i % 2 else 'N'},{i % 3}" for i in range(12)]
+    path = tmp_path / "weekly.csv"
+    path.write_text("\n".join([*lines, header, *body]) + "\n", encoding="utf-8")
+    done = init(path, "--output", "weekly.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "header row 4" in done.stdout
+    text, raw = draft_of(tmp_path / "weekly.yaml")
+    people = raw["sources"]["people"]
+    assert people["header_row"] == 4
+    assert people["columns"]["person_id"] == "Client ref"
+    assert raw["localities"] == {"E08000035": "Leeds"}  # a known name gets its ONS code
+    assert people["recodes"] == {"On": {"Yes": 1, "No": 0}, "Housed: yes/no #1": {"Y": 1, "N": 0}}
+    assert [o["after"] for o in raw["outcomes"]] == ["On", "Housed: yes/no #1"]
+    assert "# DECIDE: start_date: <the column holding the date support started>" in text
+    assert unmarked(text) == []
+    assert raw["reporting_period"]["start"] == "DECIDE"  # no start dates, no period
+    (tmp_path / "weekly.yaml").write_text(
+        answer(text, label="April 2025", start="2025-04-01", end="2025-04-30")
+    )
+    with pytest.raises(ConfigError, match=r"role 'start_date'.*is required"):
+        load_spec(tmp_path / "weekly.yaml")
+
+
+def test_a_yes_no_column_named_like_a_group_is_the_group(tmp_path: Path) -> None:
+    path = tmp_path / "served.csv"
+    rows = [
+        {"ID": f"A{i}", "Start": f"2024-0{1 + i % 9}-1{i % 10}", "Area": "North", "Served": s}
+        for i, s in enumerate(["Yes", "No"] * 6)
+    ]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    found = survey(path)
+    proposal = propose(found, spec_path=tmp_path / "spec.yaml")
+    assert proposal.roles["group"] == "Served" and not proposal.outcomes
+    assert proposal.groups == {"participant": ["Yes"], "comparison": ["No"]}
+    text = render(proposal, found)
+    assert "  groups: {participant: ['Yes'], comparison: ['No']}" in text
+    assert unmarked(text) == []
+
+
+def test_one_date_format_per_file_and_values_that_are_not_dates(tmp_path: Path) -> None:
+    """A day over 12 in one date column settles the others; 'Ongoing' is pointed out."""
+    path = tmp_path / "episodes.csv"
+    rows = [
+        {
+            "Client number": f"{100 + i}",
+            "Referred": f"0{1 + i % 9}/0{1 + i % 9}/2024",  # both parts at most 12
+            "Started": f"{14 + i % 9}/0{1 + i % 9}/2024",  # day first
+            "Ended": "Ongoing" if i == 3 else f"{14 + i % 9}/1{i % 3}/2024",
+            "Team": ["Hub A", "Hub B"][i % 2],
+        }
+        for i in range(12)
+    ]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    found = survey(path)
+    proposal = propose(found, spec_path=tmp_path / "spec.yaml")
+    assert proposal.date is not None and proposal.date.format == "dd/mm/yyyy"
+    assert proposal.roles["person_id"] == "Client number"
+    assert {r: proposal.roles[r] for r in ("referral_date", "start_date", "end_date")} == {
+        "referral_date": "Referred",
+        "start_date": "Started",
+        "end_date": "Ended",
+    }
+    text = render(proposal, found)
+    assert re.search(r"end_date: Ended .*not dates: 'Ongoing' - add to missing", text)
+    assert proposal.period["start"] == dt.date(2024, 1, 1)
+    assert proposal.period["end"] == dt.date(2024, 9, 30)
+
+
+def test_sheet_and_header_row_can_be_given(tmp_path: Path) -> None:
+    data = cover_and_clients_workbook(tmp_path / "clients.xlsx")
+    done = init(data, "--sheet", "Clients", "--header-row", "3", "--output", "s.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text, raw = draft_of(tmp_path / "s.yaml")
+    assert unmarked(text) == []
+    assert re.search(r"sheet: Clients +# as given", text)
+    assert raw["sources"]["people"]["sheet"] == "Clients"
+    assert raw["sources"]["people"]["columns"]["person_id"] == "Client ID"
+
+
+def test_an_existing_spec_is_kept_without_force(tmp_path: Path) -> None:
+    data = ambiguous_csv(tmp_path / "export.csv")
+    (tmp_path / "spec.yaml").write_text("mine\n")
+    done = init(data, "--output", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+    assert "spec.yaml: already exists; pass --force" in done.stderr
+    assert (tmp_path / "spec.yaml").read_text() == "mine\n"
+    assert init(data, "--output", "spec.yaml", "--force", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "spec.yaml").read_text().startswith("# DRAFT programme spec")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.csv"], r"missing.csv: file not found"),
+        (["export.csv", "--sheet", "Clients"], r"--sheet 'Clients' given but .* not a workbook"),
+        (["book.xlsx", "--sheet", "Data"], r"no sheet named 'Data'; the workbook has 'Cover'"),
+        (["export.csv", "--output", "spec.txt"], r"spec.txt: the spec must be a .yaml file"),
+        (["export.csv", "--header-row", "0"], r"expected a row number from 1"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_status_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    ambiguous_csv(tmp_path / "export.csv")
+    cover_and_clients_workbook(tmp_path / "book.xlsx")
+    done = init(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert re.search(message, done.stderr), done.stderr
+    assert not list(tmp_path.glob("*.yaml"))
+
+
+def test_help_has_examples() -> None:
+    done = subprocess.run([*EVALKIT, "init", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert "examples:" in done.stdout and "evalkit validate SPEC" in done.stdout
+
+
+# -- the guessing rules, one at a time --------------------------------------------------------------
+
+
+def test_choose_sheet_and_find_header_row(tmp_path: Path) -> None:
+    book = cover_and_clients_workbook(tmp_path / "book.xlsx")
+    sheet, why = choose_sheet(book)
+    assert sheet == "Clients" and "'Cover' (3 rows x 1 column)" in why
+    title = [["Client list", None, None], [None, None, None], ["Run on 01/04/2025", None, None]]
+    header = [["ID", "Start", "Team"], ["1", "2024-01-02", "North"]]
+    assert find_header_row(title + header) == 4
+    assert find_header_row(header) == 1
+    assert find_header_row([["1", "2", "3"], ["4", "5", "6"]]) == 1  # no header found: row 1
+
+
+def test_column_kinds() -> None:
+    assert profile_column("Email", ["a@b.org", "c@d.org"]).kind == "personal"
+    assert profile_column("Contact", ["a@b.org", "c@d.org", "x@y.com"]).detail == "email addresses"
+    assert profile_column("Postcode", ["EX1 1AA"]).detail == "postcodes"
+    assert profile_column("Date of birth", ["01/02/1980"]).detail == "dates of birth"
+    assert profile_column("NHS number", ["943 476 5919"]).kind == "personal"
+    assert profile_column("Team name", ["North", "South"] * 5).kind == "category"
+    notes = [f"A long note about visit number {i}, which went well" for i in range(12)]
+    assert profile_column("Notes", notes).detail == "free text"
+    yes_no = profile_column("Housed", ["Yes", "No", "Not known", "", "N/A", None])
+    assert yes_no.kind == "yesno" and yes_no.missing_found == ["", "N/A", "Not known"]
+    answers = profile_column("Ethnicity", ["White", "Prefer not to say", "Unknown"] * 4)
+    assert answers.kind == "category"
+    assert answers.labels == ["Prefer not to say", "White"]  # Unknown is missing, not an answer
+    assert profile_column("Client ID", [str(i) for i in range(20)]).kind == "identifier"
+    assert profile_column("Number in household", ["1", "2", "3"] * 5).kind == "number"
+    assert profile_column("Opened", [dt.date(2024, 1, 2), dt.date(2024, 2, 3)]).kind == "date"
+    assert words("DateOpened") == ["date", "opened"]
+    assert words("Date of Birth") == ["birthdate"]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["2024-04-03", "2023-12-25"], "yyyy-mm-dd"),
+        (["13/04/2024", "03/04/2024"], "dd/mm/yyyy"),
+        (["04/13/2024", "03/04/2024"], "mm/dd/yyyy"),
+        (["3/4/2024", "25/12/2023"], "dd/mm/yyyy"),
+        (["25.12.2023"], "dd.mm.yyyy"),
+        (["25-12-2023"], "dd-mm-yyyy"),
+        (["25/12/23"], "dd/mm/yy"),
+        (["3 Apr 2024"], "dd mon yyyy"),
+        (["2024/04/03"], "yyyy/mm/dd"),
+        (["03/04/2024", "04/03/2024"], None),  # ambiguous
+        (["13/04/2024", "04/13/2024"], None),  # day-first and month-first in one file
+        (["2024-04-03", "13/04/2024"], None),  # two styles
+        (["12-25-2023"], None),  # month first with dashes: not a format evalkit reads
+    ],
+)
+def test_date_formats(values: list[str], expected: str | None) -> None:
+    assert guess_date_format(values).format == expected
+
+
+def test_a_time_after_the_date_is_flagged() -> None:
+    guess = guess_date_format(["2024-04-03 10:15", "2024-04-04 09:00:00"])
+    assert guess.format == "yyyy-mm-dd" and guess.has_time
+
+
+def _written(day: int, month: int, year: int, pad: bool, day_first: bool) -> str:
+    d, m = (f"{day:02d}", f"{month:02d}") if pad else (str(day), str(month))
+    return f"{d}/{m}/{year}" if day_first else f"{m}/{d}/{year}"
+
+
+dates = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 12, 31))
+late_days = dates.filter(lambda d: d.day > 12)
+early_days = dates.filter(lambda d: d.day <= 12)
+
+
+@given(st.lists(dates, max_size=30), late_days, st.data())
+def test_a_day_over_12_always_means_day_first(
+    some: list[dt.date], telling: dt.date, data: st.DataObject
+) -> None:
+    values = [
+        _written(d.day, d.month, d.year, data.draw(st.booleans()), True) for d in [*some, telling]
+    ]
+    values = data.draw(st.permutations(values))
+    guess = guess_date_format(values)
+    assert guess.format == "dd/mm/yyyy"
+    assert int(guess.example.split("/")[0]) > 12
+
+
+@given(st.lists(dates, max_size=30), late_days, st.data())
+def test_a_second_part_over_12_always_means_month_first(
+    some: list[dt.date], telling: dt.date, data: st.DataObject
+) -> None:
+    values = [
+        _written(d.day, d.month, d.year, data.draw(st.booleans()), False) for d in [*some, telling]
+    ]
+    assert guess_date_format(data.draw(st.permutations(values))).format == "mm/dd/yyyy"
+
+
+@given(st.lists(early_days, min_size=1, max_size=30), st.booleans(), st.data())
+def test_dates_with_both_parts_at_most_12_are_never_guessed(
+    some: list[dt.date], day_first: bool, data: st.DataObject
+) -> None:
+    values = [_written(d.day, d.month, d.year, data.draw(st.booleans()), day_first) for d in some]
+    guess = guess_date_format(values)
+    assert guess.format is None and guess.ambiguous
+    assert guess.options == ("dd/mm/yyyy", "mm/dd/yyyy")
+    assert guess.example in values
+
+
+@given(st.lists(dates, min_size=1, max_size=30))
+def test_iso_dates_are_always_unambiguous(some: list[dt.date]) -> None:
+    assert guess_date_format([d.isoformat() for d in some]).format == "yyyy-mm-dd"
+
+
+NAMES = [
+    "Client ID", "Family ID", "Start date", "Referral date", "Date closed", "District", "Team",
+    "Gender", "Ethnicity", "Age", "Housed at start", "Housed at end", "Score before",
+    "Score after", "Notes", "Email", "Group", "On", "Null", "Outcome: met?", "Status",
+]  # fmt: skip
+CELLS = st.one_of(
+    st.sampled_from(["", "N/A", "Not known", "Unknown", "-", "Prefer not to say", "Yes", "No"]),
+    st.sampled_from(["Y", "N", "TRUE", "1", "0", "participant", "comparison", "Exeter"]),
+    st.dates(min_value=dt.date(2000, 1, 1)).map(lambda d: d.strftime("%d/%m/%Y")),
+    st.dates(min_value=dt.date(2000, 1, 1)).map(dt.date.isoformat),
+    st.integers(-5, 120).map(str),
+    st.text("abcdefghij @.:#'\"[]{}-", max_size=40),
+)
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    st.lists(st.sampled_from(NAMES), min_size=1, max_size=8, unique=True),
+    st.integers(1, 15),
+    st.data(),
+)
+def test_any_export_gives_a_draft_that_reads_back(
+    names: list[str], rows: int, data: st.DataObject
+) -> None:
+    """Whatever the columns hold, the draft is valid YAML and maps only real, carried columns."""
+    import tempfile
+
+    table = {n: [data.draw(CELLS) for _ in range(rows)] for n in names}
+    table[names[0]][0] = "x"  # never an all-blank file
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.csv"
+        pd.DataFrame(table).to_csv(path, index=False)
+        found = survey(path, header_row=1)
+        proposal = propose(found, spec_path=Path(folder) / "spec.yaml")
+        raw = yaml.safe_load(render(proposal, found))
+    people = raw["sources"]["people"]
+    assert set(people["columns"].values()) <= set(names)
+    assert not {"Notes", "Email"} & strings_in(raw)
+    for outcome in raw.get("outcomes", []):
+        assert outcome["after"] in names and outcome.get("before", names[0]) in names
+    assert people.get("date_format", "yyyy-mm-dd") in {"DECIDE", *DATE_FORMATS}
