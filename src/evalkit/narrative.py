@@ -121,6 +121,9 @@ def impact_sentence(
         direction = "raised" if est > 0 else "lowered"
         figure = f"{_num(abs(est) * scale, digits)} {unit}".strip()
         ci = interval_phrase(lo * scale, hi * scale, digits=digits, unit=unit)
+        if unit.strip().lower() in POUNDS:
+            figure = amount(abs(est) * scale, unit)
+            ci = f"{level_ci(result)} {amount(lo * scale, unit)} to {amount(hi * scale, unit)}"
     strength = f" This rests on {evidence_words(level)}." if evidence else ""
     if result.crosses_no_effect:
         return (
@@ -147,6 +150,21 @@ def money(amount: float, price_year: Any = None, *, digits: int = 0) -> str:
     sign = "-" if amount < 0 else ""
     text = f"{sign}£{abs(amount):,.{digits}f}"
     return f"{text} ({price_year} prices)" if price_year is not None else text
+
+
+#: Units that mean pounds sterling: amounts are written £1,234 rather than 1,234 pounds.
+POUNDS = frozenset({"£", "pounds", "gbp", "pounds sterling"})
+
+
+def amount(value: float, unit: str = "", *, digits: int = 1, signed: bool = False) -> str:
+    """A quantity with its unit: '+2.5 points', '-£469', '1,234.5 referrals'."""
+    sign = (
+        ("+" if value > 0 else "-" if value < 0 else "") if signed else ("-" if value < 0 else "")
+    )
+    if unit.strip().lower() in POUNDS:
+        return f"{sign}£{abs(value):,.0f}"
+    text = f"{sign}{abs(value):,.{digits}f}"
+    return f"{text} {unit}".strip()
 
 
 def value_sentence(cba: Any, monte_carlo: Any | None = None) -> str:

@@ -297,6 +297,7 @@ def controlled_its(
     *,
     seasonality: int = 0,
     period: float = 12,
+    slope: bool = True,
     alpha: float = 0.05,
 ) -> ITSResult:
     """Interrupted time series against a comparison series that never had the service.
@@ -308,7 +309,7 @@ def controlled_its(
         the comparison areas (``control``), both positive, on a numeric ``time``.
     outcome, control : str
         The two rates (for example presentations per 1,000 households).
-    time, start, seasonality, period, alpha
+    time, start, seasonality, period, slope, alpha
         As in :func:`its`.
 
     Returns
@@ -346,6 +347,7 @@ def controlled_its(
         family="gaussian",
         seasonality=seasonality,
         period=period,
+        slope=slope,
         alpha=alpha,
     )
     n_pre = int((ratio[time].astype(float) < float(start)).sum())

@@ -43,9 +43,10 @@ def _change_claim(of: OutcomeFindings, policy: object) -> str | None:
         )
     if of.change is not None:
         return (
-            f"{o.name} changed by {of.change.estimate:+,.1f} {o.unit_words} on average between "
-            "the first and last readings; on its own this is change over time, not proof that "
-            "the service caused it."
+            f"{o.name} changed by "
+            f"{narrative.amount(of.change.estimate, o.unit_words, signed=True)} on average "
+            "between the first and last readings; on its own this is change over time, not "
+            "proof that the service caused it."
         )
     return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from evalkit import narrative
@@ -79,10 +80,13 @@ def _estimates_table(f: Findings, shown: list[OutcomeFindings]) -> str:
     for of in shown:
         result, scale = of.impact, _scale(of)
         ratio = result.scale == "rate ratio"
+        series = of.source_kind == "series"
         names.append(of.name)
         rows.append(
             {
-                "People or periods": int(result.n),
+                # People are counts to protect; periods of a series are not people.
+                "People": np.nan if series else int(result.n),
+                "Periods": int(of.n) if series else "",
                 "Estimate": round(result.estimate * scale, 2),
                 "Measured as": "rate ratio"
                 if ratio
@@ -92,14 +96,13 @@ def _estimates_table(f: Findings, shown: list[OutcomeFindings]) -> str:
             }
         )
     table = pd.DataFrame(rows, index=pd.Index(names, name="Outcome"))
-    periods = [of.source_kind == "series" for of in shown]
-    if all(periods):  # periods of a series are not people: nothing to suppress
-        return table.to_html(caption="Impact estimates and the strength of the evidence")
+    people = table["People"].notna()
+    derived = {"Estimate": ("People",), "95% interval": ("People",)}
     return protected_table(
         table,
         f.policy,
-        counts=["People or periods"],
-        derived={"Estimate": ("People or periods",), "95% interval": ("People or periods",)},
+        counts=["People"] if people.any() else [],
+        derived=derived if people.all() else None,
         caption="Impact estimates and the strength of the evidence",
     )
 

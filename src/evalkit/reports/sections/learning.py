@@ -10,8 +10,9 @@ __all__ = ["learning"]
 
 def learning(ctx: ReportContext) -> str:
     """Themes, what we will change and open actions, from shareable reflections for this locality."""
-    from evalkit.learning.review import learning_review, resolve_store_path
+    from evalkit.learning.review import learning_review
     from evalkit.learning.store import ReflectionStore
+    from evalkit.reports.learning_review import resolve_store_path
 
     path = resolve_store_path(ctx.spec.source, "")
     head = "<h2>What the partners learned</h2>"

@@ -179,27 +179,32 @@ def _numeric(of: OutcomeFindings, policy: object) -> list[str]:
         out.append(
             para(
                 f"For {narrative.count_phrase(c.n, policy)} people with a reading before and "
-                f"after, the average went from {c.mean_before:,.1f} to {c.mean_after:,.1f} "
-                f"{unit}: a change of {c.estimate:+,.1f} "
-                f"({narrative.interval_phrase(c.ci_low, c.ci_high, unit=unit)}){size}. This is "
-                "change over time, not an estimate of what the service caused."
+                f"after, the average went from {narrative.amount(c.mean_before, unit)} to "
+                f"{narrative.amount(c.mean_after, unit)}: a change of "
+                f"{narrative.amount(c.estimate, unit, signed=True)} (95% confidence interval "
+                f"{narrative.amount(c.ci_low, unit, signed=True)} to "
+                f"{narrative.amount(c.ci_high, unit, signed=True)}){size}. This is change over "
+                "time, not an estimate of what the service caused."
             )
         )
     elif of.level is not None:
         lv = of.level
         out.append(
             para(
-                f"After support the average was {lv.estimate:,.1f} {unit} for "
-                f"{narrative.count_phrase(lv.n, policy)} people "
-                f"({narrative.interval_phrase(lv.ci_low, lv.ci_high, unit=unit)}). There is no "
-                "reading from before support to compare with."
+                f"After support the average was {narrative.amount(lv.estimate, unit)} for "
+                f"{narrative.count_phrase(lv.n, policy)} people (95% confidence interval "
+                f"{narrative.amount(lv.ci_low, unit)} to {narrative.amount(lv.ci_high, unit)}). "
+                "There is no reading from before support to compare with."
             )
         )
     if o.target is not None and (of.change or of.level) is not None:
         mean = (of.change or of.level).mean_after
         met = mean >= o.target if o.higher_is_better else mean <= o.target
         out.append(
-            para(f"Target: {o.target:,.1f} {unit}; {'met' if met else 'not yet met'} on average.")
+            para(
+                f"Target: {narrative.amount(o.target, unit)}; "
+                f"{'met' if met else 'not yet met'} on average."
+            )
         )
     if of.reliable is not None:
         out += _reliable(of, policy)
