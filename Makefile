@@ -1,5 +1,5 @@
 # evalkit: two commands on a fresh machine with python3 and make.
-#   make demo   create .venv, install evalkit, write the demo data, produce every locality's report
+#   make demo   create .venv, install evalkit, write both example programmes, produce their reports
 #   make test   run the whole test suite (creates .venv first if it is missing)
 # Other targets: make lab, make bench, make lint, make clean.
 
@@ -8,6 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.evalkit-installed
 SPEC   := data/raw/demo/family-support.yaml
+SPEC_HP := data/raw/hp/homelessness-prevention.yaml
 # pytest workers: the tests that run real kernels are spread over the machine's cores.
 TEST_WORKERS ?= auto
 
@@ -24,7 +25,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/evalkit demo
+	$(BIN)/evalkit demo --example homelessness-prevention
 	$(BIN)/evalkit run $(SPEC)
+	$(BIN)/evalkit run $(SPEC_HP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -q

@@ -176,7 +176,7 @@ def main() -> None:
         codes = list(spec.localities)
         prepare(spec)  # both ways read the same prepared partitions
         print(f"\n{len(codes)} localities, the evaluation report for each ({len(codes)} reports)")
-        t_naive = naive(spec_path, root, codes, spec.reporting_period)
+        t_naive = naive(spec_path, root, codes, spec.reporting_period.label)
         print(f"  (a) naive papermill + nbconvert CLI loop: {t_naive:7.1f} s")
         t_run, mem_run = evalkit_run(spec_path, root, "--force")
         print(
