@@ -78,7 +78,9 @@ def test_every_table_has_the_documented_columns(data) -> None:
         "2022Q2",
         "2023Q2",
     ]
-    assert set(series.loc[~series["programme"], "locality_code"]) == set(family_support.COMPARISON_LOCALITIES)
+    assert set(series.loc[~series["programme"], "locality_code"]) == set(
+        family_support.COMPARISON_LOCALITIES
+    )
     assert {"what_we_tried", "what_happened", "what_we_learned", "what_we_will_change"} <= set(
         data.reflections.columns
     )

@@ -1,7 +1,9 @@
-"""The learning review (HTML escaping, consent gates), the capture form and both notebooks."""
+"""The learning review (HTML escaping, consent gates, the spec's period, indicators as context),
+the capture form and both notebooks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import zipfile
@@ -13,19 +15,23 @@ import pandas as pd
 import pytest
 
 from _learning import KEY, reflection
+from evalkit.config import load_spec
 from evalkit.demo import generate
 from evalkit.exceptions import ParameterError
+from evalkit.intake import prepare
 from evalkit.learning.coding import theme_counts
 from evalkit.learning.export import export_csv, export_qdpx
-from evalkit.learning.form import build_form, capture_form
+from evalkit.learning.form import build_form
 from evalkit.learning.importing import import_reflections
-from evalkit.learning.review import (
-    learning_review,
+from evalkit.learning.review import learning_review, themes_chart
+from evalkit.learning.store import ReflectionStore
+from evalkit.reports.capture import capture_form
+from evalkit.reports.learning_review import (
+    indicator_context,
     resolve_store_path,
     review_html,
-    themes_chart,
+    review_period,
 )
-from evalkit.learning.store import ReflectionStore
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ("capture_reflection.ipynb", "learning_review.ipynb")
@@ -138,6 +144,22 @@ def test_review_periods_quarters_and_financial_years(store):
     assert "Learned in 2024Q3." not in quarter.quotes["quote"].tolist()
     every = learning_review(store, locality="E08000012", period="", policy={"high": 1})
     assert len(every.quotes) == 6 and "all periods" in every.to_html()
+    # Dates given: the period is only the label shown (a spec's reporting period).
+    spec = learning_review(
+        store,
+        locality="E08000012",
+        period="July 2024 to March 2025",
+        dates=(dt.date(2024, 7, 1), dt.date(2025, 3, 31)),
+        policy={"high": 1},
+    )
+    assert spec.quotes[spec.quotes["slot"] == "what_we_learned"]["quote"].tolist() == [
+        "Learned in 2024Q3."
+    ]
+    assert "Learning review: E08000012, July 2024 to March 2025" in spec.to_html()
+    open_start = learning_review(
+        store, locality="E08000012", period="to 2024", dates=(None, dt.date(2024, 12, 31))
+    )
+    assert len(open_start.quotes) == 4  # 2024Q1 and 2024Q3, two slots each
 
 
 def test_themes_chart_states_the_numbers_and_skips_all_suppressed_tables():
@@ -211,10 +233,59 @@ def test_notebooks_are_committed_without_outputs():
                 assert cell.outputs == [] and cell.execution_count is None, name
 
 
+def test_the_review_period_defaults_to_the_spec_reporting_period(demo_spec_path):
+    assert review_period(demo_spec_path) == (
+        "April 2021 to March 2025",
+        (dt.date(2021, 4, 1), dt.date(2025, 3, 31)),
+    )
+    # The label itself, as a report's context holds the period, is the same period.
+    assert review_period(demo_spec_path, "April 2021 to March 2025") == review_period(
+        demo_spec_path
+    )
+    assert review_period(demo_spec_path, "2024Q3") == (
+        "2024Q3",
+        (dt.date(2024, 7, 1), dt.date(2024, 9, 30)),
+    )
+
+
+def test_indicators_are_the_spec_series_outcomes_from_the_prepared_data(fresh_project):
+    spec = load_spec(fresh_project)
+    prepare(spec)
+    (outcome,) = [o for o in spec.outcomes if spec.outcome_kind(o) == "series"]
+    table = indicator_context(spec, "E08000012", "2024/25")
+    rate = f"{outcome.name} per {outcome.per:,} population"
+    assert table.columns.tolist() == ["Quarter", outcome.name, rate]
+    assert len(table) == 8 and table["Quarter"].iloc[-1] == "2025 Q1"
+    raw = pd.read_csv(fresh_project.parent / "timeseries.csv", dtype={"quarter": str})
+    raw = raw[raw["locality_code"] == "E08000012"].set_index("quarter")
+    last = raw.loc["2025Q1"]
+    assert table[outcome.name].iloc[-1] == last[outcome.after]
+    expected = last[outcome.after] / last[outcome.population] * outcome.per
+    assert table[rate].iloc[-1] == pytest.approx(round(expected, 1))
+    # The default period is the spec's reporting period; an earlier one ends earlier.
+    assert indicator_context(spec, "E08000012").equals(table)
+    assert indicator_context(spec, "E08000012", "2024Q2")["Quarter"].iloc[-1] == "2024 Q2"
+    # Labelled by the series' frequency.
+    series = spec.sources[spec.outcome_source(outcome)]
+    monthly = spec.model_copy(
+        update={
+            "sources": {
+                **spec.sources,
+                spec.outcome_source(outcome): series.model_copy(update={"frequency": "month"}),
+            }
+        }
+    )
+    assert indicator_context(monthly, "E08000012")["Month"].iloc[-1] == "Jan 2025"
+    without = spec.model_copy(update={"outcomes": [o for o in spec.outcomes if o is not outcome]})
+    assert indicator_context(without, "E08000012") is None
+
+
 @pytest.mark.slow
-def test_learning_review_notebook_runs_with_papermill(demo_spec_path, tmp_path, monkeypatch):
+def test_learning_review_notebook_runs_with_papermill(fresh_project, tmp_path, monkeypatch):
     import papermill
 
+    demo_spec_path = fresh_project
+    prepare(load_spec(demo_spec_path))  # the indicators come from the prepared series
     monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
     store_path = tmp_path / "learning.sqlite"
     with ReflectionStore(store_path) as s:
@@ -239,7 +310,7 @@ def test_learning_review_notebook_runs_with_papermill(demo_spec_path, tmp_path, 
     nb = nbformat.read(output, as_version=4)
     shown = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "Learning review: E08000012, 2024/25" in shown
-    assert "Indicators, as context" in shown
+    assert "Indicators, as context" in shown and "2025 Q1" in shown
     assert html.escape(SCRIPT) in shown and SCRIPT not in shown
     assert '"output_type": "error"' not in shown
 
@@ -259,3 +330,13 @@ def test_capture_notebook_runs_with_papermill(tmp_path, monkeypatch):
     )
     shown = json.dumps([c.get("outputs", []) for c in nbformat.read(output, as_version=4).cells])
     assert "application/vnd.jupyter.widget-view+json" in shown
+
+
+def test_the_learning_package_never_reads_a_spec():
+    import ast
+
+    for path in (REPO / "src" / "evalkit" / "learning").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith("evalkit.config"), path.name
+                assert not (node.module or "").startswith("evalkit.reports"), path.name

@@ -5,12 +5,17 @@
   What? So what? Now what?, Most Significant Change), each mapped onto the four canonical slots;
 - :mod:`~evalkit.learning.store`: :class:`ReflectionStore`, SQLite with history and search;
 - :mod:`~evalkit.learning.redaction`: :func:`redact` personal details, with a log;
-- :mod:`~evalkit.learning.importing`: CSV/XLSX import with a column mapping;
+- :mod:`~evalkit.learning.importing`: import of form exports (a table) with a column mapping;
 - :mod:`~evalkit.learning.coding`: codebook, suggested codes, theme counts, co-occurrence;
 - :mod:`~evalkit.learning.actions`: open and overdue actions, learning continuity;
 - :mod:`~evalkit.learning.export`: CSV and REFI-QDA (``.qdc``, ``.qdpx``);
 - :mod:`~evalkit.learning.form`: the ipywidgets capture form;
 - :mod:`~evalkit.learning.review`: the learning review of a locality, as HTML.
+
+The package never reads a programme spec: the notebooks reach it through
+:mod:`evalkit.reports.learning_review` (the review, with indicators as context) and
+:mod:`evalkit.reports.capture` (the capture form), and ``evalkit reflect import`` reads files
+with :func:`evalkit.intake.read_table`.
 
 Only reflections that are reviewed, shareable and consented reach a report or an export.
 """
@@ -39,7 +44,6 @@ _EXPORTS = {
     "export_qdc": "export",
     "export_qdpx": "export",
     "build_form": "form",
-    "capture_form": "form",
     "ImportReport": "importing",
     "import_reflections": "importing",
     "load_mapping": "importing",
@@ -53,7 +57,6 @@ _EXPORTS = {
     "RedactionEntry": "redaction",
     "redact": "redaction",
     "learning_review": "review",
-    "review_html": "review",
     "ReflectionStore": "store",
     "default_store_path": "store",
     "Template": "templates",
@@ -75,7 +78,6 @@ __all__ = [
     "ReflectionStore",
     "Template",
     "build_form",
-    "capture_form",
     "check_codebook",
     "co_occurrence",
     "codebook_xml",
@@ -95,7 +97,6 @@ __all__ = [
     "overdue_actions",
     "quotes_for",
     "redact",
-    "review_html",
     "suggest_codes",
     "theme_counts",
 ]

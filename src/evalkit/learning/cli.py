@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from evalkit.exceptions import DataError, ParameterError
@@ -22,7 +23,7 @@ from evalkit.learning.redaction import possible_names
 from evalkit.learning.store import ReflectionStore, default_store_path
 from evalkit.learning.templates import list_templates, load_template
 
-__all__ = ["parse_markdown", "register"]
+__all__ = ["parse_markdown", "read_form_export", "register"]
 
 _STORE_HELP = "the reflection store (default data/processed/PROGRAMME/learning.sqlite)"
 
@@ -181,6 +182,49 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 # -- import ------------------------------------------------------------------------------------
+def read_form_export(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a CSV or Excel export of reflections as evalkit reads every input file.
+
+    With :func:`evalkit.intake.read_table`, so that cells are text (a workbook's date cells
+    dates) and rows keep the numbers a spreadsheet shows. A CSV in another ``encoding`` (such as
+    ``cp1252``) is read through a UTF-8 copy. ``attrs['source']`` names the file.
+    """
+    import tempfile
+
+    from evalkit.intake.readers import read_table
+
+    path = Path(path)
+    utf8 = encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
+    if utf8 or path.suffix.lower() not in (".csv", ".txt") or not path.is_file():
+        try:
+            frame = read_table(path)
+        except DataError as exc:
+            if "UTF-8" not in str(exc):
+                raise
+            raise DataError(f"{exc}; or give the file's encoding, e.g. --encoding cp1252") from None
+    else:
+        raw = path.read_bytes()
+        try:
+            text = raw.decode(encoding)
+        except LookupError:
+            raise ParameterError(f"unknown encoding {encoding!r}; expected e.g. cp1252") from None
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise DataError(
+                f"{path}, line {line}: byte 0x{raw[exc.start]:02x} is not {encoding} text; "
+                "expected the encoding given with --encoding"
+            ) from None
+        with tempfile.TemporaryDirectory() as folder:
+            copy = Path(folder) / path.name
+            copy.write_text(text, encoding="utf-8")
+            try:
+                frame = read_table(copy)
+            except DataError as exc:
+                raise DataError(str(exc).replace(str(copy), str(path))) from None
+    frame.attrs["source"] = str(path)
+    return frame
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Import reflections from CSV/XLSX; report every rejected row."""
     from evalkit.learning.importing import import_reflections
@@ -195,11 +239,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     with _store(args) as store:
         report = import_reflections(
             store,
-            args.file,
+            read_form_export(args.file, args.encoding),
             args.mapping,
             names=names,
             all_or_nothing=args.all_or_nothing,
-            encoding=args.encoding,
             defaults={"programme": args.programme} if args.programme else None,
         )
     print(report.summary())

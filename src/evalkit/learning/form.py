@@ -4,7 +4,8 @@
 notebook. Pressing *Save reflection* calls :meth:`ReflectionForm.submit`, which maps the answers
 onto the four canonical slots and stores the reflection (pseudonymised and redacted by the store).
 The logic lives here so the notebook only calls it, and tests can fill the form and call the
-handler without a browser.
+handler without a browser. The capture notebook finds its store from the programme spec with
+:func:`evalkit.reports.capture.capture_form`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from evalkit.exceptions import EvalkitError, ParameterError
+from evalkit.exceptions import EvalkitError
 from evalkit.learning.records import CONFIDENCE, SHARING_SCOPES, SYSTEM_SCALES
 from evalkit.learning.store import ReflectionStore
 from evalkit.learning.templates import Template, load_template
 
-__all__ = ["ROLES", "ReflectionForm", "build_form", "capture_form"]
+__all__ = ["ROLES", "ReflectionForm", "build_form"]
 
 #: Roles offered in the form (any other role may be typed).
 ROLES: tuple[str, ...] = (
@@ -154,24 +155,6 @@ class ReflectionForm:
         )
         self.message.value = f"<p>Saved as reflection {rid}, {state}. Thank you.</p>"
         return rid
-
-
-def capture_form(
-    template: str = "hls", spec_path: str = "", store_path: str = "", **defaults: Any
-) -> ReflectionForm:
-    """The form the capture notebook shows: the store from the spec (or ``store_path``).
-
-    The programme is taken from the spec unless given in ``defaults`` (with ``store_path`` given,
-    a spec that does not exist is ignored).
-    """
-    from evalkit.config import load_spec
-    from evalkit.learning.review import locate, resolve_store_path
-
-    if not spec_path and not store_path:
-        raise ParameterError("give spec_path (the programme spec) or store_path (the store)")
-    if spec_path and (not store_path or locate(spec_path).is_file()):
-        defaults.setdefault("programme", load_spec(locate(spec_path)).programme)
-    return build_form(template, str(resolve_store_path(spec_path, store_path)), **defaults)
 
 
 def build_form(

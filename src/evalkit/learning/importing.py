@@ -1,11 +1,14 @@
-"""Import reflections from CSV or Excel exports of online forms, with a column mapping.
+"""Import reflections from exports of online forms (a table), with a column mapping.
 
-Every row is checked in full before anything is written. A row with any problem is rejected whole
-and reported (row number, column, value found, what was expected); the rows that pass are written in
-ONE transaction, so a file is never half-imported. With ``all_or_nothing=True`` a single rejected
-row means nothing at all is imported. A file that cannot be read (wrong encoding, missing columns)
-is refused with a :class:`~evalkit.exceptions.DataError` and nothing is imported. Rows already
-imported from an earlier copy of the file (the same values in every column) are skipped, so a
+The table arrives as a DataFrame: ``evalkit reflect import`` reads a CSV or Excel file with
+:func:`evalkit.intake.read_table` (see :func:`evalkit.learning.cli.read_form_export`), so that rows
+are numbered as the spreadsheet shows them. Every row is checked in full before anything is
+written. A row with any problem is rejected whole and reported (row number, column, value found,
+what was expected); the rows that pass are written in ONE transaction, so a file is never
+half-imported. With ``all_or_nothing=True`` a single rejected row means nothing at all is
+imported. A table without the columns it needs is refused with a
+:class:`~evalkit.exceptions.DataError` and nothing is imported. Rows already imported from an
+earlier copy of the file (the same values in every column) are skipped, so a
 growing online-form export can be imported again and again.
 
 A mapping file (YAML) says which column holds which field::
@@ -34,7 +37,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -45,7 +47,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evalkit._results import Result
-from evalkit.exceptions import ConfigError, DataError
+from evalkit.exceptions import ConfigError, DataError, ParameterError
 from evalkit.learning.records import SLOTS, Reflection, field_problems
 from evalkit.learning.store import ReflectionStore
 from evalkit.learning.templates import Template, load_template
@@ -98,7 +100,7 @@ class RejectedRow:
 class ImportReport(Result):
     """What an import did: rows read, imported and rejected, and why each rejection happened.
 
-    Row numbers count the header as row 1, as a spreadsheet does.
+    Row numbers are those a spreadsheet shows (the header of a plain CSV is row 1).
     """
 
     source: str
@@ -140,31 +142,6 @@ def load_mapping(path: str | Path) -> ColumnMapping:
         raise ConfigError(f"mapping file {str(path)!r} is not a valid mapping: {exc}") from None
     mapping.check()
     return mapping
-
-
-def _read_table(path: Path, encoding: str) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(f"file {str(path)!r} does not exist")
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        try:
-            return pd.read_excel(path, dtype=str, keep_default_na=False)
-        except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
-            raise DataError(f"file {str(path)!r} is not a readable Excel workbook: {exc}") from None
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig" if encoding.lower().replace("-", "") == "utf8" else encoding)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"file {str(path)!r} is not {encoding} text: byte 0x{raw[exc.start]:02x} at line "
-            f"{line} cannot be read; expected {encoding} (save the file as UTF-8, or give the "
-            "encoding,"
-            "e.g. --encoding cp1252)"
-        ) from None
-    try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:
-        raise DataError(f"file {str(path)!r} is not a well-formed CSV file: {exc}") from None
 
 
 def _default_mapping(frame: pd.DataFrame) -> ColumnMapping:
@@ -256,24 +233,25 @@ def _row_record(
 
 def import_reflections(
     store: ReflectionStore,
-    source: str | Path | pd.DataFrame,
+    source: pd.DataFrame,
     mapping: ColumnMapping | Mapping[str, Any] | str | Path | None = None,
     *,
     reviewed: bool = False,
     by: str = "system:import",
     names: Iterable[str] = (),
     all_or_nothing: bool = False,
-    encoding: str = "utf-8",
     defaults: Mapping[str, Any] | None = None,
 ) -> ImportReport:
-    """Check every row of a CSV/XLSX file (or DataFrame) and import the rows that pass.
+    """Check every row of a table of reflections and import the rows that pass.
 
     Parameters
     ----------
     store
         The reflection store to write to.
     source
-        A ``.csv``/``.xlsx`` path or a DataFrame (e.g. ``evalkit.demo.generate().reflections``).
+        The table: a file read with :func:`evalkit.intake.read_table` (rows are then numbered
+        as the spreadsheet shows them, and ``attrs['source']`` names it) or a DataFrame made
+        another way (e.g. ``evalkit.demo.generate().reflections``; rows numbered from 2).
     mapping
         A :class:`ColumnMapping`, a dict of the same shape, or the path of a mapping YAML file;
         None uses the columns named like the fields.
@@ -287,8 +265,6 @@ def import_reflections(
         Extra names to redact. The authors' names in the file are always redacted from every text.
     all_or_nothing
         If True, import nothing when any row is rejected.
-    encoding
-        Text encoding of a CSV file.
     defaults
         Values for fields the file and the mapping do not give (e.g. ``{"programme": ...}``);
         the mapping's own defaults take precedence.
@@ -298,12 +274,19 @@ def import_reflections(
     ImportReport
         Counts, the new ids and one :class:`RejectedRow` per problem.
     """
-    if isinstance(source, pd.DataFrame):
-        label = "data frame"
-        frame = source.astype(object).where(source.notna(), "").astype(str)
+    if not isinstance(source, pd.DataFrame):
+        raise ParameterError(
+            f"source must be a DataFrame; got {type(source).__name__} (read a CSV or XLSX file "
+            "with evalkit.intake.read_table, as `evalkit reflect import` does)"
+        )
+    label = str(source.attrs.get("source", "data frame"))
+    first_row = int(source.attrs.get("first_row", 2))
+    if pd.api.types.is_integer_dtype(source.index):
+        numbers = [int(i) + first_row for i in source.index]
     else:
-        label = str(source)
-        frame = _read_table(Path(source), encoding)
+        numbers = [i + first_row for i in range(len(source))]
+    # Every cell as text (a workbook's date cells as ISO dates), empty cells as "".
+    frame = source.astype(object).where(source.notna(), "").astype(str)
     frame.columns = [str(c).strip() for c in frame.columns]
     if mapping is None:
         spec = _default_mapping(frame)
@@ -339,8 +322,7 @@ def import_reflections(
     problems: list[RejectedRow] = []
     records: list[dict[str, Any]] = []
     keys: list[str] = []
-    for i, row in enumerate(frame.to_dict("records")):
-        number = i + 2
+    for number, row in zip(numbers, frame.to_dict("records"), strict=True):
         rec = _row_record(row, number, spec, templates, problems)
         if rec is not None:
             records.append(rec)

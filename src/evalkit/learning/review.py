@@ -1,11 +1,13 @@
-"""The learning review of one locality and period, as HTML for the papermill pipeline.
+"""The learning review of one locality and period, from a learning log.
 
 :func:`learning_review` gathers what a learning review shows - themes over time, what we learned
 and what we will change (redacted quotes attributed by role only), open actions, where learning has
 paused, and indicators as context - from reflections that are reviewed, shareable and consented
 and shared beyond their own learning cycle. :meth:`LearningReview.to_html` renders it; every piece
 of free text is HTML-escaped, and theme counts pass through small-number suppression.
-``notebooks/learning_review.ipynb`` calls :func:`review_html` and nothing else.
+``notebooks/learning_review.ipynb`` reaches it through
+:func:`evalkit.reports.learning_review.review_html`, which reads the programme spec and the
+indicators.
 """
 
 from __future__ import annotations
@@ -13,28 +15,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from evalkit._results import Result
-from evalkit.config import ProgrammeSpec, find_root, load_spec
 from evalkit.learning.actions import Continuity, continuity, open_actions
 from evalkit.learning.coding import theme_counts
 from evalkit.learning.records import period_bounds, period_end
 from evalkit.learning.store import ReflectionStore
 from evalkit.plots import PALETTE, figure_html, new_figure
 
-__all__ = [
-    "LearningReview",
-    "indicator_context",
-    "learning_review",
-    "locate",
-    "resolve_store_path",
-    "review_html",
-    "themes_chart",
-]
+__all__ = ["LearningReview", "learning_review", "themes_chart"]
 
 _LABELS = {"what_we_learned": "What we learned", "what_we_will_change": "What we will change"}
 _CAVEAT = (
@@ -155,58 +147,12 @@ def themes_chart(themes: pd.DataFrame) -> str:
     return figure_html(fig, alt, caption="Themes over time (small counts suppressed)")
 
 
-def locate(path: str | Path) -> Path:
-    """``path`` as given if it exists, else the same relative path under the project folder.
-
-    Jupyter starts a kernel in the notebook's own folder (``notebooks/``), while paths in
-    parameters are written relative to the project folder (the one holding ``notebooks/``).
-    """
-    given = Path(path)
-    if given.is_absolute() or given.exists():
-        return given
-    candidate = find_root(Path.cwd() / "notebook.ipynb") / given
-    return candidate if candidate.exists() else given
-
-
-def _spec(spec_path: str | Path) -> ProgrammeSpec:
-    return load_spec(locate(spec_path))
-
-
-def resolve_store_path(spec_path: str | Path, store_path: str | Path = "") -> Path:
-    """``store_path`` if given, else ``data/processed/<programme>/learning.sqlite`` of the spec."""
-    if str(store_path):
-        return locate(store_path)
-    return _spec(spec_path).processed_folder / "learning.sqlite"
-
-
-def indicator_context(spec_path: str | Path, locality: str, period: str) -> pd.DataFrame | None:
-    """Children's social care referrals per quarter up to ``period``, from the spec's time series.
-
-    None when the spec names no time series. The rate is per 10,000 children aged 0-17.
-    """
-    spec = _spec(spec_path)
-    files = spec.data_files()
-    if "timeseries" not in files or not files["timeseries"].is_file():
-        return None
-    series = pd.read_csv(files["timeseries"], dtype={"locality_code": str, "quarter": str})
-    mine = series[series["locality_code"] == locality]
-    if str(period).strip():
-        end = period_bounds(period)[1]
-        mine = mine[(pd.to_datetime(mine["quarter_start"]).dt.date <= end).to_numpy(dtype=bool)]
-    out = mine[["quarter", "referrals", "population_0_17"]].tail(8).copy()
-    out["referrals per 10,000 children"] = (
-        out["referrals"] / out["population_0_17"] * 10_000
-    ).round(1)
-    return out.drop(columns="population_0_17").rename(
-        columns={"quarter": "Quarter", "referrals": "Referrals to children's social care"}
-    )
-
-
 def learning_review(
     store: ReflectionStore,
     *,
     locality: str,
-    period: str,
+    period: str = "",
+    dates: tuple[dt.date | None, dt.date | None] | None = None,
     programme: str | None = None,
     indicators: pd.DataFrame | None = None,
     policy: Any = "nhs",
@@ -217,25 +163,31 @@ def learning_review(
     """Gather the learning review of ``locality`` for ``period``.
 
     ``period`` is a quarter (``2024Q3``), a month, a calendar year or a UK financial year
-    (``2024/25``, as programme specs give their reporting period); empty means all periods.
-    Themes are shown for every period up to the end of ``period``; quotes come from within it.
-    Open actions and continuity are judged as of ``today`` (default: the end of ``period``, or
-    today if that is earlier). ``audience`` is who reads the review (see
-    :meth:`ReflectionStore.shareable`): by default the programme's partners, so reflections
-    shared only within their learning cycle are left out.
+    (``2024/25``); empty means all periods. Or give ``dates``, the first and last day the review
+    covers (either may be None: open-ended), and ``period`` is only the label shown (such as a
+    programme's reporting period, "April 2024 to March 2025"). Themes are shown for every period
+    up to the end; quotes come from within the period. Open actions and continuity are judged as
+    of ``today`` (default: the end of the period, or today if that is earlier). ``audience`` is
+    who reads the review (see :meth:`ReflectionStore.shareable`): by default the programme's
+    partners, so reflections shared only within their learning cycle are left out.
     """
     shared = store.shareable(locality=locality, audience=audience)
     if programme:
         shared = shared[shared["programme"] == programme]
-    if str(period).strip():
+    if dates is not None:
+        start, end = dates
+    elif str(period).strip():
         start, end = period_bounds(period)
+    else:
+        start = end = None
+    if end is not None:
         if today is None:
             today = min(dt.date.today(), end)
         ends = shared["period"].map(period_end)
         shared = shared[(ends <= end).to_numpy(dtype=bool)]
+    in_period = [True] * len(shared)
+    if start is not None:
         in_period = (shared["period"].map(period_end) >= start).to_numpy(dtype=bool)
-    else:
-        in_period = [True] * len(shared)
     protected = theme_counts(shared, store.codings(), by=("period",), policy=policy, warn=False)
     themes = protected.table
     if not themes.empty:
@@ -273,29 +225,3 @@ def learning_review(
         continuity=flow,
         indicators=indicators,
     )
-
-
-def review_html(spec_path: str | Path, locality: str, period: str, store_path: str = "") -> str:
-    """The learning review HTML for the notebook: store from the spec unless ``store_path``.
-
-    A missing store gives a short note rather than an error, so a programme without a learning
-    log yet still gets its other reports.
-    """
-    spec = _spec(spec_path)
-    path = resolve_store_path(spec_path, store_path)
-    if not path.is_file():
-        return (
-            f"<h2>Learning review: {html.escape(locality)}</h2><p>No learning log was found at "
-            f"{html.escape(str(path))}. Reflections are added with <code>evalkit reflect add</code>"
-            " or <code>evalkit reflect import</code>.</p>"
-        )
-    with ReflectionStore(path) as store:
-        review = learning_review(
-            store,
-            locality=locality,
-            period=period,
-            programme=spec.programme,
-            indicators=indicator_context(spec_path, locality, period),
-            policy=spec.disclosure.policy,
-        )
-        return review.to_html()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from evalkit import narrative
@@ -76,35 +75,40 @@ def _did_chart(of: OutcomeFindings) -> str:
 
 
 def _estimates_table(f: Findings, shown: list[OutcomeFindings]) -> str:
-    rows, names = [], []
-    for of in shown:
-        result, scale = of.impact, _scale(of)
-        ratio = result.scale == "rate ratio"
-        series = of.source_kind == "series"
-        names.append(of.name)
-        rows.append(
-            {
-                # People are counts to protect; periods of a series are not people.
-                "People": np.nan if series else int(result.n),
-                "Periods": int(of.n) if series else "",
-                "Estimate": round(result.estimate * scale, 2),
-                "Measured as": "rate ratio"
-                if ratio
-                else ("percentage points" if scale == 100 else of.outcome.unit_words),
-                "95% interval": f"{result.ci_low * scale:.2f} to {result.ci_high * scale:.2f}",
-                "Evidence level (1-5)": int(result.evidence.level),
-            }
+    """Impact estimates: people outcomes (counts protected) and series outcomes (periods) apart."""
+    out = []
+    for series in (False, True):
+        group = [of for of in shown if (of.source_kind == "series") == series]
+        if not group:
+            continue
+        counted = "Periods" if series else "People"
+        rows = []
+        for of in group:
+            result, scale = of.impact, _scale(of)
+            rows.append(
+                {
+                    counted: int(of.n if series else result.n),
+                    "Estimate": round(result.estimate * scale, 2),
+                    "Measured as": "rate ratio"
+                    if result.scale == "rate ratio"
+                    else ("percentage points" if scale == 100 else of.outcome.unit_words),
+                    "95% interval": f"{result.ci_low * scale:.2f} to {result.ci_high * scale:.2f}",
+                    "Evidence level (1-5)": int(result.evidence.level),
+                }
+            )
+        table = pd.DataFrame(rows, index=pd.Index([of.name for of in group], name="Outcome"))
+        what = "areas' figures over time" if series else "people"
+        out.append(
+            protected_table(
+                table,
+                f.policy,
+                # periods of a series are not people: nothing there to suppress
+                counts=[] if series else [counted],
+                derived=None if series else {c: (counted,) for c in ("Estimate", "95% interval")},
+                caption=f"Impact estimates from {what}, and the strength of the evidence",
+            )
         )
-    table = pd.DataFrame(rows, index=pd.Index(names, name="Outcome"))
-    people = table["People"].notna()
-    derived = {"Estimate": ("People",), "95% interval": ("People",)}
-    return protected_table(
-        table,
-        f.policy,
-        counts=["People"] if people.any() else [],
-        derived=derived if people.all() else None,
-        caption="Impact estimates and the strength of the evidence",
-    )
+    return "\n".join(out)
 
 
 def _not_used(of: OutcomeFindings) -> str:

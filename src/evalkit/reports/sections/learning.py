@@ -12,7 +12,7 @@ def learning(ctx: ReportContext) -> str:
     """Themes, what we will change and open actions, from shareable reflections for this locality."""
     from evalkit.learning.review import learning_review
     from evalkit.learning.store import ReflectionStore
-    from evalkit.reports.learning_review import resolve_store_path
+    from evalkit.reports.learning_review import resolve_store_path, review_period
 
     path = resolve_store_path(ctx.spec.source, "")
     head = "<h2>What the partners learned</h2>"
@@ -23,10 +23,12 @@ def learning(ctx: ReportContext) -> str:
             return head + para(
                 f"No reflections from {ctx.locality_name} have been shared for this period yet."
             )
+        label, dates = review_period(ctx.spec, ctx.period)
         review = learning_review(
             store,
             locality=ctx.locality,
-            period=ctx.period,
+            period=label,
+            dates=dates,
             programme=ctx.spec.programme,
             policy=ctx.disclosure_policy,
         )

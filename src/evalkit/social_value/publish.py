@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evalkit.disclosure import Protected, protect
-from evalkit.econ.social_value.delivery import DeliveryResult
-from evalkit.econ.social_value.value import money
 from evalkit.exceptions import DisclosureWarning
+from evalkit.social_value.delivery import DeliveryResult
+from evalkit.social_value.value import money
 
 __all__ = ["ContractTables", "contract_tables", "published_by_period"]
 

@@ -3,33 +3,50 @@
 Delivery that a provider reports without evidence is never counted as delivered value; partly
 evidenced delivery is counted only when the caller says so (``count_partly=True``), and the
 summary always says what was counted and what was left out.
+
+Delivery is returned by period: a financial year (``2024/25``), a quarter (``2024Q3``) or a
+calendar year (``2024``). :func:`delivery_up_to` keeps the returns for periods that had ended by
+a given date.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from evalkit._results import Result
 from evalkit.econ.prices import FinancialYearRule, parse_price_year
-from evalkit.econ.social_value._tables import EVIDENCE_STATUSES, Column, read_table
-from evalkit.econ.social_value.value import money, priced_lines
+from evalkit.exceptions import DataError
+from evalkit.intake.schemas import Column
+from evalkit.social_value._tables import EVIDENCE_STATUSES, check_table, evidence, row_names
+from evalkit.social_value.value import money, priced_lines
 
-__all__ = ["DELIVERY_COLUMNS", "DeliveryResult", "delivery_against_commitments"]
+__all__ = [
+    "DELIVERY_COLUMNS",
+    "DeliveryResult",
+    "delivery_against_commitments",
+    "delivery_up_to",
+    "period_end",
+]
 
+#: The columns of a delivery table (a column that may be empty may also be left out).
 DELIVERY_COLUMNS = (
     Column("contract", "text"),
     Column("period", "text"),
     Column("measure", "text"),
-    Column("committed", "quantity"),
-    Column("delivered", "quantity"),
-    Column("evidence", "evidence"),
-    Column("provider", "optional_text", required=False),
-    Column("locality_code", "optional_text", required=False),
-    Column("evidence_notes", "optional_text", required=False),
+    Column("committed", "number", low=0),
+    Column("delivered", "number", low=0),
+    evidence("evidence"),
+    Column("provider", "text", nullable=True),
+    Column("locality_code", "text", nullable=True),
+    Column("evidence_notes", "text", nullable=True),
 )
+_FINANCIAL_YEAR = re.compile(r"(\d{4})/(\d{2})")
+_QUARTER = re.compile(r"(\d{4}) ?Q([1-4])")
+_YEAR = re.compile(r"\d{4}")
 _SLUG = {"evidenced": "evidenced", "partly evidenced": "partly", "not evidenced": "not_evidenced"}
 
 
@@ -87,10 +104,10 @@ class DeliveryResult(Result):
 
 
 def delivery_against_commitments(
-    delivery: str | Path | pd.DataFrame,
-    measures: str | Path | pd.DataFrame | None = None,
+    delivery: pd.DataFrame,
+    measures: pd.DataFrame | None = None,
     *,
-    adjustments: str | Path | pd.DataFrame | None = None,
+    adjustments: pd.DataFrame | None = None,
     price_year: int | str = 2024,
     financial_year: FinancialYearRule | None = None,
     count_partly: bool = False,
@@ -100,12 +117,13 @@ def delivery_against_commitments(
     Parameters
     ----------
     delivery
-        CSV/XLSX file or DataFrame, one row per contract, period and measure: ``contract``,
+        One row per contract, period and measure (a CSV or XLSX file as
+        :func:`evalkit.intake.read_table` reads it, or a DataFrame made by hand): ``contract``,
         ``period``, ``measure``, ``committed`` and ``delivered`` quantities, ``evidence``
         ('evidenced', 'partly evidenced' or 'not evidenced'); optionally ``provider``,
         ``locality_code`` and ``evidence_notes`` (free text: escape it before publishing).
     measures, adjustments, price_year, financial_year
-        As for :func:`~evalkit.econ.social_value.social_value`.
+        As for :func:`~evalkit.social_value.social_value`.
     count_partly
         Count partly evidenced delivery as delivered (default False: only evidenced delivery
         counts). Delivery without evidence is never counted.
@@ -118,7 +136,7 @@ def delivery_against_commitments(
     :math:`(1-d)(1-s)(1-a)` of the measure.
     """
     target = str(parse_price_year(price_year, name="price_year"))
-    table = read_table(delivery, DELIVERY_COLUMNS, what="delivery table")
+    table = check_table(delivery, DELIVERY_COLUMNS, what="delivery table")
     lines, missing = priced_lines(
         table, ("committed", "delivered"), measures, adjustments, price_year, financial_year
     )
@@ -169,3 +187,48 @@ def delivery_against_commitments(
             + f"; never counted: {', '.join(s for s in EVIDENCE_STATUSES if s not in counted)}"
         ),
     )
+
+
+def period_end(label: str) -> dt.date | None:
+    """The last day of a delivery period: a UK financial year (``2024/25`` ends 31 March 2025),
+    a quarter (``2024Q3`` ends 30 September 2024) or a calendar year; None for another form."""
+    text = str(label).strip()
+    if match := _FINANCIAL_YEAR.fullmatch(text):
+        first = int(match.group(1))
+        return dt.date(first + 1, 3, 31) if int(match.group(2)) == (first + 1) % 100 else None
+    if match := _QUARTER.fullmatch(text):
+        year, quarter = int(match.group(1)), int(match.group(2))
+        return (pd.Timestamp(year=year, month=3 * quarter, day=1) + pd.offsets.MonthEnd(0)).date()
+    if _YEAR.fullmatch(text):
+        return dt.date(int(text), 12, 31)
+    return None
+
+
+def delivery_up_to(rows: pd.DataFrame, end: dt.date) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The delivery returns of ``rows`` for periods that had ended by ``end`` (inclusive), and
+    the labels of the later periods left out.
+
+    A period still running on ``end`` is left out: its return covers time after the date.
+
+    Raises
+    ------
+    DataError
+        A period that is not a financial year (``2024/25``), a quarter (``2024Q3``) or a year
+        (``2024``), naming the source, row and value.
+    """
+    labels = rows["period"].astype(str).str.strip()
+    ends = labels.map(period_end)
+    bad = ends.isna().to_numpy()
+    if bad.any():
+        i = int(bad.argmax())
+        source = rows.attrs.get("source", "delivery table")
+        raise DataError(
+            f"{source}, row {row_names(rows)[i]}, column 'period': value {labels.iloc[i]!r} is "
+            "not a period evalkit can place in time; expected a financial year such as "
+            "'2024/25', a quarter such as '2024Q3' or a year such as 2024"
+        )
+    keep = (ends <= end).to_numpy(dtype=bool)
+    later = tuple(sorted(set(labels[~keep])))
+    kept = rows[keep]
+    kept.attrs = dict(rows.attrs)
+    return kept, later

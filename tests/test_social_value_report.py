@@ -1,8 +1,9 @@
-"""The social value report: demo inputs, HTML (escaped, people counts protected) and the
-notebook executed by papermill on a real kernel."""
+"""The social value report: demo inputs, HTML (escaped, people counts protected), the period
+taken from the spec, and the notebook executed by papermill on a real kernel."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import warnings
@@ -12,14 +13,15 @@ import nbformat
 import pandas as pd
 import pytest
 
-from evalkit.econ.social_value import (
-    social_value_report,
-    social_value_report_html,
-    write_demo_inputs,
-)
-from evalkit.econ.social_value.value import money
+from evalkit.demo.social_value import write_demo_inputs
 from evalkit.exceptions import ConfigError, DataError
 from evalkit.reports.plan import notebook_parameters
+from evalkit.reports.social_value import (
+    INPUT_FILES,
+    social_value_report,
+    social_value_report_html,
+)
+from evalkit.social_value import money
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "social_value.ipynb"
@@ -48,6 +50,7 @@ def test_write_demo_inputs(tmp_path):
         "social_value_bids.csv",
         "social_value_delivery.csv",
     ]
+    assert {k: p.name for k, p in paths.items()} == INPUT_FILES  # what the report looks for
     bids = pd.read_csv(paths["bids"])
     assert bids["locality_code"].nunique() == 14 and bids["measure"].nunique() == 4
 
@@ -55,7 +58,12 @@ def test_write_demo_inputs(tmp_path):
 def test_report_shows_the_computed_figures(project):
     r = social_value_report(str(project), "E09000028")  # Southwark
     html = _no_images(r.to_html())
-    assert r.period == "2024/25"  # the spec's reporting period
+    # The spec's reporting period: its label shown, delivery up to its end date.
+    assert r.period == "April 2021 to March 2025" and r.up_to == dt.date(2025, 3, 31)
+    assert "Reporting period: April 2021 to March 2025." in html
+    assert "Delivery against commitments, up to 31 March 2025" in html
+    same = social_value_report(str(project), "E09000028", "April 2021 to March 2025")
+    assert (same.period, same.up_to) == (r.period, r.up_to)
     for row in r.values.bids.itertuples():
         assert money(row.gross_social_value) in html and money(row.net_social_value) in html
     for total in r.scores.table["total"]:
@@ -146,17 +154,50 @@ def test_missing_spec_is_a_config_error_and_no_spec_means_named_files(project, t
         delivery_path=folder / "social_value_delivery.csv",
         adjustments_path=folder / "social_value_adjustments.csv",
     )
-    assert r.policy == "nhs" and r.period == ""
+    assert r.policy == "nhs" and r.period == "" and r.up_to is None
+    assert r.locality_name == "Liverpool"  # from evalkit's list of local authorities
     assert set(r.delivery.by_contract["period"]) == {"2023/24", "2024/25"}
 
 
-def test_period_labels_must_match_the_report_period(project):
-    with pytest.raises(
-        DataError, match=r"column 'period': value '2023/24' is not of the same form"
-    ):
-        social_value_report(str(project), "E08000012", "2024Q3")
+def test_a_period_given_keeps_the_returns_that_had_ended_by_its_end(project):
     earlier = social_value_report(str(project), "E08000012", "2023/24")
+    assert earlier.period == "2023/24" and earlier.up_to == dt.date(2024, 3, 31)
     assert set(earlier.delivery.by_contract["period"]) == {"2023/24"}
+    # A quarter: 2024/25 had not ended by 30 September 2024, so it is left out and named.
+    quarter = social_value_report(str(project), "E08000012", "2024Q3")
+    assert set(quarter.delivery.by_contract["period"]) == {"2023/24"}
+    assert any(
+        "had not ended by 30 September 2024 are not shown: 2024/25" in n for n in quarter.notes
+    )
+    with pytest.raises(DataError, match=r"period 'autumn' is not a reporting period"):
+        social_value_report(str(project), "E08000012", "autumn")
+
+
+def test_returns_after_the_reporting_period_are_left_out(project, tmp_path):
+    rows = pd.read_csv(project.parent / "social_value_delivery.csv", dtype=str)
+    mine = rows[rows["locality_code"] == "E08000012"]
+    later = mine[mine["period"] == "2024/25"].assign(period="2025/26")
+    path = tmp_path / "delivery.csv"
+    pd.concat([mine, later]).to_csv(path, index=False)
+    r = social_value_report(str(project), "E08000012", delivery_path=path)
+    assert set(r.delivery.by_contract["period"]) == {"2023/24", "2024/25"}
+    assert "not shown: 2025/26" in r.to_html()
+    bad = pd.concat([mine, later.assign(period="Spring 2025")])
+    bad.to_csv(path, index=False)
+    with pytest.raises(DataError) as err:
+        social_value_report(str(project), "E08000012", delivery_path=path)
+    assert f"{path}, row {len(mine) + 2}, column 'period': value 'Spring 2025'" in str(err.value)
+
+
+def test_inputs_may_be_workbooks(project, tmp_path):
+    bids = pd.read_csv(project.parent / "social_value_bids.csv", dtype=str)
+    path = tmp_path / "bids.xlsx"
+    bids.rename(columns={"locality_code": "Locality code"}).to_excel(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_csv = social_value_report(str(project), "E08000012")
+        from_xlsx = social_value_report(str(project), "E08000012", bids_path=path)
+    pd.testing.assert_frame_equal(from_xlsx.values.bids, from_csv.values.bids)
 
 
 def test_notebook_declares_typed_parameters():

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from evalkit.econ.social_value.scoring import BidScores, WeightingSensitivity
-from evalkit.econ.social_value.value import SocialValueResult, money
 from evalkit.plots import PALETTE, new_figure
+from evalkit.social_value.scoring import BidScores, WeightingSensitivity
+from evalkit.social_value.value import SocialValueResult, money
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,25 +13,27 @@ import pandas as pd
 from evalkit._results import Result
 from evalkit.econ.discounting import describe_schedule, discount_factors
 from evalkit.econ.prices import FinancialYearRule, parse_price_year, rebase
-from evalkit.econ.social_value._tables import Column, Table, read_table
-from evalkit.econ.social_value.measures import (
-    illustrative_measures,
-    read_adjustments,
-    read_measures,
-)
 from evalkit.exceptions import DataError, EvidenceWarning, ParameterError
+from evalkit.intake.schemas import Column
+from evalkit.social_value._tables import Table, check_table, pounds
+from evalkit.social_value.measures import (
+    check_adjustments,
+    check_measures,
+    illustrative_measures,
+)
 
 __all__ = ["BID_COLUMNS", "SocialValueResult", "money", "priced_lines", "social_value"]
 
+#: The columns of a bids table (a column that may be empty may also be left out).
 BID_COLUMNS = (
     Column("tender", "text"),
     Column("bidder", "text"),
-    Column("price", "money"),
+    pounds("price"),
     Column("measure", "text"),
-    Column("quantity", "quantity"),
-    Column("quality", "quantity", required=False),
-    Column("year", "year", required=False),
-    Column("locality_code", "optional_text", required=False),
+    Column("quantity", "number", low=0),
+    Column("quality", "number", nullable=True, low=0),
+    Column("year", "integer", nullable=True, low=0, hint="0 is the first year of the contract"),
+    Column("locality_code", "text", nullable=True),
 )
 _BID_LEVEL = ("price", "quality", "locality_code")
 
@@ -42,15 +43,15 @@ def money(x: float) -> str:
     return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
 
 
-def _measures(measures: str | Path | pd.DataFrame | None) -> pd.DataFrame:
-    return illustrative_measures() if measures is None else read_measures(measures)
+def _measures(measures: pd.DataFrame | None) -> pd.DataFrame:
+    return illustrative_measures() if measures is None else check_measures(measures)
 
 
 def priced_lines(
     table: Table,
     quantity_columns: tuple[str, ...],
-    measures: str | Path | pd.DataFrame | None,
-    adjustments: str | Path | pd.DataFrame | None,
+    measures: pd.DataFrame | None,
+    adjustments: pd.DataFrame | None,
     price_year: int | str,
     financial_year: FinancialYearRule | None,
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -96,7 +97,7 @@ def priced_lines(
     lines["net_assessed"] = False
     lines["net_factor"] = np.nan
     if adjustments is not None:
-        adj = read_adjustments(adjustments)
+        adj = check_adjustments(adjustments)
         adj["net_factor"] = (
             (1 - adj["deadweight"]) * (1 - adj["displacement"]) * (1 - adj["attribution"])
         )
@@ -166,6 +167,8 @@ class SocialValueResult(Result):
 
 
 def _plain(value: object) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
     return f"{value:g}" if isinstance(value, float | int) else repr(value)
 
 
@@ -187,10 +190,10 @@ def _bid_level(table: Table) -> pd.DataFrame:
 
 
 def social_value(
-    bids: str | Path | pd.DataFrame,
-    measures: str | Path | pd.DataFrame | None = None,
+    bids: pd.DataFrame,
+    measures: pd.DataFrame | None = None,
     *,
-    adjustments: str | Path | pd.DataFrame | None = None,
+    adjustments: pd.DataFrame | None = None,
     price_year: int | str = 2024,
     financial_year: FinancialYearRule | None = None,
     schedule: str | float = "standard",
@@ -200,16 +203,17 @@ def social_value(
     Parameters
     ----------
     bids
-        CSV/XLSX file or DataFrame, one row per commitment: ``tender``, ``bidder``, ``price``
+        One row per commitment (a CSV or XLSX file as :func:`evalkit.intake.read_table` reads
+        it, or a DataFrame made by hand): ``tender``, ``bidder``, ``price``
         (the bid's contract value, repeated on each of its rows), ``measure``, ``quantity``;
         optionally ``quality`` (the bid's quality score), ``year`` (contract year of the
         commitment, 0 = first) and ``locality_code``.
     measures
-        Measures table (see :func:`~evalkit.econ.social_value.read_measures`); default the
+        Measures table (see :func:`~evalkit.social_value.check_measures`); default the
         shipped illustrative set.
     adjustments
         Deadweight, displacement and attribution per measure
-        (:func:`~evalkit.econ.social_value.read_adjustments`). Without them, or for measures
+        (:func:`~evalkit.social_value.check_adjustments`). Without them, or for measures
         they do not cover, only gross value is available and an EvidenceWarning says so.
     price_year
         Price base of the results; each proxy is rebased from its own price year with
@@ -248,7 +252,7 @@ def social_value(
         A proxy price year the deflator cannot rebase (naming the measure).
     """
     target = str(parse_price_year(price_year, name="price_year"))
-    table = read_table(bids, BID_COLUMNS, what="bids table")
+    table = check_table(bids, BID_COLUMNS, what="bids table")
     lines, missing = priced_lines(
         table, ("quantity",), measures, adjustments, price_year, financial_year
     )

@@ -1,93 +1,88 @@
 """The social value report of one locality's tenders and contracts, as HTML for the pipeline.
 
-``notebooks/social_value.ipynb`` calls :func:`social_value_report_html` and nothing else. Inputs
-sit beside the programme spec unless named: ``social_value_bids.csv``,
-``social_value_delivery.csv`` (optional) and ``social_value_adjustments.csv`` (optional: without
-it only gross value is shown). Every piece of user text is HTML-escaped. Delivery quantities of
-measures that count people pass through :func:`evalkit.disclosure.protect`; value totals that
-would reveal a suppressed count are withheld. Bid commitments are promises, not records about
-people, and are shown as submitted.
+``notebooks/social_value.ipynb`` calls :func:`social_value_report_html` and nothing else. This
+module is the pipeline's side of social value: it reads the programme spec (disclosure policy,
+reporting period, locality names) and the input files, and hands DataFrames to
+:mod:`evalkit.social_value`, which does the sums. Inputs sit beside the programme spec unless
+named (:data:`INPUT_FILES`): ``social_value_bids.csv``, ``social_value_delivery.csv`` (optional)
+and ``social_value_adjustments.csv`` (optional: without it only gross value is shown); any of
+them may be an XLSX workbook instead, read with :func:`evalkit.intake.read_table`.
+
+Delivery is shown up to the end of the spec's reporting period: returns for periods that had
+not ended by then are left out, and the report says so. Every piece of user text is
+HTML-escaped. Delivery quantities of measures that count people pass through
+:func:`evalkit.disclosure.protect`; value totals that would reveal a suppressed count are
+withheld. Bid commitments are promises, not records about people, and are shown as submitted.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
-import re
-import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from evalkit._io import atomic_path
 from evalkit._results import Result
 from evalkit.disclosure import protect
 from evalkit.econ.prices import FinancialYearRule
-from evalkit.econ.social_value._tables import header
-from evalkit.econ.social_value.charts import (
+from evalkit.exceptions import DataError
+from evalkit.intake.readers import read_table
+from evalkit.plots import figure_html
+from evalkit.social_value import (
+    BidScores,
+    ContractTables,
+    DeliveryResult,
+    SocialValueResult,
+    WeightingSensitivity,
+    combined_scores,
+    contract_tables,
+    delivery_against_commitments,
+    delivery_up_to,
+    header,
+    money,
+    period_end,
+    published_by_period,
+    social_value,
+    weighting_sensitivity,
+)
+from evalkit.social_value.charts import (
     bid_value_chart,
     delivery_chart,
     score_chart,
     sensitivity_chart,
 )
-from evalkit.econ.social_value.delivery import DeliveryResult, delivery_against_commitments
-from evalkit.econ.social_value.publish import (
-    ContractTables,
-    contract_tables,
-    published_by_period,
-)
-from evalkit.econ.social_value.scoring import (
-    BidScores,
-    WeightingSensitivity,
-    combined_scores,
-    weighting_sensitivity,
-)
-from evalkit.econ.social_value.value import SocialValueResult, money, social_value
-from evalkit.exceptions import DataError
-from evalkit.plots import figure_html
-from evalkit.reference import locality_name, path_of
 
 __all__ = [
-    "DEMO_FILES",
+    "INPUT_FILES",
     "SocialValueReport",
     "social_value_report",
     "social_value_report_html",
-    "write_demo_inputs",
 ]
 
-#: Shipped demo inputs and the names :func:`write_demo_inputs` gives them.
-DEMO_FILES = {
-    "bids": ("demo_social_value_bids.csv", "social_value_bids.csv"),
-    "delivery": ("demo_social_value_delivery.csv", "social_value_delivery.csv"),
-    "adjustments": ("demo_social_value_adjustments.csv", "social_value_adjustments.csv"),
+#: The input files the report reads beside the programme spec unless told otherwise.
+INPUT_FILES = {
+    "bids": "social_value_bids.csv",
+    "delivery": "social_value_delivery.csv",
+    "adjustments": "social_value_adjustments.csv",
 }
-_PERIOD_SHAPES = (r"\d{4}/\d{2}", r"\d{4}Q[1-4]", r"\d{4}")
-
-
-def write_demo_inputs(directory: str | Path) -> dict[str, Path]:
-    """Write the demo tenders, bids, delivery returns and adjustments into ``directory``.
-
-    Files: ``social_value_bids.csv``, ``social_value_delivery.csv``,
-    ``social_value_adjustments.csv`` (fictional; the adjustments are demo assumptions). Written
-    atomically. Returns the path of each by kind.
-    """
-    out = {}
-    for kind, (shipped, name) in DEMO_FILES.items():
-        target = Path(directory) / name
-        with path_of(shipped).open("rb") as src, atomic_path(target) as tmp, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        out[kind] = target
-    return out
 
 
 @dataclass(frozen=True)
 class SocialValueReport(Result):
-    """What the social value report shows for one locality up to one period."""
+    """What the social value report shows for one locality up to the end of one period.
+
+    ``period`` is the reporting period as shown (the spec's label, or the period asked for);
+    ``up_to`` the last day of delivery shown (None: every return).
+    """
 
     locality: str
     locality_name: str
     period: str
+    up_to: dt.date | None
     price_year: str
     values: SocialValueResult | None
     scores: BidScores | None
@@ -114,6 +109,8 @@ class SocialValueReport(Result):
         """The report as HTML: every user string escaped, people counts protected."""
         e = html.escape
         out = [f"<h2>Social value: {e(self.locality_name)} ({e(self.locality)})</h2>"]
+        if self.period:
+            out.append(f"<p>Reporting period: {e(self.period)}.</p>")
         out += [f"<p class='evalkit-note'>{e(n)}</p>" for n in self.notes]
         if self.values is not None and self.scores is not None:
             out.append(_bids_html(self.values, self.scores, self.sensitivity, self.policy))
@@ -174,7 +171,8 @@ def _bids_html(
 def _delivery_html(report: SocialValueReport, delivery: DeliveryResult) -> str:
     e = html.escape
     counted = " and ".join(delivery.counted_statuses)
-    out = [f"<h3>Delivery against commitments, up to {e(report.period)}</h3>"]
+    up_to = f", up to {_day(report.up_to)}" if report.up_to else ""
+    out = [f"<h3>Delivery against commitments{e(up_to)}</h3>"]
     for contract, tables in report.contract_tables.items():
         out.append(f"<h4>{e(contract)}: to date</h4>")
         if tables.people is not None:
@@ -222,39 +220,69 @@ def _delivery_html(report: SocialValueReport, delivery: DeliveryResult) -> str:
     return "\n".join(out)
 
 
+def _day(value: dt.date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
 def _filter_locality(df: pd.DataFrame, locality: str) -> pd.DataFrame:
     if "locality_code" not in df:
         return df
-    return df[df["locality_code"].astype(str).str.strip() == locality]
+    mine = df[df["locality_code"].astype(str).str.strip() == locality]
+    mine.attrs = dict(df.attrs)
+    return mine
 
 
-def _up_to(df: pd.DataFrame, period: str, source: str) -> pd.DataFrame:
-    """Rows of ``df`` with a period up to and including ``period``, labels of the same shape."""
-    shape = next((s for s in _PERIOD_SHAPES if re.fullmatch(s, period)), None)
-    if shape is None:
-        raise DataError(
-            f"period {period!r} is not a reporting period; expected a financial year such as "
-            "'2024/25', a quarter such as '2024Q3' or a year such as 2024"
-        )
-    labels = df["period"].astype(str).str.strip()
-    bad = ~labels.str.fullmatch(shape)
-    if bad.any():
-        raise DataError(
-            f"{source}, column 'period': value {labels[bad].iloc[0]!r} is not of the same form as "
-            f"the report period {period!r}; expected every period written the same way"
-        )
-    return df[labels <= period]
+@dataclass(frozen=True)
+class _Defaults:
+    """What the report takes from the programme spec (or its stand-ins without one)."""
+
+    folder: Path
+    policy: str | dict
+    period: str
+    end: dt.date | None
+    locality_name: Callable[[str], str]
 
 
-def _spec_defaults(spec_path: str | Path) -> tuple[Path, str | dict, str]:
-    """The spec's folder, disclosure policy and reporting period; without a spec (empty
-    ``spec_path``) the working folder, the NHS policy and no default period."""
+def _spec_defaults(spec_path: str | Path) -> _Defaults:
+    """The spec's folder, disclosure policy, reporting period (label and end) and locality
+    names; without a spec (empty ``spec_path``) the working folder, the NHS policy, no period
+    and the names of evalkit's list of local authorities."""
+    from evalkit.reference import known_locality_name
+
     if not spec_path:
-        return Path.cwd(), "nhs", ""
+        return _Defaults(Path.cwd(), "nhs", "", None, lambda c: known_locality_name(c) or c)
     from evalkit.config import load_spec
+    from evalkit.reports.learning_review import locate
 
-    spec = load_spec(spec_path)
-    return Path(spec_path).parent, spec.disclosure.policy, spec.reporting_period
+    path = locate(spec_path)
+    spec = load_spec(path)
+    period = spec.reporting_period
+    return _Defaults(
+        path.parent, spec.disclosure.policy, period.label, period.end, spec.locality_name
+    )
+
+
+def _period(asked: str, defaults: _Defaults) -> tuple[str, dt.date | None]:
+    """The period shown and the last day of delivery: ``asked`` if given, else the spec's (also
+    when ``asked`` is the spec's own label)."""
+    if not str(asked).strip() or str(asked).strip() == defaults.period:
+        return defaults.period, defaults.end
+    end = period_end(asked)
+    if end is None:
+        raise DataError(
+            f"period {asked!r} is not a reporting period; expected a financial year such as "
+            "'2024/25', a quarter such as '2024Q3' or a year such as 2024 (or leave it empty "
+            "for the spec's reporting period)"
+        )
+    return str(asked).strip(), end
+
+
+def _read(path: Path) -> pd.DataFrame:
+    """A CSV or XLSX input, read as evalkit reads every input, with normalised headers."""
+    df = read_table(path)
+    df.columns = [header(c) for c in df.columns]
+    df.attrs["source"] = str(path)
+    return df
 
 
 def social_value_report(
@@ -273,26 +301,35 @@ def social_value_report(
     count_partly: bool = False,
 ) -> SocialValueReport:
     """Gather the social value report of ``locality``: its tenders' bids and its contracts'
-    delivery up to and including ``period`` (default the spec's reporting period).
+    delivery up to the end of ``period``.
 
-    Files default to ``social_value_bids.csv``, ``social_value_delivery.csv`` and
-    ``social_value_adjustments.csv`` beside the spec; measures to the shipped illustrative set.
-    Rows are kept where ``locality_code`` equals ``locality`` (all rows without that column).
+    ``period`` empty means the spec's reporting period: its label is shown and delivery is
+    counted for the periods that had ended by its end date. A period may also be given as a
+    financial year (``2024/25``), a quarter (``2024Q3``) or a year (``2024``).
+
+    Files default to :data:`INPUT_FILES` beside the spec; measures to the shipped illustrative
+    set. Paths given are read as given or, when relative and not found, from the project folder
+    (as notebooks write them). Rows are kept where ``locality_code`` equals ``locality`` (all
+    rows without that column).
     """
-    folder, policy, spec_period = _spec_defaults(spec_path)
-    period = period or spec_period
-    bids_file = Path(bids_path) if bids_path else folder / DEMO_FILES["bids"][1]
+    from evalkit.reports.learning_review import locate
+
+    defaults = _spec_defaults(spec_path)
+    shown, end = _period(period, defaults)
+    folder = defaults.folder
+    policy = defaults.policy
+    bids_file = locate(bids_path) if bids_path else folder / INPUT_FILES["bids"]
     if not bids_file.is_file():
         raise DataError(
             f"{bids_file}: bids table not found; expected a CSV or XLSX file of bids (pass "
             "bids_path=, or run `evalkit demo` for an example)"
         )
-    adj_file = Path(adjustments_path) if adjustments_path else folder / DEMO_FILES["adjustments"][1]
-    adjustments = adj_file if adj_file.is_file() else None
-    measures = measures_path or None
+    adj_file = locate(adjustments_path) if adjustments_path else folder / INPUT_FILES["adjustments"]
+    adjustments = _read(adj_file) if adj_file.is_file() else None
+    measures = _read(locate(measures_path)) if measures_path else None
     weights = weights or {"price": 0.5, "quality": 0.4, "social_value": 0.1}
     notes = []
-    bids = _filter_locality(_read_any(bids_file), locality)
+    bids = _filter_locality(_read(bids_file), locality)
     values = scores = sens = None
     if bids.empty:
         notes.append(f"No tender for this locality in {bids_file.name}.")
@@ -306,17 +343,24 @@ def social_value_report(
         )
         scores = combined_scores(values, weights, basis=basis)  # type: ignore[arg-type]
         sens = weighting_sensitivity(values, weights)
-    delivery_file = Path(delivery_path) if delivery_path else folder / DEMO_FILES["delivery"][1]
+    delivery_file = locate(delivery_path) if delivery_path else folder / INPUT_FILES["delivery"]
     delivery = visible = None
     tables: dict[str, ContractTables] = {}
     withheld: set[tuple[str, str]] = set()
     if not delivery_file.is_file():
         notes.append("No delivery returns yet (no social value delivery file).")
     else:
-        rows = _filter_locality(_read_any(delivery_file), locality)
-        rows = _up_to(rows, period, str(delivery_file)) if period and not rows.empty else rows
+        rows = _filter_locality(_read(delivery_file), locality)
+        if end is not None and not rows.empty:
+            rows, later = delivery_up_to(rows, end)
+            if later:
+                notes.append(
+                    f"Delivery returns for periods that had not ended by {_day(end)} are not "
+                    f"shown: {', '.join(later)}."
+                )
         if rows.empty:
-            notes.append(f"No delivery returns for this locality up to {period}.")
+            until = f" up to {_day(end)}" if end else ""
+            notes.append(f"No delivery returns for this locality{until}.")
         else:
             options = {
                 "adjustments": adjustments,
@@ -333,8 +377,9 @@ def social_value_report(
                 visible = delivery_against_commitments(keep, measures, **options)
     return SocialValueReport(
         locality=locality,
-        locality_name=locality_name(locality),
-        period=period,
+        locality_name=defaults.locality_name(locality),
+        period=shown,
+        up_to=end,
         price_year=str(price_year),
         values=values,
         scores=scores,
@@ -347,18 +392,6 @@ def social_value_report(
         withheld_periods=tuple(f"{c}, {p}" for c, p in sorted(withheld)),
         visible_delivery=visible,
     )
-
-
-def _read_any(path: Path) -> pd.DataFrame:
-    """A CSV or XLSX file, rows labelled as a spreadsheet numbers them (checked later)."""
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        df = pd.read_excel(path, sheet_name=0, dtype=object)
-    else:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    df.columns = [header(c) for c in df.columns]
-    df.index = pd.RangeIndex(2, len(df) + 2)
-    df.attrs["source"] = str(path)
-    return df
 
 
 def social_value_report_html(

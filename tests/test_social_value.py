@@ -1,5 +1,8 @@
 """Social value of bids and delivery: measures tables, gross and net value, bad input.
 
+Files are read as the pipeline reads them (:func:`evalkit.intake.read_table`); the social value
+functions take the DataFrames.
+
 Golden figures are worked by hand below. Deflator values come from the shipped
 ``gdp_deflator_2024_100.csv`` (HM Treasury GDP deflator at market prices, December 2025 vintage,
 2024 = 100): D(2015) = 75.1536, D(2016) = 76.4554, D(2017) = 77.6367, D(2019) = 81.1085.
@@ -16,15 +19,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit.econ import gdp_deflator
-from evalkit.econ.social_value import (
+from evalkit.exceptions import DataError, EvidenceWarning, ParameterError
+from evalkit.intake import read_table
+from evalkit.reference import load_table, path_of
+from evalkit.social_value import (
+    check_adjustments,
+    check_measures,
     delivery_against_commitments,
     illustrative_measures,
-    read_adjustments,
-    read_measures,
     social_value,
 )
-from evalkit.exceptions import DataError, EvidenceWarning, ParameterError
-from evalkit.reference import load_table, path_of
 
 D2015, D2016, D2017, D2019, D2024 = 75.1536, 76.4554, 77.6367, 81.1085, 100.0
 
@@ -55,6 +59,13 @@ ADJ = pd.DataFrame(
         "attribution": [0.3, 0.4, 0.2],
     }
 )
+
+
+def _file(path) -> pd.DataFrame:
+    """A CSV or XLSX file as the pipeline reads it (rows numbered as a spreadsheet shows them)."""
+    frame = read_table(path)
+    frame.attrs["source"] = str(path)
+    return frame
 
 
 def _quiet(fn, *args, **kwargs):
@@ -194,17 +205,31 @@ def test_measures_from_xlsx_with_spreadsheet_headers(tmp_path):
     )
     path = tmp_path / "measures.xlsx"
     m.drop(columns=["counts_people"]).to_excel(path, index=False)
-    back = read_measures(path)
+    back = check_measures(_file(path))
     assert back["proxy_value"].tolist() == [13000, 34015, 20128, 89390]
+    assert back["price_year"].tolist() == ["2019", "2016/17", "2015/16", "2015"]
     assert back["counts_people"].tolist() == [False, True, True, True]  # inferred from the unit
     assert back.attrs["source"] == str(path)
+
+
+def test_flags_and_evidence_in_their_usual_spellings():
+    m = illustrative_measures().assign(counts_people=["No", "YES", "", "1"])
+    assert check_measures(m)["counts_people"].tolist() == [False, True, True, True]
+    delivery = _delivery(evidence=["Fully evidenced", "Partial", "Not-Evidenced"])
+    lines = _quiet(delivery_against_commitments, delivery, price_year=2019).lines
+    assert lines["evidence"].tolist() == ["evidenced", "partly evidenced", "not evidenced"]
 
 
 def test_bids_from_csv_file(tmp_path):
     path = tmp_path / "bids.csv"
     _bids().to_csv(path, index=False)
-    r = social_value(path, adjustments=ADJ, financial_year="weighted")
+    r = social_value(_file(path), adjustments=ADJ, financial_year="weighted")
     assert len(r.bids) == 2
+
+
+def test_a_path_is_refused_with_how_to_read_it(tmp_path):
+    with pytest.raises(ParameterError, match=r"bids table must be a DataFrame.*read_table"):
+        social_value(tmp_path / "bids.csv")
 
 
 # --- bad input ---------------------------------------------------------------------------------
@@ -214,7 +239,7 @@ def test_unknown_measure_names_file_row_and_value(tmp_path):
     path = tmp_path / "bids.csv"
     _bids(measure=["wellby", "volunteering_hours", "wellby", "wellby"]).to_csv(path, index=False)
     with pytest.raises(DataError) as err:
-        _quiet(social_value, path, financial_year="weighted")
+        _quiet(social_value, _file(path), financial_year="weighted")
     msg = str(err.value)
     assert str(path) in msg and "row 3" in msg and "'measure'" in msg
     assert "'volunteering_hours'" in msg and "expected one of" in msg and "'wellby'" in msg
@@ -224,14 +249,17 @@ def test_negative_quantity_names_row_and_value(tmp_path):
     path = tmp_path / "bids.csv"
     _bids(quantity=[10, 5, -4, 2]).to_csv(path, index=False)
     with pytest.raises(DataError) as err:
-        social_value(path, financial_year="weighted")
+        social_value(_file(path), financial_year="weighted")
     msg = str(err.value)
-    assert (
-        "row 4" in msg
-        and "'quantity'" in msg
-        and "'-4'" in msg
-        and "expected a quantity >= 0" in msg
-    )
+    assert f"{path}, row 4, column 'quantity': value '-4'" in msg
+    assert "expected a number of at least 0" in msg
+
+
+def test_price_must_be_above_zero(tmp_path):
+    path = tmp_path / "bids.csv"
+    _bids(price=["£1,000,000", "£1,000,000", "0", "0"]).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"row 4, column 'price': value '0'.*above 0"):
+        _quiet(social_value, _file(path), financial_year="weighted")
 
 
 def test_proxy_without_price_year_names_the_row(tmp_path):
@@ -240,18 +268,18 @@ def test_proxy_without_price_year_names_the_row(tmp_path):
     path = tmp_path / "measures.csv"
     m.to_csv(path, index=False)
     with pytest.raises(DataError) as err:
-        read_measures(path)
+        check_measures(_file(path))
     msg = str(err.value)
     assert str(path) in msg and "row 4" in msg and "'price_year'" in msg
-    assert "missing" in msg and "price year of the proxy value" in msg
+    assert "empty" in msg and "price year of the proxy value" in msg
 
 
 def test_unreadable_price_year_and_negative_proxy():
     m = illustrative_measures()
     with pytest.raises(DataError, match=r"row 1, column 'price_year'.*'last year'"):
-        read_measures(m.assign(price_year=["2019", "last year", "2015", "2015"]))
-    with pytest.raises(DataError, match=r"row 0, column 'proxy_value'.*'-5'"):
-        read_measures(m.assign(proxy_value=["-5", "1", "1", "1"]))
+        check_measures(m.assign(price_year=["2019", "last year", "2015", "2015"]))
+    with pytest.raises(DataError, match=r"row 0, column 'proxy_value': value '-5'"):
+        check_measures(m.assign(proxy_value=["-5", "1", "1", "1"]))
 
 
 def test_duplicate_measure_and_missing_column():
@@ -259,9 +287,9 @@ def test_duplicate_measure_and_missing_column():
     with pytest.raises(
         DataError, match=r"row 1, column 'measure': value 'wellby' appears more than once"
     ):
-        read_measures(m.assign(measure=["wellby", "wellby", "a", "b"]))
+        check_measures(m.assign(measure=["wellby", "wellby", "a", "b"]))
     with pytest.raises(DataError, match=r"missing column\(s\) 'licence'"):
-        read_measures(m.drop(columns="licence"))
+        check_measures(m.drop(columns="licence"))
 
 
 def test_financial_year_proxy_without_a_rule_names_the_measure():
@@ -273,7 +301,7 @@ def test_financial_year_proxy_without_a_rule_names_the_measure():
 
 def test_price_must_be_one_per_bid():
     with pytest.raises(
-        DataError, match=r"row 1, column 'price': value 999.*expected one price per bid"
+        DataError, match=r"row 1, column 'price': value 999 .*expected one price per bid"
     ):
         _quiet(
             social_value,
@@ -283,20 +311,22 @@ def test_price_must_be_one_per_bid():
 
 
 def test_adjustment_shares_must_lie_in_0_1():
-    with pytest.raises(DataError, match=r"row 0, column 'deadweight': value 30.*outside 0 to 1"):
-        read_adjustments(ADJ.assign(deadweight=[30, 0.3, 0.6]))
     with pytest.raises(
-        DataError, match=r"column 'attribution': value is missing; expected a share"
+        DataError, match=r"row 0, column 'deadweight': value 30.*from 0 to 1; write 25% as 0.25"
     ):
-        read_adjustments(ADJ.assign(attribution=[None, 0.3, 0.6]))
+        check_adjustments(ADJ.assign(deadweight=[30, 0.3, 0.6]))
+    with pytest.raises(
+        DataError, match=r"column 'attribution': value is empty; expected a number from 0 to 1"
+    ):
+        check_adjustments(ADJ.assign(attribution=[None, 0.3, 0.6]))
 
 
-def test_missing_file_and_wrong_suffix(tmp_path):
-    with pytest.raises(DataError, match="measures table not found"):
-        read_measures(tmp_path / "nope.csv")
-    (tmp_path / "m.txt").write_text("x")
-    with pytest.raises(DataError, match=r"must be a \.csv or \.xlsx file; got \.txt"):
-        read_measures(tmp_path / "m.txt")
+def test_empty_table_and_duplicate_headers():
+    with pytest.raises(DataError, match="measures table has no rows"):
+        check_measures(illustrative_measures().iloc[:0])
+    twice = ADJ.assign(**{"Dead weight": 0.1, "dead-weight": 0.2})
+    with pytest.raises(DataError, match="column 'dead_weight' appears more than once"):
+        check_adjustments(twice)
 
 
 # --- commitments against delivery ------------------------------------------------------------
@@ -356,7 +386,7 @@ def test_delivery_bad_evidence_status_and_negative_delivered():
         DataError, match=r"row 1, column 'evidence': value 'maybe'.*'partly evidenced'"
     ):
         _quiet(delivery_against_commitments, _delivery(evidence=["evidenced", "maybe", "no"]))
-    with pytest.raises(DataError, match=r"row 2, column 'delivered': value -3 is negative"):
+    with pytest.raises(DataError, match=r"row 2, column 'delivered': value -3 is not valid"):
         _quiet(delivery_against_commitments, _delivery(delivered=[1, 1, -3]))
     with pytest.raises(DataError, match=r"value 'nope' is not in the measures table"):
         _quiet(delivery_against_commitments, _delivery(measure=["wellby", "nope", "wellby"]))

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit.econ.social_value import (
+from evalkit.exceptions import ParameterError
+from evalkit.social_value import (
     SocialValueWeightingWarning,
     combined_scores,
     lowest_price_scores,
     proportional_scores,
     weighting_sensitivity,
 )
-from evalkit.exceptions import ParameterError
 
 WEIGHTS = {"price": 0.5, "quality": 0.4, "social_value": 0.1}
 BIDS = pd.DataFrame(

@@ -19,8 +19,8 @@ import pandas as pd
 
 from evalkit._results import Result
 from evalkit._validate import require_choice, require_columns, require_in_range
-from evalkit.econ.social_value.value import SocialValueResult
 from evalkit.exceptions import ParameterError
+from evalkit.social_value.value import SocialValueResult
 
 __all__ = [
     "MIN_SOCIAL_VALUE_WEIGHT",

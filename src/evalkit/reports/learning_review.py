@@ -1,0 +1,160 @@
+"""The learning review of one locality and period, as HTML for the papermill pipeline.
+
+``notebooks/learning_review.ipynb`` calls :func:`review_html` and nothing else. This module is the
+pipeline's side of the review: it reads the programme spec (the store's place, the programme, the
+disclosure policy and the reporting period) and the prepared series behind the indicators shown
+as context, and hands them to :func:`evalkit.learning.review.learning_review`, which gathers the
+review from the learning log.
+
+Paths in a notebook's parameters are written relative to the project folder, while Jupyter starts
+a kernel in the notebook's own folder: :func:`locate` finds them from either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.config import ProgrammeSpec, find_root, load_spec
+from evalkit.learning.records import period_bounds
+
+__all__ = [
+    "indicator_context",
+    "locate",
+    "resolve_store_path",
+    "review_html",
+    "review_period",
+]
+
+#: How many periods of each indicator the review shows, up to the end of the review's period.
+INDICATOR_PERIODS = 8
+_FREQUENCY = {"month": "Month", "quarter": "Quarter", "year": "Year"}
+
+
+def locate(path: str | Path) -> Path:
+    """``path`` as given if it exists, else the same relative path under the project folder.
+
+    Jupyter starts a kernel in the notebook's own folder (``notebooks/``), while paths in
+    parameters are written relative to the project folder (the one holding ``notebooks/``).
+    """
+    given = Path(path)
+    if given.is_absolute() or given.exists():
+        return given
+    candidate = find_root(Path.cwd() / "notebook.ipynb") / given
+    return candidate if candidate.exists() else given
+
+
+def _spec(spec: ProgrammeSpec | str | Path) -> ProgrammeSpec:
+    return spec if isinstance(spec, ProgrammeSpec) else load_spec(locate(spec))
+
+
+def resolve_store_path(spec_path: ProgrammeSpec | str | Path, store_path: str | Path = "") -> Path:
+    """``store_path`` if given, else ``data/processed/<programme>/learning.sqlite`` of the spec."""
+    if str(store_path):
+        return locate(store_path)
+    return _spec(spec_path).processed_folder / "learning.sqlite"
+
+
+def review_period(
+    spec: ProgrammeSpec | str | Path, period: str = ""
+) -> tuple[str, tuple[dt.date | None, dt.date | None]]:
+    """The period a review covers: its label and its first and last days.
+
+    ``period`` empty (or the label of the spec's reporting period, as a report's context holds
+    it) means the spec's reporting period: its label and dates, open-ended when the spec gives
+    none. Otherwise a quarter (``2024Q3``), a month, a year or a UK financial year
+    (``2024/25``), as :func:`evalkit.learning.records.period_bounds` reads them.
+    """
+    text = str(period).strip()
+    reporting = _spec(spec).reporting_period
+    if text and text != reporting.label:
+        return text, period_bounds(text)
+    return reporting.label, (reporting.start, reporting.end)
+
+
+def _label(when: pd.Series, frequency: str | None) -> pd.Series:
+    """Period start dates as a person reads them: 'Mar 2025', '2025 Q1' or '2025'."""
+    if frequency == "month":
+        return when.dt.strftime("%b %Y")
+    if frequency == "year":
+        return when.dt.strftime("%Y")
+    return when.dt.year.astype(str) + " Q" + when.dt.quarter.astype(str)
+
+
+def indicator_context(
+    spec: ProgrammeSpec | str | Path, locality: str, period: str = ""
+) -> pd.DataFrame | None:
+    """The spec's series outcomes for ``locality``: the last periods up to the end of ``period``.
+
+    The indicators are the outcomes read from a source of kind ``series``: for each, its count
+    (the ``after`` column, headed by the outcome's name) and, when the outcome names its
+    ``population``, the rate per ``per`` of that population. Read from the prepared partition of
+    the series (:func:`evalkit.intake.load_partition`), the last :data:`INDICATOR_PERIODS`
+    periods up to the end of ``period`` (empty: the spec's reporting period), labelled by the
+    series' frequency. None when the spec has no series outcome or the locality has no series.
+    """
+    from evalkit.intake import load_partition
+
+    spec = _spec(spec)
+    _, (_, end) = review_period(spec, period)
+    outcomes = [o for o in spec.outcomes if spec.outcome_kind(o) == "series"]
+    tables = []
+    for source in dict.fromkeys(spec.outcome_source(o) for o in outcomes):
+        series = load_partition(spec, source, locality)
+        if series.empty:
+            continue
+        when = pd.to_datetime(series["period"])
+        if end is not None:
+            series, when = series[when.dt.date <= end], when[when.dt.date <= end]
+        order = when.sort_values().index[-INDICATOR_PERIODS:]
+        series, when = series.loc[order], when.loc[order]
+        frequency = spec.sources[source].frequency
+        table = pd.DataFrame({_FREQUENCY.get(frequency or "", "Period"): _label(when, frequency)})
+        for o in (o for o in outcomes if spec.outcome_source(o) == source):
+            count = pd.to_numeric(series[o.after], errors="coerce")
+            table[o.name] = count.astype("Int64")
+            if o.population:
+                population = pd.to_numeric(series[o.population], errors="coerce")
+                rate = (count / population.where(population > 0) * o.per).astype("Float64")
+                table[f"{o.name} per {o.per:,} population"] = rate.round(1)
+        tables.append(table.reset_index(drop=True))
+    if not tables:
+        return None
+    return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+
+
+def review_html(
+    spec_path: str | Path, locality: str, period: str = "", store_path: str = ""
+) -> str:
+    """The learning review HTML for the notebook: store from the spec unless ``store_path``.
+
+    ``period`` empty means the spec's reporting period. A missing store gives a short note
+    rather than an error, so a programme without a learning log yet still gets its other
+    reports.
+    """
+    from evalkit.learning.review import learning_review
+    from evalkit.learning.store import ReflectionStore
+
+    spec = _spec(spec_path)
+    path = resolve_store_path(spec, store_path)
+    if not path.is_file():
+        return (
+            f"<h2>Learning review: {html.escape(locality)}</h2><p>No learning log was found at "
+            f"{html.escape(str(path))}. Reflections are added with <code>evalkit reflect add</code>"
+            " or <code>evalkit reflect import</code>.</p>"
+        )
+    label, dates = review_period(spec, period)
+    with ReflectionStore(path) as store:
+        review = learning_review(
+            store,
+            locality=locality,
+            period=label,
+            dates=dates,
+            programme=spec.programme,
+            indicators=indicator_context(spec, locality, period),
+            policy=spec.disclosure.policy,
+        )
+        return review.to_html()
