@@ -1,0 +1,166 @@
+"""Findings follow the plan: designs chosen per outcome, the eligible population as declared.
+
+On the demo (Family Support) with its spec changed as a user would change it: a matched
+comparison, an eligible population from a file, outcomes limited to some designs, readings
+compared on named occasions. Planted truths come from ``truth.json`` beside the demo data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from evalkit.config import load_spec
+from evalkit.exceptions import ConfigError
+from evalkit.intake import prepare
+from evalkit.reports.context import ReportContext
+from evalkit.reports.findings import compute_findings
+
+LIVERPOOL = "E08000012"
+
+
+def _edited(spec_path: Path, change) -> Path:
+    raw = yaml.safe_load(spec_path.read_text())
+    change(raw)
+    raw.pop("cost_benefit", None)  # value for money is not what these tests are about
+    raw.pop("sensitivity", None)
+    spec_path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return spec_path
+
+
+def _findings(spec_path: Path, locality: str = LIVERPOOL):
+    spec = load_spec(spec_path)
+    prepare(spec)
+    return compute_findings(ReportContext(spec=spec, locality=locality, period=""))
+
+
+def test_the_strongest_usable_design_is_chosen_per_outcome(fresh_project: Path) -> None:
+    f = _findings(fresh_project)
+    truth = json.loads((fresh_project.parent / "truth.json").read_text())["localities"][LIVERPOOL]
+    wellbeing = f.outcomes["Wellbeing"]
+    assert wellbeing.design == "comparison_group" and wellbeing.evidence_level == 3
+    assert wellbeing.impact.ci_low <= truth["wellbeing_effect"] <= wellbeing.impact.ci_high
+    housing = f.outcomes["Stable housing"]
+    assert housing.impact.ci_low <= truth["housing_effect"] <= housing.impact.ci_high
+    referrals = f.outcomes["Referrals to children's social care"]
+    assert referrals.design == "never_treated" and referrals.impact.scale == "rate ratio"
+    assert referrals.impact.ci_low <= truth["referral_rate_ratio"] <= referrals.impact.ci_high
+    # limited by the plan to before/after: change only, never impact
+    school = f.outcomes["School attendance of 90% or more"]
+    assert school.design == "before_after" and school.impact is None
+    assert school.change is not None  # McNemar on the paired yes/no readings
+    distance = f.outcomes["Distance travelled"]
+    assert distance.distance is not None and distance.impact is None
+
+
+def test_a_matched_comparison_is_level_2_and_used_when_it_is_the_strongest(fresh_project) -> None:
+    def change(raw):
+        raw["designs"]["matching"] = {"covariates": ["age_band", "sex", "ethnic_group"]}
+        raw["outcomes"][0]["designs"] = ["before_after", "matching"]
+
+    f = _findings(_edited(fresh_project, change))
+    housing = f.outcomes["Stable housing"]
+    assert housing.design == "matching" and housing.evidence_level == 2
+    assert "matching" in housing.impact.method.lower()
+    assert f.outcomes["Wellbeing"].design == "comparison_group"  # not limited: still level 3
+
+
+def test_a_planned_design_that_cannot_be_used_is_named_with_the_reason(fresh_project) -> None:
+    def drop_comparison_readings(raw):
+        raw["designs"]["time_series"] = True
+
+    spec_path = _edited(fresh_project, drop_comparison_readings)
+    data = fresh_project.parent / "service_users.csv"
+    people = pd.read_csv(data, dtype=str)
+    comparison = people["group"] == "comparison"
+    people.loc[comparison & (people["locality_code"] == LIVERPOOL), "wellbeing_end"] = ""
+    people.to_csv(data, index=False)
+    f = _findings(spec_path)
+    wellbeing = f.outcomes["Wellbeing"]
+    assert wellbeing.design == "before_after" and wellbeing.impact is None
+    (note,) = wellbeing.not_used
+    assert note.design == "comparison_group" and note.level == 3
+    assert "fewer than 20 people in the comparison group here have a reading" in note.reason
+
+
+def test_the_eligible_population_can_come_from_a_file(fresh_project: Path) -> None:
+    counts = fresh_project.parent / "eligible.csv"
+    counts.write_text(
+        "locality,characteristic,category,count\n"
+        "Liverpool,Sex,Female,5000\nLiverpool,Sex,Male,4000\n"
+        "E08000011,Sex,Female,900\nE08000011,Sex,Male,700\n"
+    )
+
+    def change(raw):
+        raw["eligible"] = {
+            "source": "file",
+            "file": str(counts.relative_to(fresh_project.parents[3])),
+            "description": "the council's count of families eligible for early help",
+        }
+
+    f = _findings(_edited(fresh_project, change))
+    sex = f.reach[f.reach["subgroup"] == "Sex"].set_index("group")
+    assert f.eligible_source == "file"
+    assert sex.loc["Female", "eligible"] == 5000 and sex.loc["Male", "eligible"] == 4000
+    assert sex.loc["Female", "share_eligible"] == pytest.approx(5000 / 9000)
+    age = f.reach[f.reach["subgroup"] == "Age band"]
+    assert age["eligible"].isna().all() or (age["eligible"] == 0).all()  # not in the file
+
+
+def test_without_an_eligible_population_the_reach_table_has_none(fresh_project: Path) -> None:
+    def change(raw):
+        raw["eligible"] = {"source": "none"}
+
+    f = _findings(_edited(fresh_project, change))
+    assert f.eligible_source == "none" and f.reach["eligible"].isna().all()
+
+
+def test_readings_are_compared_on_named_occasions(fresh_project: Path) -> None:
+    def change(raw):
+        raw["outcomes"].append(
+            {
+                "name": "Housing area",
+                "definition": "The key worker's rating of housing, first and second review",
+                "kind": "scale",
+                "source": "reviews",
+                "column": "area_housing",
+                "before": "1",
+                "after": "2",
+                "range": [1, 10],
+                "designs": ["before_after"],
+            }
+        )
+
+    f = _findings(_edited(fresh_project, change))
+    housing = f.outcomes["Housing area"]
+    reviews = pd.read_csv(fresh_project.parent / "reviews.csv")
+    mine = reviews[reviews["locality_code"] == LIVERPOOL].pivot_table(
+        index="person_id", columns="review_number", values="area_housing"
+    )
+    both = mine[[1, 2]].dropna()
+    assert housing.change.n == len(both)
+    assert housing.change.estimate == pytest.approx((both[2] - both[1]).mean())
+
+
+@pytest.mark.parametrize("code", ["W06000015", "S12000036", "N09000003", "E07000041"])
+def test_any_uk_local_authority_code_is_accepted_with_its_name(fresh_project, code) -> None:
+    def change(raw):
+        raw["localities"] = {LIVERPOOL: None, code: "A council"}
+        raw["launches"] = {LIVERPOOL: raw["launches"][LIVERPOOL], code: "2022-04-01"}
+
+    spec = load_spec(_edited(fresh_project, change))
+    assert spec.locality_name(code) == "A council" and spec.locality_name(LIVERPOOL) == "Liverpool"
+
+
+def test_a_code_that_is_no_code_is_refused(fresh_project: Path) -> None:
+    def change(raw):
+        raw["localities"] = {"not a code!": "Somewhere"}
+
+    with pytest.raises(
+        ConfigError, match=r"localities.not a code!: expected an ONS local authority"
+    ):
+        load_spec(_edited(fresh_project, change))
