@@ -524,19 +524,11 @@ def profile_column(name: str, cells: Sequence[Any]) -> ColumnProfile:
 def _raw_rows(path: Path, sheet: str | None, limit: int = _SCAN_ROWS) -> list[list[Any]]:
     """The first rows of a CSV or a workbook sheet, cells as they are (None or text when empty)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+        from evalkit.intake.readers import open_workbook
 
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a damaged workbook
-            raise DataError(
-                f"{path}: cannot read the workbook ({exc}); expected an .xlsx file"
-            ) from None
-        try:
+        with open_workbook(path) as book:
             ws = book[sheet] if sheet is not None else book.worksheets[0]
             return [list(r) for r in ws.iter_rows(max_row=limit, values_only=True)]
-        finally:
-            book.close()
     if path.suffix.lower() in (".csv", ".txt"):
         try:
             with path.open(encoding="utf-8-sig", newline="") as fh:

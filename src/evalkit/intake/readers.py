@@ -8,34 +8,44 @@ column rather than silently turned into a missing value.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from evalkit.exceptions import DataError
 
-__all__ = ["SUFFIXES", "read_table", "sheet_names"]
+__all__ = ["SUFFIXES", "open_workbook", "read_table", "sheet_names"]
 
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet")
 _WORKBOOK = (".xlsx", ".xlsm")
 
 
-def sheet_names(path: str | Path) -> list[str]:
-    """The names of a workbook's sheets, in order."""
+@contextlib.contextmanager
+def open_workbook(path: str | Path) -> Iterator[Any]:
+    """A workbook opened read-only with cached formula values, closed afterwards."""
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(path, read_only=True)
+        book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise DataError(
             f"{path}: cannot read the workbook ({exc}); expected an .xlsx file"
         ) from None
     try:
-        return list(book.sheetnames)
+        yield book
     finally:
         book.close()
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """The names of a workbook's sheets, in order."""
+    with open_workbook(path) as book:
+        return list(book.sheetnames)
 
 
 def _cell(value: object) -> object:
@@ -52,15 +62,7 @@ def _cell(value: object) -> object:
 
 
 def _read_workbook(path: Path, sheet: str | None, header_row: int) -> pd.DataFrame:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise DataError(
-            f"{path}: cannot read the workbook ({exc}); expected an .xlsx file"
-        ) from None
-    try:
+    with open_workbook(path) as book:
         if sheet is None:
             ws = book.worksheets[0]
         elif sheet in book.sheetnames:
@@ -71,8 +73,6 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int) -> pd.DataFra
                 f"{', '.join(map(repr, book.sheetnames))}"
             )
         rows = list(ws.iter_rows(min_row=header_row, values_only=True))
-    finally:
-        book.close()
     if not rows or all(v is None for v in rows[0]):
         where = f"sheet {ws.title!r}, row {header_row}"
         raise DataError(f"{path}, {where}: no header row; expected the column names here")
