@@ -111,3 +111,21 @@ def test_no_personal_data_from_the_export_reaches_a_report(run_done) -> None:
 def test_the_small_district_is_suppressed_where_counts_are_small(run_done) -> None:
     text = _text((run_done / f"{MID_DEVON}.html").read_text())
     assert "Mid Devon" in text and "*" in text
+
+
+def test_the_comparison_follows_the_plan(project, run_done) -> None:
+    from evalkit.reports.comparison import compute_comparison
+
+    page = (run_done / "comparison.html").read_text()
+    text = _text(page)
+    assert "Accommodation secured: funnel plot" in text  # the plan's first yes/no outcome
+    assert "Impact on homelessness presentations by locality" in text
+    assert re.search(r"alt=\"Ranked chart[^\"]*Exeter 0\.\d\d \(0\.\d\d to 0\.\d\d\)", page)
+    assert "Programme-wide effect on homelessness presentations" in text
+    _, spec_path = project
+    c = compute_comparison(load_spec(spec_path))
+    assert c.indicator == "Accommodation secured"
+    assert c.impact_outcome.design == "never_treated"
+    rows = c.localities.set_index("locality_code")
+    assert rows.loc[EXETER, "impact_high"] < 1  # Exeter's planted fall of 15% is detected
+    assert set(rows.index) == set(load_spec(spec_path).localities)

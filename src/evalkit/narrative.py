@@ -126,9 +126,10 @@ def impact_sentence(
             ci = f"{level_ci(result)} {amount(lo * scale, unit)} to {amount(hi * scale, unit)}"
     strength = f" This rests on {evidence_words(level)}." if evidence else ""
     if result.crosses_no_effect:
+        signed = figure if ratio else ("-" if est < 0 else "+") + figure
         return (
             f"We cannot tell whether the service changed {what}: the best estimate is "
-            f"{'a change of ' + figure if not ratio else figure}, but the {ci} includes no "
+            f"{'a change of ' + signed if not ratio else figure}, but the {ci} includes no "
             f"change.{strength}"
         )
     if ratio:

@@ -201,7 +201,7 @@ def _funnel_chart(c: Comparison, shown: pd.DataFrame) -> str:
     return figure_html(fig, alt)
 
 
-def _ranked_chart(rows: pd.DataFrame, label: str) -> str:
+def _ranked_chart(rows: pd.DataFrame, label: str, *, ratio: bool = False) -> str:
     ranked = rows.dropna(subset=["impact"]).sort_values("impact")
     fig, ax = new_figure(height=0.35 * len(ranked) + 1.5)
     y = np.arange(len(ranked))
@@ -213,13 +213,16 @@ def _ranked_chart(rows: pd.DataFrame, label: str) -> str:
         color=PALETTE[0],
         capsize=3,
     )
-    ax.axvline(0, color="grey", linewidth=0.8)
+    ax.axvline(1 if ratio else 0, color="grey", linewidth=0.8)  # no effect
     ax.set_yticks(y, ranked["name"])
-    ax.set_xlabel(f"Estimated impact on {label} (95% interval)")
+    scale = " as a rate ratio" if ratio else ""
+    ax.set_xlabel(f"Estimated impact on {label}{scale} (95% interval)")
+    digits = 2 if ratio else 1
     alt = (
         f"Ranked chart of estimated impact on {label} by locality with 95% intervals: "
         + "; ".join(
-            f"{r.name} {r.impact:.1f} ({r.impact_low:.1f} to {r.impact_high:.1f})"
+            f"{r.name} {r.impact:.{digits}f} ({r.impact_low:.{digits}f} to "
+            f"{r.impact_high:.{digits}f})"
             for r in ranked.itertuples()
         )
         + "."
@@ -312,7 +315,7 @@ def comparison_html(spec_path: str, period: str = "") -> str:
                 f"{DESIGN_WORDS[of.design]}, with its 95% interval. Where intervals overlap, the "
                 "data cannot tell the localities apart."
             ),
-            _ranked_chart(c.localities, label),
+            _ranked_chart(c.localities, label, ratio=of.impact.scale == "rate ratio"),
         ]
     if c.staggered is not None and c.staggered_outcome is not None:
         o = c.staggered_outcome
