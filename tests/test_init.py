@@ -750,3 +750,19 @@ def test_any_export_gives_a_draft_that_reads_back(
     for outcome in raw.get("outcomes", []):
         assert outcome["after"] in names and outcome.get("before", names[0]) in names
     assert people.get("date_format", "yyyy-mm-dd") in {"DECIDE", *DATE_FORMATS}
+
+
+def test_an_export_from_one_area_asks_which_area_it_is(tmp_path: Path) -> None:
+    data = csv_export(tmp_path / "export.csv")
+    pd.read_csv(data, dtype=str).drop(columns="locality_code").to_csv(data, index=False)
+    done = init(data, "--output", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text, raw = draft_of(tmp_path / "spec.yaml")
+    assert raw["sources"]["people"]["locality"] == "DECIDE"
+    assert raw["localities"] == {"DECIDE": "DECIDE"}
+    refused = evalkit("validate", "spec.yaml", cwd=tmp_path)
+    assert refused.returncode == 2 and "localities.DECIDE" in refused.stderr
+    text = text.replace("  DECIDE: DECIDE", "  E08000012: Liverpool")
+    (tmp_path / "spec.yaml").write_text(answer(text, locality="E08000012"))
+    assert load_spec(tmp_path / "spec.yaml").people.locality == "E08000012"
+    validated("spec.yaml", tmp_path)

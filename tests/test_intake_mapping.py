@@ -367,3 +367,21 @@ def test_read_table_keeps_the_row_numbers_a_person_sees(tmp_path: Path) -> None:
     df = read_table(path, header_row=2)
     with pytest.raises(DataError, match=r"x.csv, row 5, column 'b': value 'x'"):
         validate_table(df, [Column("a", "integer"), Column("b", "integer")], source=str(path))
+
+
+def test_a_service_in_one_area_names_its_locality_once(tmp_path: Path) -> None:
+    header = [h for h in HEADER if h != "District"]
+    rows = [[v for h, v in zip(HEADER, row, strict=True) if h != "District"] for row in _rows()]
+    raw = _spec("data/raw/export.csv")
+    raw["localities"] = {"E07000041": "Exeter"}
+    del raw["sources"]["clients"]["columns"]["locality"]
+    raw["sources"]["clients"]["locality"] = "E07000041"
+    spec_path = _project(tmp_path, rows, header)
+    spec_path.write_text(yaml.safe_dump(raw))
+    spec = load_spec(spec_path)
+    prepare(spec)
+    assert len(load_partition(spec, "clients", "E07000041")) == 40
+    raw["sources"]["clients"]["locality"] = "E07000099"
+    spec_path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=r"sources.clients.locality: 'E07000099' is not a"):
+        load_spec(spec_path)

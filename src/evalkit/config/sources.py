@@ -10,7 +10,8 @@ Each source is one file (CSV, a sheet of an XLSX workbook, or parquet) of one *k
 
 A source maps evalkit's *roles* to the user's own column names (``columns: {person_id: Client
 Ref}``) and declares how values are written: the date format, the markers of a missing value and
-any recodes of labels to values (``Yes`` -> 1). Nothing is assumed: a date that does not fit the
+any recodes of labels to values (``Yes`` -> 1). A file with no locality column (a service in one
+area) names its locality once: ``locality: E07000041``. Nothing is assumed: a date that does not fit the
 declared format, or a label that no recode covers, is an error naming the file, row and column.
 """
 
@@ -89,6 +90,7 @@ class SourceSpec(Model):
     recodes: dict[str, dict[str, int | float | str]] = {}
     groups: dict[Literal["participant", "comparison"], list[str]] = {}
     frequency: Literal["month", "quarter", "year"] | None = None
+    locality: str | None = None
     description: str = ""
 
     @field_validator("date_format")
@@ -123,7 +125,12 @@ class SourceSpec(Model):
                 f"columns: {unknown[0]!r} is not a role of a {self.kind} source; expected roles "
                 f"{', '.join(roles)} (each mapped to the column name in your file)"
             )
-        missing = [r for r, (required, _) in roles.items() if required and r not in self.columns]
+        if self.locality is not None and "locality" in self.columns:
+            raise ValueError(
+                "give locality (every row belongs to one locality) or columns.locality, not both"
+            )
+        given = {*self.columns, *(["locality"] if self.locality else [])}
+        missing = [r for r, (required, _) in roles.items() if required and r not in given]
         if missing:
             what = roles[missing[0]][1]
             raise ValueError(

@@ -180,6 +180,14 @@ class ProgrammeSpec(Model):
                 f"{sorted(both)[0]!r} is also a locality of the programme; a never-treated "
                 "comparison cannot have the service",
             )
+        declared = {*self.localities, *self.localities.values(), *self.comparison_localities}
+        for name, source in self.sources.items():
+            if source.locality is not None and source.locality not in declared:
+                raise _Plan(
+                    f"sources.{name}.locality",
+                    f"{source.locality!r} is not a locality of the spec; expected one of "
+                    f"{', '.join(self.localities)}",
+                )
         people = [n for n, s in self.sources.items() if s.kind == "people"]
         if len(people) != 1:
             raise _Plan("sources", f"expected exactly one source of kind 'people'; got {people}")

@@ -1224,9 +1224,11 @@ def render(draft: Draft, found: Survey, *, command: str = "evalkit init") -> str
                 "CHECK: write the area's name" if code == name else "CHECK",
             )
     else:
-        y.note(
-            "DECIDE: localities: no column names a locality (area, district, team...); "
-            "map one as the locality role and list its values here as 'code: name'"
+        y.add("localities:", "DECIDE: no column names a locality (area, district, team...)")
+        y.add(
+            f"  {DECIDE}: {DECIDE}",
+            "DECIDE: the area's code and name, such as E07000041: Exeter (or a short code of "
+            "your own); list one per area if a column holds them",
         )
 
     # the people source
@@ -1241,6 +1243,12 @@ def render(draft: Draft, found: Survey, *, command: str = "evalkit init") -> str
     if found.header_row != 1:
         why = "as given" if found.header_note == "as given" else f"CHECK: {found.header_note}"
         y.add(f"    header_row: {found.header_row}", why)
+    if "locality" not in draft.roles:
+        y.add(
+            f"    locality: {DECIDE}",
+            "DECIDE: the code (as under localities) of the one area every row belongs to; or "
+            "delete this line and map a column as the locality role under columns",
+        )
     _render_date_format(y, draft)
     y.add(f"    missing: {_y(draft.missing)}", "CHECK: markers of a missing value in the file")
     if draft.roles:
@@ -1250,7 +1258,7 @@ def render(draft: Draft, found: Survey, *, command: str = "evalkit init") -> str
     for role, (required, what) in ROLES["people"].items():
         if role in draft.roles:
             y.add(f"      {role}: {_y(draft.roles[role])}", f"CHECK: {draft.role_notes[role]}")
-        elif required:
+        elif required and role != "locality":
             y.note(f"DECIDE: {role}: <the column holding {what}> (none found)", 6)
     if draft.groups:
         y.add(f"    groups: {_y(draft.groups)}", f"CHECK: {draft.group_note}")

@@ -248,8 +248,10 @@ def map_source(spec: ProgrammeSpec, source: str, raw: pd.DataFrame, path: str) -
     ]
     typed = validate_table(df, rules, source=where, row_offset=first_row, original=raw)
     typed = typed.rename(columns={col: role for role, col in s.columns.items()})
+    if s.locality is not None:  # a file from one locality only: every row is that locality's
+        typed["locality"] = s.locality
     if "locality" in typed.columns:
-        typed = locality_codes(typed, spec, where, s.columns["locality"], first_row)
+        typed = locality_codes(typed, spec, where, s.columns.get("locality", "locality"), first_row)
     if "group" in typed.columns:
         typed = _groups(typed, s, source, where, first_row)
     elif s.kind == "people":

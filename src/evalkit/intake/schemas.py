@@ -70,6 +70,8 @@ def _fail(
 ) -> DataError:
     more = f" ({n_bad - 1} more row(s) in this column have the same problem)" if n_bad > 1 else ""
     hint = f"; {column.hint}" if column.hint else ""
+    if hasattr(value, "item"):  # a numpy scalar: show it as Python writes it
+        value = value.item()
     shown = repr(value.isoformat() if isinstance(value, dt.date) else value)
     if original is not None and str(original) != str(value):
         shown = f"{original!r} (recoded to {value!r})"
