@@ -94,6 +94,7 @@ def test_the_report_speaks_the_plan_and_says_what_it_cannot_claim(run_done) -> N
     assert "cannot say whether any group is missing out" in text  # no eligible population
     assert "lower than in the areas without the service" in text
     assert "Housing stability" in text and "not an estimate of what the service caused" in text
+    assert "Readings compared: the reading recorded as 'Intake' with the reading recorded" in text
     assert "Outcomes with no estimate of impact" in text
     assert "Non-binary" in text  # the user's own labels
     assert re.search(r"-£\d{3}", text)  # money in pounds, as the plan's unit says

@@ -168,11 +168,25 @@ def _indicators(f: Findings, binary: list[OutcomeFindings]) -> list[str]:
     return out
 
 
+def _occasion(which: str) -> str:
+    """'first' -> "each person's first reading"; 'Exit' -> "the reading recorded as 'Exit'"."""
+    if which in ("first", "last"):
+        return f"each person's {which} reading"
+    return f"the reading recorded as {which!r}"
+
+
 def _numeric(of: OutcomeFindings, policy: object) -> list[str]:
     """A number or score: average change (or level) in its own units, and reliable change."""
     o = of.outcome
     unit = o.unit_words
     out = [f"<h3>{esc(o.name)}</h3>", para(o.definition)]
+    if of.source_kind == "readings":
+        out.append(
+            para(
+                f"Readings compared: {_occasion(o.before or 'first')} with "
+                f"{_occasion(o.after or 'last')}."
+            )
+        )
     if of.change is not None:
         c, es = of.change, of.effect_size
         size = f", a {narrative.size_word(es.estimate)} change" if es is not None else ""
