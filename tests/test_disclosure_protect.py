@@ -111,13 +111,14 @@ def test_dfe_with_only_a_total_row_hides_a_second_cell_per_column():
     assert result.table["n"].tolist() == ["c", 0, "c", 30, 40]
 
 
-def test_dfe_warns_when_a_total_is_present_but_not_declared():
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        protect(_with_totals(BODY), "dfe")
-    messages = [str(w.message) for w in caught if w.category is DisclosureWarning]
-    assert any("totals= was not given" in m for m in messages)
-    assert any(m.startswith("2 cells were suppressed") for m in messages)
+def test_dfe_protects_a_total_that_is_present_but_not_declared():
+    # A total row and column found by their sums get secondary suppression as declared ones do.
+    declared = protect(
+        _with_totals(BODY), "dfe", totals={"row": "Total", "column": "Total"}, warn=False
+    )
+    found = protect(_with_totals(BODY), "dfe", warn=False)
+    assert found.n_secondary == declared.n_secondary > 0
+    assert found.table.equals(declared.table)
 
 
 def test_ons_10_5_and_ofqual_tables():

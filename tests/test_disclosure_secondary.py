@@ -132,3 +132,29 @@ def test_secondary_suppression_is_fast_on_a_locality_sized_table():
     result = protect(table, "dfe", totals={"row": "Total", "column": "Total"}, warn=False)
     hidden = (result.table == "c").to_numpy()
     assert all(line.sum() != 1 for line in [*hidden, *hidden.T])
+
+
+def test_an_undeclared_total_column_is_protected_as_a_total() -> None:
+    # Issue 12: with policy="dfe" on a table whose `total` column is the sum of the others but is
+    # not declared, the suppressed cell was the total minus the cell beside it.
+    from evalkit.disclosure import protect
+    from evalkit.disclosure.secondary import recoverable, table_lines
+
+    table = pd.DataFrame(
+        {"served": [3, 40, 25], "not served": [30, 12, 28], "total": [33, 52, 53]},
+        index=pd.Index(["Asian", "Black", "White"], name="group"),
+    )
+    out = protect(table, "dfe", warn=False).table
+    hidden = out.apply(lambda col: col.astype(str) == "c").to_numpy()
+    assert hidden[0, 0] and hidden.sum() > 1  # the small cell and at least one more
+    lines = table_lines(table.shape, None, 2)
+    assert recoverable(hidden, lines) == []
+
+
+def test_an_undeclared_total_row_is_found_and_a_coincidence_in_one_column_is_not() -> None:
+    from evalkit.disclosure.protect import undeclared_totals
+
+    values = np.array([[4, 10], [6, 20], [10, 30]])
+    assert undeclared_totals(values) == (2, None)
+    assert undeclared_totals(np.array([[10], [6], [4]])) == (None, None)  # one column: chance
+    assert undeclared_totals(np.zeros((3, 3), dtype=int)) == (None, None)

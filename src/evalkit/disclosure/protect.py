@@ -206,6 +206,30 @@ def _total_positions(table: pd.DataFrame, totals: Mapping | None, counts: list) 
     return ti, tj
 
 
+def undeclared_totals(values: np.ndarray) -> tuple[int | None, int | None]:
+    """A row or column of a count matrix that equals the sum of all the others, if any.
+
+    Such a line is a total whether or not it is labelled one: left unprotected, a suppressed cell
+    is the total minus the cells beside it. Only lines summing at least two others, across at
+    least two cells each (a single column of categories can add up by chance), in a table with
+    some count above zero, are taken as totals (the last such line when several qualify).
+    """
+    if values.size == 0 or not (values > 0).any():
+        return None, None
+    found: list[int | None] = []
+    for axis in (0, 1):
+        lines = values.shape[axis]
+        at = None
+        if lines >= 3 and values.shape[1 - axis] >= 2:
+            for k in range(lines):
+                line = np.take(values, k, axis=axis)
+                others = np.delete(values, k, axis=axis).sum(axis=axis)
+                if (line > 0).any() and np.array_equal(line, others):
+                    at = k
+        found.append(at)
+    return found[0], found[1]
+
+
 def _check_totals(values: np.ndarray, ti, tj, table: pd.DataFrame, counts: list) -> None:
     if ti is not None:
         parts = np.delete(values, ti, axis=0).sum(axis=0)
@@ -341,18 +365,13 @@ def protect(
     spec = _derived(table, derived, cols)
     ti, tj = _total_positions(table, totals, cols)
     values = _count_matrix(table, cols)
+    if totals is None:
+        # A line equal to the sum of the others is a total, labelled or not (or a suppressed
+        # cell would be the total minus the cells beside it).
+        ti, tj = undeclared_totals(values)
     _check_totals(values, ti, tj, table, cols)
     if warn:
         _float_count_warnings(table, cols, spec, pol)
-        if pol.secondary and totals is None:
-            labels = [*map(str, table.index), *map(str, table.columns)]
-            if any(lab.strip().lower() in {"total", "all"} for lab in labels):
-                warnings.warn(
-                    "the table seems to have a total row or column but totals= was not given, "
-                    "so no secondary suppression was done; pass totals={'row': ..., 'column': ...}",
-                    DisclosureWarning,
-                    stacklevel=2,
-                )
 
     primary = (
         np.vectorize(pol.suppresses, otypes=[bool])(values) if values.size else values.astype(bool)
