@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 
 import pytest
 
@@ -77,7 +78,7 @@ def test_weak_effect_is_not_overstated(reports) -> None:
     found = re.search(
         r"wellbeing by ([\d.]+) points \(95% confidence interval ([\d.-]+) to ([\d.-]+)", summary
     ) or re.search(
-        r"a change of ([\d.]+) points, but the 95% confidence "
+        r"a change of ([+\d.-]+) points, but the 95% confidence "
         r"interval ([\d.-]+) to ([\d.-]+)",
         summary,
     )
@@ -163,3 +164,70 @@ def test_browser_shows_every_section_and_every_chart_has_alt_text(reports, tmp_p
         page.screenshot(path=str(tmp_path / "liverpool.png"), full_page=True)
     assert errors == []
     assert (tmp_path / "liverpool.png").stat().st_size > 10_000
+
+
+class _Tables(HTMLParser):
+    """The disclosure-controlled tables of a page: header cells and rows of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict] = []
+        self._cell: list[str] | None = None
+        self._row: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs) -> None:
+        attrs = dict(attrs)
+        if tag == "table" and "data-count-columns" in attrs:
+            self.tables.append({"counts": json.loads(attrs["data-count-columns"]), "rows": []})
+        elif self.tables and tag == "tr":
+            self._row = []
+        elif self._row is not None and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[-1]["rows"].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._row = None
+
+    def handle_data(self, data) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_no_share_reveals_more_than_the_published_counts(reports) -> None:
+    # Issue 12: Rutland's tables showed "*" for counts but printed the percentages beside them,
+    # so the counts could be worked back. A share must be withheld with its count, and worked out
+    # from published numbers only: every share in a column is a published count over one
+    # published (rounded) total.
+    _, _, pages = reports
+    checked = 0
+    for code, page in pages.items():
+        parser = _Tables()
+        parser.feed(page)
+        for table in parser.tables:
+            header, *rows = table["rows"]
+            for j, name in enumerate(header):
+                if not name.startswith("Share") or header[j - 1] not in table["counts"]:
+                    continue
+                pairs = [(row[j - 1], row[j]) for row in rows if len(row) == len(header)]
+                for count, share in pairs:
+                    if count == "*":
+                        assert share in ("*", ""), (code, header, pairs)
+                known = [(int(c), int(s)) for c, s in pairs if c.isdigit() and s.isdigit()]
+                totals = (
+                    [
+                        t
+                        for t in range(5, 100_000, 5)
+                        if all(round(100 * c / t) == s for c, s in known)
+                    ]
+                    if known and any(c for c, _ in known)
+                    else [5]
+                )
+                assert totals, (code, header, pairs)
+                checked += 1
+    assert checked >= 6

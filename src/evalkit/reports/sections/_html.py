@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit.disclosure import protect
+from evalkit.disclosure import get_policy, protect, protect_count
 
 __all__ = ["callout", "esc", "key_value_table", "para", "protected_table", "show"]
 
@@ -35,6 +35,23 @@ def callout(text: str) -> str:
     return para(text, "callout")
 
 
+def published_shares(counts: pd.Series, published: pd.Series, policy: Any) -> list[str]:
+    """Whole percentages worked out from published numbers only: each published count over the
+    published total of the column. A share of a suppressed count is withheld with it, and no
+    share carries more than the published counts do (shares from unrounded counts would let a
+    reader work back exact counts, and from them a suppressed one)."""
+    symbol = get_policy(policy).symbol
+    total = protect_count(int(pd.to_numeric(counts).sum()), policy)
+    out = []
+    for value in published:
+        number = pd.to_numeric(value, errors="coerce")
+        if pd.isna(number) or not isinstance(total, int) or total == 0:
+            out.append(symbol if str(value) == symbol else "")
+        else:
+            out.append(f"{100 * number / total:.0f}")
+    return out
+
+
 def protected_table(
     table: pd.DataFrame,
     policy: Any,
@@ -42,14 +59,21 @@ def protected_table(
     counts: list[str],
     derived: dict[str, tuple[str, ...]] | None = None,
     totals: dict[str, Any] | None = None,
+    shares: dict[str, str] | None = None,
     caption: str | None = None,
 ) -> str:
     """A table through disclosure control, as escaped HTML with its note (and a caption).
 
-    The index's name is shown in the header row's first cell (pandas would add a row for it).
+    ``shares`` adds, after each named count column, a column of its percentages worked out from
+    the published counts (see :func:`published_shares`). The index's name is shown in the
+    header row's first cell (pandas would add a row for it).
     """
     table = table.rename_axis(index=None, columns=table.index.name)
     protected = protect(table, policy, counts=counts, derived=derived, totals=totals, warn=False)
+    for share, count in (shares or {}).items():
+        at = protected.table.columns.get_loc(count) + 1
+        values = published_shares(table[count], protected.table[count], policy)
+        protected.table.insert(at, share, values)
     out = protected.to_html()
     if caption:
         out = out.replace("<thead>", f"<caption>{esc(caption)}</caption><thead>", 1)

@@ -62,24 +62,19 @@ def reach(ctx: ReportContext, f: Findings) -> str:
         )
     with_eligible = f.eligible_source != "none"
     for subgroup, rows in f.reach.groupby("subgroup", sort=False):
-        columns = {
-            "People served": rows["served"].to_numpy(),
-            "Share of those served (%)": _percent(rows["share_served"]),
-        }
-        counts, derived = ["People served"], {"Share of those served (%)": ("People served",)}
+        columns = {"People served": rows["served"].to_numpy()}
+        shares = {"Share of those served (%)": "People served"}
         if with_eligible:
             columns["Eligible people"] = rows["eligible"].astype(float).to_numpy()
-            columns["Share of those eligible (%)"] = _percent(rows["share_eligible"])
-            counts.append("Eligible people")
-            derived["Share of those eligible (%)"] = ("Eligible people",)
+            shares["Share of those eligible (%)"] = "Eligible people"
         table = pd.DataFrame(columns, index=pd.Index(rows["group"], name=str(subgroup)))
         parts.append(f"<h3>By {esc(str(subgroup).lower())}</h3>")
         parts.append(
             protected_table(
                 table,
                 f.policy,
-                counts=counts,
-                derived=derived,
+                counts=list(columns),
+                shares=shares,
                 caption=f"People served{' and eligible' if with_eligible else ''} by "
                 f"{str(subgroup).lower()}",
             )
@@ -236,7 +231,6 @@ def _reliable(of: OutcomeFindings, policy: object) -> list[str]:
     )
     if rc.cutoff is None:  # "recovered" needs a clinical cut-off; without one it is empty
         counts = counts.drop(index="Recovered")
-    counts["Share (%)"] = _percent(counts["People"] / max(rc.n, 1))
     out = [
         para(
             f"Reliable change (Jacobson and Truax 1991): a change of more than "
@@ -247,13 +241,15 @@ def _reliable(of: OutcomeFindings, policy: object) -> list[str]:
             counts,
             policy,
             counts=["People"],
-            derived={"Share (%)": ("People",)},
+            shares={"Share (%)": "People"},
             caption=f"Reliable change in {of.name.lower()}",
         ),
     ]
     if not any(is_disclosive(int(v), policy) for v in counts["People"] if v):
         fig, ax = new_figure(height=2.6)
-        shares = 100 * counts["People"] / max(rc.n, 1)
+        # the chart shows what the table publishes: rounded counts over the rounded total
+        published = counts["People"].map(lambda v: protect_count(int(v), policy))
+        shares = 100 * published / max(int(published.sum()), 1)
         colours = {
             "Recovered": PALETTE[2],
             "Reliably improved": PALETTE[0],
