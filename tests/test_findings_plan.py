@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from evalkit.config import load_spec
-from evalkit.exceptions import ConfigError
+from evalkit.exceptions import ConfigError, DataError
 from evalkit.intake import prepare
 from evalkit.reports.context import ReportContext
 from evalkit.reports.findings import compute_findings
@@ -164,3 +164,64 @@ def test_a_code_that_is_no_code_is_refused(fresh_project: Path) -> None:
         ConfigError, match=r"localities.not a code!: expected an ONS local authority"
     ):
         load_spec(_edited(fresh_project, change))
+
+
+def _long_wellbeing(spec_path: Path) -> Path:
+    """The demo's wellbeing readings as a long questionnaire export, both groups."""
+    people = pd.read_csv(spec_path.parent / "service_users.csv")
+    long = people.melt(
+        id_vars=["person_id"],
+        value_vars=["wellbeing_start", "wellbeing_end"],
+        var_name="Occasion",
+        value_name="Score",
+    ).dropna(subset=["Score"])
+    long["Occasion"] = long["Occasion"].map({"wellbeing_start": "Start", "wellbeing_end": "end "})
+    long["Completed"] = "2024-06-01"
+    path = spec_path.parent / "questionnaires.csv"
+    long.to_csv(path, index=False)
+    return path
+
+
+def _with_questionnaire(spec_path: Path, after: str) -> Path:
+    path = _long_wellbeing(spec_path)
+
+    def change(raw):
+        raw["sources"]["questionnaires"] = {
+            "kind": "readings",
+            "file": str(path.relative_to(spec_path.parents[3])),
+            "columns": {"person_id": "person_id", "occasion": "Occasion", "date": "Completed"},
+        }
+        raw["outcomes"] = [
+            {
+                "name": "Wellbeing questionnaire",
+                "definition": "The wellbeing score on the questionnaire at the start and the end",
+                "kind": "scale",
+                "source": "questionnaires",
+                "column": "Score",
+                "before": "Start",
+                "after": after,
+                "range": [7, 35],
+            }
+        ]
+
+    return _edited(spec_path, change)
+
+
+def test_a_comparison_group_with_readings_in_long_form_gives_difference_in_differences(
+    fresh_project: Path,
+) -> None:
+    wide = _findings(fresh_project).outcomes["Wellbeing"].impact
+    f = _findings(_with_questionnaire(fresh_project, "End"))
+    long = f.outcomes["Wellbeing questionnaire"]
+    assert long.design == "comparison_group" and long.evidence_level == 3
+    assert long.impact.estimate == pytest.approx(wide.estimate)  # the same readings, long form
+    assert long.impact.ci_low == pytest.approx(wide.ci_low)
+
+
+def test_an_occasion_nobody_has_is_an_error_listing_those_found(fresh_project: Path) -> None:
+    spec = load_spec(_with_questionnaire(fresh_project, "Ending"))
+    with pytest.raises(DataError) as err:
+        prepare(spec)
+    message = str(err.value)
+    assert "questionnaires.csv: no reading is recorded as 'Ending'" in message
+    assert "outcomes[0].after" in message and "'Start', 'end'" in message

@@ -187,7 +187,7 @@ def test_unmapped_personal_columns_never_reach_the_processed_data(tmp_path: Path
 
 def test_a_workbook_with_a_cover_sheet_and_title_rows(tmp_path: Path) -> None:
     spec = load_spec(_project(tmp_path, workbook=True))
-    assert validate_inputs(spec) == {"clients": 40}
+    assert validate_inputs(spec)["clients"].rows == 40
 
 
 def test_real_excel_date_cells_are_accepted_whatever_the_format(tmp_path: Path) -> None:
@@ -385,3 +385,36 @@ def test_a_service_in_one_area_names_its_locality_once(tmp_path: Path) -> None:
     spec_path.write_text(yaml.safe_dump(raw))
     with pytest.raises(ConfigError, match=r"sources.clients.locality: 'E07000099' is not a"):
         load_spec(spec_path)
+
+
+def test_excluded_rows_such_as_a_totals_row_are_left_out_and_counted(tmp_path: Path) -> None:
+    rows = [*_rows(), ["TOTAL", "", "", "", "", "", "", "", "", "", "", ""]]
+    raw = _spec("data/raw/export.csv")
+    raw["sources"]["clients"]["exclude"] = {"Client Ref": ["Total"]}
+    spec_path = _project(tmp_path, rows)
+    spec_path.write_text(yaml.safe_dump(raw))
+    check = validate_inputs(load_spec(spec_path))["clients"]
+    assert check.rows == 40 and check.excluded == 1
+    assert "1 left out by exclude" in check.describe()
+
+
+def test_one_row_per_person_and_support_ends_after_it_starts(tmp_path: Path) -> None:
+    rows = _rows()
+    rows[9][0] = rows[3][0]  # a re-referral under the same identifier
+    with pytest.raises(DataError, match=r"column 'Client Ref': 'C0003' is on rows 5, 11"):
+        validate_inputs(load_spec(_project(tmp_path, rows)))
+    rows = _rows()
+    rows[1][4] = "01/01/2020"
+    with pytest.raises(
+        DataError, match=r"row 3, column 'Support End': support ended on 01/01/2020"
+    ):
+        validate_inputs(load_spec(_project(tmp_path, rows)))
+
+
+def test_records_outside_the_period_are_counted_not_lost_silently(tmp_path: Path) -> None:
+    rows = _rows()
+    rows[0][3] = "13/01/2052"  # a typo
+    rows[0][4] = ""
+    check = validate_inputs(load_spec(_project(tmp_path, rows)))["clients"]
+    assert check.rows == 39 and check.outside_period == 1
+    assert "1 outside the reporting period" in check.describe()

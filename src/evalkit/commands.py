@@ -86,8 +86,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not args.spec_only:
         from evalkit.intake.partitions import validate_inputs
 
-        for name, rows in validate_inputs(spec).items():
-            print(f"  {name}: {rows} rows OK")
+        for name, check in validate_inputs(spec).items():
+            print(f"  {name}: {check.describe()}")
     designs = [
         d
         for d in ("comparison_group", "matching", "time_series", "never_treated")

@@ -11,8 +11,11 @@ Each source is one file (CSV, a sheet of an XLSX workbook, or parquet) of one *k
 A source maps evalkit's *roles* to the user's own column names (``columns: {person_id: Client
 Ref}``) and declares how values are written: the date format, the markers of a missing value and
 any recodes of labels to values (``Yes`` -> 1). A file with no locality column (a service in one
-area) names its locality once: ``locality: E07000041``. Nothing is assumed: a date that does not fit the
-declared format, or a label that no recode covers, is an error naming the file, row and column.
+area) names its locality once: ``locality: E07000041``. Rows that are not records (a totals row
+at the foot of a sheet) or that the plan leaves out (referrals not taken up) are named by a label
+in a column: ``exclude: {Status: [Not taken up], Client ID: [TOTAL]}``. Nothing is assumed: a
+date that does not fit the declared format, or a label that no recode covers, is an error naming
+the file, row and column.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ class SourceSpec(Model):
     groups: dict[Literal["participant", "comparison"], list[str]] = {}
     frequency: Literal["month", "quarter", "year"] | None = None
     locality: str | None = None
+    exclude: dict[str, list[str]] = {}
     description: str = ""
 
     @field_validator("date_format")

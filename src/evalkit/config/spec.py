@@ -260,12 +260,18 @@ class ProgrammeSpec(Model):
                 "needs people not served: map the people source's 'group' column and list "
                 "groups.comparison (the labels of eligible people who were not served)",
             )
-        if d.comparison_group and not any(
-            o.before for o in self.outcomes if self.outcome_kind(o) == "people"
-        ):
+        before = [
+            o.name
+            for o in self.outcomes
+            if (self.outcome_kind(o) == "people" and o.before)
+            or (self.outcome_kind(o) == "readings" and (o.before or "first") != (o.after or "last"))
+        ]
+        if d.comparison_group and not before:
             raise _Plan(
                 "designs.comparison_group",
-                "difference-in-differences needs an outcome with a before column",
+                "difference-in-differences compares change before and after, so it needs an "
+                "outcome with a reading before the service: a before column on the people "
+                "source, or a readings outcome compared on two occasions",
             )
         if d.time_series or d.never_treated or d.staggered:
             which = next(n for n in ("time_series", "never_treated", "staggered") if getattr(d, n))

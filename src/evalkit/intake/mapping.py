@@ -84,7 +84,8 @@ def used_columns(spec: ProgrammeSpec, source: str) -> list[UsedColumn]:
     fmt = s.date_format
     out: list[UsedColumn] = []
     for role, col in s.columns.items():
-        required = ROLES[s.kind][role][0] and role != "end_date"
+        # Eligible people who were not served may have no start date: checked after the groups.
+        required = ROLES[s.kind][role][0] and role not in ("end_date", "start_date")
         if role in DATE_ROLES:
             rule = Column(col, "date", nullable=not required, date_format=fmt)
         elif role == "amount":
@@ -235,6 +236,8 @@ def map_source(spec: ProgrammeSpec, source: str, raw: pd.DataFrame, path: str) -
             f"{where}: column {u.column.name!r} named in spec field {u.field} is not in the file; "
             f"the file has: {', '.join(map(str, raw.columns))}"
         )
+    raw = _exclude(raw, s, source, where)
+    excluded = raw.attrs["excluded"]
     df = raw[[u.column.name for u in used]].copy()
     df = _missing_to_na(df, s.missing)
     df = _recode(df, s, source, where, first_row)
@@ -256,6 +259,61 @@ def map_source(spec: ProgrammeSpec, source: str, raw: pd.DataFrame, path: str) -
         typed = _groups(typed, s, source, where, first_row)
     elif s.kind == "people":
         typed = typed.assign(group="participant")
+    if s.kind == "people":
+        _check_people(typed, s, where, first_row)
     if source == spec.people_source:
         typed = _band(typed, spec)
+    typed.attrs["excluded"] = excluded
     return typed
+
+
+def _exclude(raw: pd.DataFrame, s: SourceSpec, source: str, where: str) -> pd.DataFrame:
+    """``raw`` without the rows the source excludes (a totals row, referrals not taken up)."""
+    keep = pd.Series(True, index=raw.index)
+    for column, labels in s.exclude.items():
+        if column not in raw.columns:
+            raise DataError(
+                f"{where}: column {column!r} named in spec field sources.{source}.exclude is not "
+                f"in the file; the file has: {', '.join(map(str, raw.columns))}"
+            )
+        marks = {str(label).strip().casefold() for label in labels}
+        keys = raw[column].map(lambda v: str(v).strip().casefold())
+        keep &= ~keys.isin(marks)
+    out = raw[keep]
+    out.attrs = {**raw.attrs, "excluded": int((~keep).sum())}
+    return out
+
+
+def _row_of(df: pd.DataFrame, mask: pd.Series, first_row: int) -> int:
+    return int(mask.idxmax()) + first_row
+
+
+def _check_people(df: pd.DataFrame, s: SourceSpec, where: str, first_row: int) -> None:
+    """One row per person; people served have a start date; support ends after it starts."""
+    column = s.columns["person_id"]
+    repeated = df["person_id"].duplicated(keep=False) & df["person_id"].notna()
+    if repeated.any():
+        who = df.loc[repeated.idxmax(), "person_id"]
+        rows = [int(i) + first_row for i in df.index[df["person_id"] == who]]
+        raise DataError(
+            f"{where}, column {column!r}: {who!r} is on rows {', '.join(map(str, rows))}; "
+            "expected one row per person (for a re-referral keep one row, or give the second "
+            "referral its own identifier)"
+        )
+    if "start_date" in df.columns:
+        missing = df["start_date"].isna() & (df["group"] == "participant")
+        if missing.any():
+            raise DataError(
+                f"{where}, row {_row_of(df, missing, first_row)}, column "
+                f"{s.columns['start_date']!r}: value is empty; expected the date support started "
+                "for everyone served (eligible people not served may leave it empty)"
+            )
+    if "end_date" in df.columns and "start_date" in df.columns:
+        backwards = df["end_date"] < df["start_date"]
+        if backwards.any():
+            first = backwards.idxmax()
+            raise DataError(
+                f"{where}, row {int(first) + first_row}, column {s.columns['end_date']!r}: "
+                f"support ended on {df.at[first, 'end_date']:%d/%m/%Y}, before it started on "
+                f"{df.at[first, 'start_date']:%d/%m/%Y}; expected an end date on or after the start"
+            )

@@ -24,7 +24,14 @@ from evalkit.intake.readers import read_table
 if TYPE_CHECKING:  # pragma: no cover
     from evalkit.config import ProgrammeSpec
 
-__all__ = ["IntakeResult", "load_partition", "partition_path", "prepare", "validate_inputs"]
+__all__ = [
+    "IntakeResult",
+    "SourceCheck",
+    "load_partition",
+    "partition_path",
+    "prepare",
+    "validate_inputs",
+]
 
 STAMP = "_intake.json"
 #: The locality of a report that covers the whole programme.
@@ -122,13 +129,19 @@ def _select_period(spec: ProgrammeSpec, tables: dict[str, pd.DataFrame]) -> None
         return
     start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
     people = tables[spec.people_source]
-    begun = people["start_date"] <= end
+    # Eligible people not served have no start date: their referral (if any) places them.
+    started = people["start_date"]
+    if "referral_date" in people.columns:
+        started = started.fillna(people["referral_date"])
+    begun = started <= end
     if period.select == "started":
-        keep = begun & (people["start_date"] >= start)
+        keep = begun & (started >= start)
     else:
         ended = people["end_date"] if "end_date" in people else pd.Series(pd.NaT, people.index)
         keep = begun & (ended.isna() | (ended >= start))
-    tables[spec.people_source] = people[keep]
+    keep |= started.isna()  # nothing places them in time: kept, as eligible people not served
+    tables[spec.people_source] = people[keep].copy()
+    tables[spec.people_source].attrs = {**people.attrs, "outside_period": int((~keep).sum())}
     kept = set(people.loc[keep, "person_id"])
     for name, s in spec.sources.items():
         df = tables[name]
@@ -193,6 +206,7 @@ def _load_tables(
         typed.attrs["first_row"] = raw.attrs.get("first_row", 2)
         tables[name] = typed
     _readings_localities(spec, tables, files)
+    _check_occasions(spec, tables, files)
     if "eligible" in files:
         tables["eligible"] = _eligible(spec, files["eligible"])
     if key is not None:
@@ -214,9 +228,60 @@ def _load_tables(
     return tables
 
 
-def validate_inputs(spec: ProgrammeSpec) -> dict[str, int]:
-    """Check every data file the spec names, writing nothing; return the rows kept per table."""
-    return {name: len(df) for name, df in _load_tables(spec, _input_files(spec), None).items()}
+@dataclasses.dataclass(frozen=True)
+class SourceCheck:
+    """What intake made of one source: rows kept, rows left out and why, occasions found."""
+
+    rows: int
+    excluded: int = 0
+    outside_period: int = 0
+    occasions: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line for ``evalkit validate``."""
+        text = f"{self.rows} rows OK"
+        if self.excluded:
+            text += f"; {self.excluded} left out by exclude"
+        if self.outside_period:
+            text += f"; {self.outside_period} outside the reporting period, left out"
+        if self.occasions:
+            found = ", ".join(f"{k!r} {v}" for k, v in self.occasions.items())
+            text += f"; occasions: {found}"
+        return text
+
+
+def validate_inputs(spec: ProgrammeSpec) -> dict[str, SourceCheck]:
+    """Check every data file the spec names, writing nothing; say what was kept per source."""
+    out = {}
+    for name, df in _load_tables(spec, _input_files(spec), None).items():
+        occasions = {}
+        if "occasion" in df.columns:
+            counts = df["occasion"].astype("string").str.strip().value_counts(dropna=True)
+            occasions = {str(k): int(v) for k, v in counts.items()}
+        out[name] = SourceCheck(
+            rows=len(df),
+            excluded=int(df.attrs.get("excluded", 0)),
+            outside_period=int(df.attrs.get("outside_period", 0)),
+            occasions=occasions,
+        )
+    return out
+
+
+def _check_occasions(spec: ProgrammeSpec, tables: dict[str, pd.DataFrame], files) -> None:
+    """Every occasion an outcome names is in its readings (or nobody would be compared)."""
+    for i, o in enumerate(spec.outcomes):
+        source = spec.outcome_source(o)
+        if spec.sources[source].kind != "readings":
+            continue
+        found = tables[source]["occasion"].dropna().astype(str).str.strip()
+        labels = set(found.str.casefold())
+        for side, which in (("before", o.before), ("after", o.after)):
+            if which and which not in ("first", "last") and which.casefold() not in labels:
+                listed = ", ".join(map(repr, sorted(set(found))[:12]))
+                raise DataError(
+                    f"{files[source]}: no reading is recorded as {which!r}, the occasion named in "
+                    f"spec field outcomes[{i}].{side}; the occasions in the file are: {listed}"
+                )
 
 
 def prepare(spec: ProgrammeSpec, *, force: bool = False) -> IntakeResult:

@@ -303,12 +303,11 @@ def _pairs(ctx: ReportContext, o: OutcomeSpec, people: pd.DataFrame) -> pd.DataF
     else:
         readings = ctx.table(source)
         column = str(o.column)
+        first, last = o.before or "first", o.after or "last"
         out = base.assign(
-            before=_select(readings, o.before or "first", column),
-            after=_select(readings, o.after or "last", column),
+            before=_select(readings, first, column) if first != last else np.nan,
+            after=_select(readings, last, column),
         )
-        if not o.before or (o.before or "first") == (o.after or "last"):
-            out["before"] = np.nan
     return out.reset_index()
 
 
@@ -410,6 +409,11 @@ def _person_impact(
                 people[["person_id", *covariates]].drop_duplicates("person_id"), on="person_id"
             ).dropna(subset=["after", *covariates])
             frame = frame.assign(treated=(frame["group"] == "participant").astype(int))
+            if frame["before"].notna().any():
+                # Match on the reading before the service too: people who started worse off
+                # are compared with people who started worse off.
+                frame = frame.dropna(subset=["before"])
+                covariates = [*covariates, "before"]
             result = _attempt(
                 notes,
                 o.name,
