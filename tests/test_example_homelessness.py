@@ -121,7 +121,7 @@ def test_the_comparison_follows_the_plan(project, run_done) -> None:
     text = _text(page)
     assert "Accommodation secured: funnel plot" in text  # the plan's first yes/no outcome
     assert "Impact on homelessness presentations by locality" in text
-    assert re.search(r"alt=\"Ranked chart[^\"]*Exeter 0\.\d\d \(0\.\d\d to 0\.\d\d\)", page)
+    assert re.search(r"alt=\"Chart of estimated impact[^\"]*Exeter 0\.\d\d \(0\.\d\d to 0\.\d\d\)", page)
     assert "Programme-wide effect on homelessness presentations" in text
     _, spec_path = project
     c = compute_comparison(load_spec(spec_path))

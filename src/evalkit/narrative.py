@@ -42,6 +42,17 @@ _LEVEL_WORDS = {
 }
 
 
+def in_sentence(name: str) -> str:
+    """A name from the spec for the middle of a sentence: 'Stable housing' -> 'stable housing',
+    while acronyms and names keep their capitals ('YP-CORE score', 'Known to CAMHS')."""
+
+    def word(w: str) -> str:
+        capitals = sum(c.isupper() for c in w)
+        return w if capitals > 1 or (capitals == 1 and not w[:1].isupper()) else w.lower()
+
+    return " ".join(word(w) for w in name.split(" "))
+
+
 def size_word(d: float) -> str:
     """Negligible / small / small-to-moderate / moderate / large for a standardised effect."""
     return magnitude(d)

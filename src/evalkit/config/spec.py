@@ -173,6 +173,17 @@ class ProgrammeSpec(Model):
 
     @model_validator(mode="after")
     def _plan(self) -> ProgrammeSpec:
+        names: dict[str, str] = {}
+        for code, name in {**self.localities, **self.comparison_localities}.items():
+            key = " ".join(name.casefold().split())
+            if key in names:
+                raise _Plan(
+                    f"localities.{code}",
+                    f"the name {name!r} is also the name of {names[key]!r} (they differ only in "
+                    "capitals or spaces); list each area once and recode other spellings of its "
+                    "name in the source's recodes",
+                )
+            names[key] = code
         both = set(self.localities) & set(self.comparison_localities)
         if both:
             raise _Plan(

@@ -490,6 +490,7 @@ def write(
     from evalkit.reference import path_of
 
     spec_text = path_of("demo_programme.yaml").read_text(encoding="utf-8")
+    spec_text = spec_text.split("\n", 1)[1]  # the template's own first line, not the spec's
     spec_text = spec_text.replace("{data_dir}", directory.as_posix())
     spec_text = spec_text.replace("{localities}", ", ".join(data.localities))
     spec_text = spec_text.replace("{comparison}", ", ".join(data.truth["comparison_localities"]))

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit import narrative
-from evalkit.config import OutcomeSpec, ProgrammeSpec, load_spec
+from evalkit.config import OutcomeSpec, ProgrammeSpec, load_spec, locate
 from evalkit.disclosure import is_disclosive
 from evalkit.exceptions import EvalkitError, StatisticalWarning
 from evalkit.intake import load_partition
@@ -86,7 +86,9 @@ def _staggered(spec: ProgrammeSpec, notes: list[str]) -> tuple[Any, OutcomeSpec 
             )
             return result, o
     except EvalkitError as exc:
-        notes.append(f"The programme-wide effect on {o.name.lower()} could not be estimated: {exc}")
+        notes.append(
+            f"The programme-wide effect on {narrative.in_sentence(o.name)} could not be estimated: {exc}"
+        )
         return None, o
 
 
@@ -189,7 +191,7 @@ def _funnel_chart(c: Comparison, shown: pd.DataFrame) -> str:
     ax.legend(fontsize=9)
     outside = [f"{r.name} ({r.position})" for r in shown.itertuples() if r.position != "within"]
     alt = (
-        f"Funnel plot of {c.indicator.lower()} against the number of people, one point per "
+        f"Funnel plot of {narrative.in_sentence(c.indicator)} against the number of people, one point per "
         f"locality, around the programme rate of {100 * c.target_rate:.0f}% with 95% and 99.8% "
         "limits. "
         + (
@@ -201,8 +203,9 @@ def _funnel_chart(c: Comparison, shown: pd.DataFrame) -> str:
     return figure_html(fig, alt)
 
 
-def _ranked_chart(rows: pd.DataFrame, label: str, *, ratio: bool = False) -> str:
-    ranked = rows.dropna(subset=["impact"]).sort_values("impact")
+def _impact_chart(rows: pd.DataFrame, label: str, *, ratio: bool = False) -> str:
+    """Each locality's impact estimate with its interval, in alphabetical order (not ranked)."""
+    ranked = rows.dropna(subset=["impact"]).sort_values("name", ascending=False)
     fig, ax = new_figure(height=0.35 * len(ranked) + 1.5)
     y = np.arange(len(ranked))
     ax.errorbar(
@@ -219,11 +222,12 @@ def _ranked_chart(rows: pd.DataFrame, label: str, *, ratio: bool = False) -> str
     ax.set_xlabel(f"Estimated impact on {label}{scale} (95% interval)")
     digits = 2 if ratio else 1
     alt = (
-        f"Ranked chart of estimated impact on {label} by locality with 95% intervals: "
+        f"Chart of estimated impact on {label} by locality, in alphabetical order, with 95% "
+        "intervals: "
         + "; ".join(
             f"{r.name} {r.impact:.{digits}f} ({r.impact_low:.{digits}f} to "
             f"{r.impact_high:.{digits}f})"
-            for r in ranked.itertuples()
+            for r in ranked.iloc[::-1].itertuples()
         )
         + "."
     )
@@ -289,10 +293,11 @@ def _funnel_section(c: Comparison, policy: Any) -> list[str]:
 
 
 def comparison_html(spec_path: str, period: str = "") -> str:
-    """The whole comparison report as HTML (the notebook displays it)."""
+    """The whole comparison report as HTML (the notebook displays it); ``spec_path`` relative to
+    the project folder or absolute (see :func:`evalkit.config.locate`)."""
     from evalkit.reports.sections.impact import DESIGN_WORDS, _what
 
-    spec = load_spec(spec_path)
+    spec = load_spec(locate(spec_path))
     c = compute_comparison(spec)
     policy = spec.disclosure.policy
     parts = [
@@ -309,22 +314,26 @@ def comparison_html(spec_path: str, period: str = "") -> str:
         of = c.impact_outcome
         label = _what(of)
         parts += [
-            f"<h2>Impact on {esc(of.name.lower())} by locality</h2>",
+            f"<h2>Impact on {esc(narrative.in_sentence(of.name))} by locality</h2>",
             para(
                 f"Each point is a locality's estimate of what the service caused, comparing "
-                f"{DESIGN_WORDS[of.design]}, with its 95% interval. Where intervals overlap, the "
-                "data cannot tell the localities apart."
+                f"{DESIGN_WORDS[of.design]}, with its 95% interval, in alphabetical order rather "
+                "than ranked. An interval that does not cross the line of no effect is evidence "
+                "of an effect in that locality; to say whether two localities differ, their "
+                "difference needs an interval of its own, which overlapping bars do not give."
             ),
-            _ranked_chart(c.localities, label, ratio=of.impact.scale == "rate ratio"),
+            _impact_chart(c.localities, label, ratio=of.impact.scale == "rate ratio"),
         ]
     if c.staggered is not None and c.staggered_outcome is not None:
         o = c.staggered_outcome
         per = f" per {o.per:,}" if o.population else ""
         parts += [
-            f"<h2>Programme-wide effect on {esc(o.name.lower())}</h2>",
+            f"<h2>Programme-wide effect on {esc(narrative.in_sentence(o.name))}</h2>",
             para(
                 narrative.impact_sentence(
-                    c.staggered, f"{o.name.lower()}{per}", unit=f"{o.unit_words}{per}"
+                    c.staggered,
+                    f"{narrative.in_sentence(o.name)}{per}",
+                    unit=f"{o.unit_words}{per}",
                 )
             ),
             para(

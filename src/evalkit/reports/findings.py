@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit import narrative
 from evalkit.config import OutcomeSpec
 from evalkit.config.plan import DESIGN_LEVELS, PERSON_DESIGNS, SERIES_DESIGNS
 from evalkit.disclosure import get_policy, is_disclosive
@@ -265,6 +266,21 @@ def _attempt(notes: list[str], what: str, func, *args, **kwargs) -> Any:
         return None
 
 
+def plain_reason(note: str, design: str) -> str:
+    """Why an estimator failed, in words for the reader (the technical note stays in Methods)."""
+    text = note.lower()
+    if "separation" in text or "caliper" in text or "overlap" in text:
+        return (
+            "the people served and those not served differ too much on the matching "
+            "characteristics to be compared like with like"
+        )
+    if "period" in text and ("before" in text or "after" in text):
+        return "there are too few periods before or after the launch to see a change of course"
+    if "variation" in text or "constant" in text:
+        return "the figures do not vary enough to estimate a change"
+    return "the data did not allow this estimate (the technical reason is under Methods)"
+
+
 def _planned(ctx: ReportContext, o: OutcomeSpec, candidates: tuple[str, ...]) -> list[str]:
     """The designs the plan allows for ``o``, strongest first."""
     d = ctx.spec.designs
@@ -321,7 +337,7 @@ def _change(o: OutcomeSpec, served: pd.DataFrame, notes: list[str]) -> dict[str,
         paired_binary,
     )
 
-    label = o.name.lower()
+    label = narrative.in_sentence(o.name)
     has_before = served["before"].notna().any()
     out: dict[str, Any] = {}
     if o.kind == "binary":
@@ -361,7 +377,7 @@ def _reliable(o: OutcomeSpec, pairs: pd.DataFrame, served: pd.DataFrame, notes: 
     sd = o.norm_sd or float(pairs["before"].std())
     return _attempt(
         notes,
-        f"Reliable change in {o.name.lower()}",
+        f"Reliable change in {narrative.in_sentence(o.name)}",
         reliable_change,
         both["before"],
         both["after"],
@@ -377,7 +393,7 @@ def _person_impact(
 ) -> tuple[str, Any, list[DesignNote], list[str]]:
     from evalkit.impact import did, match, stack_pre_post
 
-    label = o.name.lower()
+    label = narrative.in_sentence(o.name)
     not_used: list[DesignNote] = []
     notes: list[str] = []
     comparison = pairs[pairs["group"] == "comparison"]
@@ -426,8 +442,7 @@ def _person_impact(
             )
         if result is not None:
             return design, result, not_used, notes
-        not_used.append(DesignNote(design, level, notes[before].split(": ", 1)[-1]))
-        del notes[before:]
+        not_used.append(DesignNote(design, level, plain_reason(notes[before], design)))
     return "before_after", None, not_used, notes
 
 
@@ -510,8 +525,9 @@ def _series_impact(ctx: ReportContext, o: OutcomeSpec) -> dict[str, Any]:
                 "not_used": tuple(not_used),
                 "notes": tuple(notes),
             }
-        not_used.append(DesignNote(design, DESIGN_LEVELS[design], notes[before].split(": ", 1)[-1]))
-        del notes[before:]
+        not_used.append(
+            DesignNote(design, DESIGN_LEVELS[design], plain_reason(notes[before], design))
+        )
     return out | {"pairs": mine, "not_used": tuple(not_used), "notes": tuple(notes)}
 
 

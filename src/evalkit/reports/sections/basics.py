@@ -38,15 +38,22 @@ def _change_claim(of: OutcomeFindings, policy: object) -> str | None:
         row = of.indicator
         target = f", against a target of {100 * o.target:.0f}%" if o.target is not None else ""
         return (
-            f"{100 * row['rate']:.0f}% of the people served had {o.name.lower()} after support"
-            f"{target}; this is not on its own evidence of what the service caused."
+            f"{o.name}: {100 * row['rate']:.0f}% of the people served after support{target}. On "
+            "its own this is not evidence of what the service caused."
         )
     if of.change is not None:
+        change = of.change.estimate
+        verb = "rose" if change > 0 else "fell" if change < 0 else "did not change"
+        amount = f" by {narrative.amount(abs(change), o.unit_words)}" if change else ""
+        better = "higher" if o.higher_is_better else "lower"
+        when = (
+            "between the first and last readings"
+            if of.source_kind != "readings" or not (o.before or o.after)
+            else f"from {o.before or 'the first'} to {o.after or 'the last'} readings"
+        )
         return (
-            f"{o.name} changed by "
-            f"{narrative.amount(of.change.estimate, o.unit_words, signed=True)} on average "
-            "between the first and last readings; on its own this is change over time, not "
-            "proof that the service caused it."
+            f"{o.name}: the average {verb}{amount} {when} ({better} is better). On its own "
+            "this is change over time, not proof that the service caused it."
         )
     return None
 
@@ -139,12 +146,31 @@ def methods(ctx: ReportContext, f: Findings) -> str:
             f"Disclosure control: {policy.label}; {policy.describe()} Totals are computed from "
             "unrounded data. Rates and means from suppressed counts are withheld."
         )
-        + para(
-            "Caveats: the comparison group may differ from the people served in ways the data "
-            "do not record; the cost-benefit success rates and values are assumptions, not "
-            "measurements; small localities have wide intervals."
-        )
+        + para("Caveats: " + "; ".join(_caveats(f)) + ".")
     )
+
+
+def _caveats(f: Findings) -> list[str]:
+    """The caveats that apply to this report's findings."""
+    used = {of.design for of in f.outcomes.values()}
+    out = []
+    if "comparison_group" in used or "matching" in used:
+        out.append(
+            "the people compared with those served may differ from them in ways the data do not "
+            "record"
+        )
+    if "never_treated" in used or "time_series" in used:
+        out.append(
+            "other changes in the area at the same time as the launch would bias the estimates"
+        )
+    if used <= {"before_after"}:
+        out.append(
+            "with no comparison, change over time cannot be told apart from the service's effect"
+        )
+    if f.cba is not None:
+        out.append("the cost-benefit success rates and values are assumptions, not measurements")
+    out.append("small numbers give wide intervals")
+    return out
 
 
 _GLOSSARY = {

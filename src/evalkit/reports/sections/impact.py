@@ -34,8 +34,12 @@ def _what(of: OutcomeFindings) -> str:
     o = of.outcome
     if of.source_kind == "series":
         per = f" per {o.per:,}" if o.population else ""
-        return f"the rate of {o.name.lower()}{per}"
-    return f"the share of people with {o.name.lower()}" if o.kind == "binary" else o.name.lower()
+        return f"the rate of {narrative.in_sentence(o.name)}{per}"
+    return (
+        f"the share of people with {narrative.in_sentence(o.name)}"
+        if o.kind == "binary"
+        else o.name.lower()
+    )
 
 
 def _did_chart(of: OutcomeFindings) -> str:
@@ -65,7 +69,7 @@ def _did_chart(of: OutcomeFindings) -> str:
     ax.set_ylabel(f"{of.name} ({unit})")
     ax.legend(fontsize=9, loc="upper left")
     alt = (
-        f"Line chart of {of.name.lower()}. People served: {p.iloc[0]:.1f} before, "
+        f"Line chart of {narrative.in_sentence(of.name)}. People served: {p.iloc[0]:.1f} before, "
         f"{p.iloc[1]:.1f} after. Eligible people not served: {c.iloc[0]:.1f} to {c.iloc[1]:.1f}. "
         f"Had the people served changed like those not served they would have ended at "
         f"{counterfactual:.1f}; the difference, {of.impact.estimate * _scale(of):.1f}, is the "

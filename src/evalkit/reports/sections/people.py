@@ -68,7 +68,7 @@ def reach(ctx: ReportContext, f: Findings) -> str:
             columns["Eligible people"] = rows["eligible"].astype(float).to_numpy()
             shares["Share of those eligible (%)"] = "Eligible people"
         table = pd.DataFrame(columns, index=pd.Index(rows["group"], name=str(subgroup)))
-        parts.append(f"<h3>By {esc(str(subgroup).lower())}</h3>")
+        parts.append(f"<h3>By {esc(narrative.in_sentence(str(subgroup)))}</h3>")
         parts.append(
             protected_table(
                 table,
@@ -76,7 +76,7 @@ def reach(ctx: ReportContext, f: Findings) -> str:
                 counts=list(columns),
                 shares=shares,
                 caption=f"People served{' and eligible' if with_eligible else ''} by "
-                f"{str(subgroup).lower()}",
+                f"{narrative.in_sentence(str(subgroup))}",
             )
         )
     return "\n".join(parts)
@@ -242,7 +242,7 @@ def _reliable(of: OutcomeFindings, policy: object) -> list[str]:
             policy,
             counts=["People"],
             shares={"Share (%)": "People"},
-            caption=f"Reliable change in {of.name.lower()}",
+            caption=f"Reliable change in {narrative.in_sentence(of.name)}",
         ),
     ]
     if not any(is_disclosive(int(v), policy) for v in counts["People"] if v):
@@ -265,7 +265,7 @@ def _reliable(of: OutcomeFindings, policy: object) -> list[str]:
         ax.set_xlabel("Share of people with both readings (%)")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, fontsize=9)
         alt = (
-            f"Stacked bar of reliable change in {of.name.lower()}: "
+            f"Stacked bar of reliable change in {narrative.in_sentence(of.name)}: "
             + ", ".join(f"{label.lower()} {share:.0f}%" for label, share in shares.items())
             + "."
         )
