@@ -766,3 +766,62 @@ def test_an_export_from_one_area_asks_which_area_it_is(tmp_path: Path) -> None:
     (tmp_path / "spec.yaml").write_text(answer(text, locality="E08000012"))
     assert load_spec(tmp_path / "spec.yaml").people.locality == "E08000012"
     validated("spec.yaml", tmp_path)
+
+
+def test_a_caseworkers_workbook_staff_totals_waiting_list_and_baseline(tmp_path: Path) -> None:
+    """A shape a new user brought: staff names, a totals row, a status column holding a
+    waiting list and referrals not taken up, hub names typed in capitals now and then,
+    yes/no circumstances at referral, and the first session as the start of support."""
+    rng = random.Random(5)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Case list"
+    sheet.append(["Open Door: case list"])
+    sheet.append([])
+    header = [
+        "Client ID",
+        "Hub",
+        "Date of referral",
+        "First session",
+        "Status",
+        "Self-harm at referral (Y/N)",
+        "In education at end",
+        "Worker",
+        "Completed by",
+    ]
+    sheet.append(header)
+    for i in range(ROWS):
+        status = ["Allocated", "Allocated", "Waiting list", "Not taken up"][i % 4]
+        referral = dt.date(2024, 1, 13) + dt.timedelta(days=rng.randint(0, 300))
+        sheet.append(
+            [
+                f"OD-{i:04d}",
+                ("NORTH HUB" if i % 17 == 0 else "North Hub") if i % 2 else "Riverside Hub",
+                referral.strftime("%d/%m/%Y"),
+                referral + dt.timedelta(days=20) if status == "Allocated" else None,
+                status,
+                rng.choice(["Y", "N"]),
+                rng.choice(["Y", "N"]),
+                rng.choice(["Lee Okafor", "Jo Barker"]),
+                rng.choice(["Lee O", "Jo B"]),
+            ]
+        )
+    sheet.append(["TOTAL", None, None, None, None, None, None, None, None])
+    book.save(tmp_path / "cases.xlsx")
+    done = init(tmp_path / "cases.xlsx", "--output", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text, raw = draft_of(tmp_path / "spec.yaml")
+    people = raw["sources"]["people"]
+    assert people["exclude"] == {"Client ID": ["TOTAL"], "Status": ["Not taken up"]}
+    assert people["groups"] == {"participant": ["Allocated"], "comparison": ["Waiting list"]}
+    assert people["columns"]["start_date"] == "First session"
+    assert raw["localities"] == {"north-hub": "North Hub", "riverside-hub": "Riverside Hub"}
+    carried = {c["column"] for c in raw["characteristics"]} | {o["after"] for o in raw["outcomes"]}
+    assert "Worker" not in carried and "Completed by" not in carried  # staff names stay out
+    assert "Worker (staff names)" in text and "Completed by (staff names)" in text
+    assert "Self-harm at referral (Y/N)" in {c["column"] for c in raw["characteristics"]}
+    assert [o["after"] for o in raw["outcomes"]] == ["In education at end"]
+    (tmp_path / "spec.yaml").write_text(answer(text))
+    done = evalkit("validate", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"people: {ROWS // 4 * 3} rows OK; {ROWS // 4 + 1} left out by exclude" in done.stdout

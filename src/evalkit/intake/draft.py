@@ -139,6 +139,8 @@ _END = _set(
 _BEFORE = {"before", "pre", "start", "baseline", "intake", "entry", "initial", "first", "t1"}
 _AFTER = {"after", "post", "end", "exit", "final", "last", "closure", "t2", "followup", "leaving"}
 _FILLER = {"at", "on", "of", "the", "in"}
+#: Words that make a yes/no column a circumstance at referral (a characteristic), not an outcome.
+_BASELINE = {"referral", "referred", "prior", "previous", "previously", "known", "history", "ever"}
 _CHARACTERISTIC = _set(
     "gender sex ethnic ethnicity race disability disabled religion faith belief sexual "
     "sexuality orientation language nationality tenure veteran carer marital pregnant age "
@@ -167,6 +169,15 @@ _PERSONAL_WORDS = {
     "street": "addresses",
     "postcode": "postcodes",
     "dob": "dates of birth",
+    "worker": "staff names",
+    "caseworker": "staff names",
+    "keyworker": "staff names",
+    "staff": "staff names",
+    "practitioner": "staff names",
+    "officer": "staff names",
+    "assessor": "staff names",
+    "counsellor": "staff names",
+    "therapist": "staff names",
     "birth": "dates of birth",
     "birthdate": "dates of birth",
 }
@@ -412,6 +423,8 @@ _NO = {"no", "n", "false"}
 def _personal(name: str, values: list[str]) -> str | None:
     """What kind of personal data a column holds, by its name or its values, if any."""
     found = words(name)
+    if {"by"} & set(found) and set(found) & {"completed", "recorded", "entered", "seen", "done"}:
+        return "staff names"
     for word in found:
         what = _PERSONAL_WORDS.get(word)
         if what == "names" and set(found) & _NOT_A_PERSON:
@@ -677,6 +690,8 @@ class Draft:
     recodes: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
     groups: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     group_note: str = ""
+    exclude: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    exclude_notes: dict[str, str] = dataclasses.field(default_factory=dict)
     localities: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     locality_note: str = ""
     period: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -721,7 +736,12 @@ def _locality_codes(values: list[str]) -> list[tuple[str, str]]:
     by_name = {str(n).lower(): str(c) for c, n in localities()[["code", "name"]].itertuples(False)}
     out: list[tuple[str, str]] = []
     taken: set[str] = set()
+    seen: set[str] = set()
     for value in sorted(values, key=str.lower):
+        key = " ".join(value.casefold().split())
+        if key in seen:  # "NORTH HUB" is "North Hub": evalkit matches names whatever the case
+            continue
+        seen.add(key)
         if ONS_CODE.match(value):
             # An ONS code evalkit does not know (a district): the code stands in for the name.
             code, name = value, known_locality_name(value) or value
@@ -833,6 +853,7 @@ def propose(found: Survey, *, spec_path: Path, date_format: str | None = None) -
     for c in found.columns:
         if c.kind == "personal" or (c.kind == "text" and c.detail == "free text"):
             draft.leave_out(c, c.detail)
+    _propose_totals_row(draft, found)
     _propose_identifiers(draft, found)
     _propose_locality(draft, found)
     _propose_group(draft, found)
@@ -849,6 +870,19 @@ def propose(found: Survey, *, spec_path: Path, date_format: str | None = None) -
     draft.missing = ["", *sorted(markers)]
     _propose_period(draft, found)
     return draft
+
+
+_TOTAL = re.compile(r"^(grand )?totals?:?$|^all (clients|people|cases)$", re.IGNORECASE)
+
+
+def _propose_totals_row(draft: Draft, found: Survey) -> None:
+    """A 'Total' row at the foot of a sheet (a label in some column): proposed for exclude."""
+    for c in found.columns:
+        labels = sorted({v.strip() for v in c.text_values if _TOTAL.match(v.strip())})
+        if labels:
+            draft.exclude[c.name] = labels
+            draft.exclude_notes[c.name] = "a totals row, not a person: left out"
+            return
 
 
 def _propose_identifiers(draft: Draft, found: Survey) -> None:
@@ -907,17 +941,21 @@ def _propose_group(draft: Draft, found: Survey) -> None:
             yes = [label for label in c.labels if label.lower() in _YES | {"1"}] if named else []
             sides = {"participant": yes, "comparison": [x for x in c.labels if x not in yes]}
         placed = sides["participant"] + sides["comparison"]
-        # Named like a group: a participant label is enough. Otherwise every label must read
-        # as served or not served ("Supported", "Waiting list"), not just one of them.
+        # Named like a group: a participant label is enough. Otherwise both sides must be
+        # there ("Allocated", "Waiting list"), with at most one label that is neither ("Not
+        # taken up"), which the draft proposes to leave out.
         if sides["participant"] and (
-            named or (sides["comparison"] and len(placed) == len(c.labels))
+            named or (sides["comparison"] and len(placed) >= len(c.labels) - 1)
         ):
             draft.assign("group", c, "who was served and who was not")
             draft.groups = {k: v for k, v in sides.items() if v}
             draft.group_note = "the labels of people served (participant) and not (comparison)"
             other = [label for label in c.labels if label not in placed]
             if other:
-                draft.group_note += f"; other labels in the file: {', '.join(map(repr, other))}"
+                draft.exclude[c.name] = other
+                draft.exclude_notes[c.name] = (
+                    "rows with these labels are neither served nor a comparison: left out"
+                )
             return
 
 
@@ -951,7 +989,7 @@ def _propose_outcomes(draft: Draft, found: Survey) -> None:
     candidates = [
         c
         for c in draft.free(found)
-        if (c.kind == "yesno" and not set(c.words) & personal_words)
+        if (c.kind == "yesno" and not set(c.words) & (personal_words | _BASELINE))
         or (c.kind == "number" and not {"age", "aged"} & set(c.words))
     ]
     stems = {c.name: _stem(c) for c in candidates}
@@ -991,6 +1029,8 @@ def _propose_outcomes(draft: Draft, found: Survey) -> None:
         draft.use(after, f"outcome {name!r}" + (" (after)" if before else ""))
         draft.outcomes.append(outcome)
     for c in candidates:
+        if c.name not in draft.uses and c.kind == "yesno" and stems[c.name][0] == "before":
+            continue  # a circumstance at the start, with no 'after': left for characteristics
         if c.name not in draft.uses:
             draft.skip(
                 c,
@@ -1033,6 +1073,8 @@ def _propose_characteristics(draft: Draft, found: Survey) -> None:
 
 def _date_role(profile: ColumnProfile) -> str | None:
     found = set(profile.words)
+    if "first" in found and found & {"session", "appointment", "contact", "visit", "meeting"}:
+        return "start_date"  # "First session": when support began
     if found & _REFERRAL and not found & _START:
         return "referral_date"
     if found & _START:
@@ -1266,6 +1308,10 @@ def render(draft: Draft, found: Survey, *, command: str = "evalkit init") -> str
         y.add("    recodes:", "CHECK: how the yes/no labels count (1 = yes)")
         for column, mapping in draft.recodes.items():
             y.add(f"      {_y(column)}: {_y(mapping)}", "CHECK")
+    if draft.exclude:
+        y.add("    exclude:", "CHECK: rows left out, by a label in a column")
+        for column, labels in draft.exclude.items():
+            y.add(f"      {_y(column)}: {_y(labels)}", f"CHECK: {draft.exclude_notes[column]}")
 
     # characteristics
     if draft.characteristics:
@@ -1326,7 +1372,10 @@ def render(draft: Draft, found: Survey, *, command: str = "evalkit init") -> str
     y.note("")
     y.note("reports: left out, so evalkit writes the default programme report.")
     y.add("disclosure:")
-    y.add("  policy: nhs", "CHECK: the small-number policy for published tables (nhs, dfe, ofqual)")
+    y.add(
+        "  policy: nhs",
+        "CHECK: the small-number policy for published tables (nhs, dfe, ons_10_5, ofqual)",
+    )
     return y.text()
 
 
