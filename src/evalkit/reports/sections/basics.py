@@ -200,9 +200,37 @@ _GLOSSARY = {
 }
 
 
-def glossary() -> str:
-    """Plain-English meanings of the terms the report uses."""
-    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in _GLOSSARY.items())
+def _terms_used(f: Findings) -> set[str]:
+    """The glossary terms that this report's findings use."""
+    used = {of.design for of in f.outcomes.values()}
+    terms = {"Confidence interval", "Maryland Scientific Methods Scale", "Suppressed (*)"}
+    if used & {"comparison_group", "matching"}:
+        terms.add("Comparison group")
+    if "comparison_group" in used:
+        terms.add("Difference-in-differences")
+    if used & {"time_series", "never_treated"}:
+        terms.add("Interrupted time series")
+    if any(of.effect_size is not None for of in f.outcomes.values()):
+        terms.add("Effect size (d_z)")
+    if any(of.reliable is not None for of in f.outcomes.values()):
+        terms.add("Reliable change")
+    if f.cba is not None:
+        terms |= {
+            "Deadweight",
+            "Optimism bias",
+            "Present value",
+            "Financial return",
+            "Gross and net",
+        }
+    return terms
+
+
+def glossary(f: Findings | None = None) -> str:
+    """Plain-English meanings of the terms the report uses (every term without ``f``)."""
+    terms = _terms_used(f) if f is not None else set(_GLOSSARY)
+    items = "".join(
+        f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in _GLOSSARY.items() if k in terms
+    )
     return f"<h2>Glossary</h2><dl>{items}</dl>"
 
 
