@@ -93,6 +93,11 @@ def test_the_report_speaks_the_plan_and_says_what_it_cannot_claim(run_done) -> N
     assert "The service began here on 1 April 2023" in text
     assert "cannot say whether any group is missing out" in text  # no eligible population
     assert "lower than in the areas without the service" in text
+    # the series told whole: where it ended against where it was heading, and its trend
+    assert re.search(
+        r"By the last period, the rate per 1,000 was [\d.]+ against [\d.]+ expected", text
+    )
+    assert "trend" in text
     assert "Housing stability" in text and "not an estimate of what the service caused" in text
     assert "Readings compared: the reading recorded as 'Intake' with the reading recorded" in text
     assert "Outcomes with no estimate of impact" in text
@@ -121,7 +126,9 @@ def test_the_comparison_follows_the_plan(project, run_done) -> None:
     text = _text(page)
     assert "Accommodation secured: funnel plot" in text  # the plan's first yes/no outcome
     assert "Impact on homelessness presentations by locality" in text
-    assert re.search(r"alt=\"Chart of estimated impact[^\"]*Exeter 0\.\d\d \(0\.\d\d to 0\.\d\d\)", page)
+    assert re.search(
+        r"alt=\"Chart of estimated impact[^\"]*Exeter 0\.\d\d \(0\.\d\d to 0\.\d\d\)", page
+    )
     assert "Programme-wide effect on homelessness presentations" in text
     _, spec_path = project
     c = compute_comparison(load_spec(spec_path))

@@ -145,10 +145,48 @@ def claim(of: OutcomeFindings, *, evidence: bool = True) -> str:
     )
 
 
+def series_whole(of: OutcomeFindings) -> str:
+    """The rest of a time series' story: the change of trend and where the series ended up
+    against where it was heading without the service (the numbers the chart shows)."""
+    its_result = of.series
+    cf = its_result.counterfactual
+    last = cf.iloc[-1]
+    fitted, expected = float(last["fitted"]), float(last["counterfactual"])
+    gap = (fitted / expected - 1) * 100 if expected else float("nan")
+    controlled = of.design == "never_treated"
+    o = of.outcome
+    what = f"the rate per {o.per:,}" if o.population else "the count"
+    text = (
+        f"By the last period, {what} was {fitted:,.1f} against {expected:,.1f} expected "
+        f"without the service, {abs(gap):.0f}% {'lower' if gap < 0 else 'higher'}"
+        + (" (relative to the areas without it)" if controlled else "")
+        + "."
+    )
+    slope = its_result.slope_change
+    if slope is not None:
+        per = of.pairs is not None and "period" in of.pairs
+        unit = "each period" if per else "each unit of time"
+        if slope.crosses_no_effect:
+            text += (
+                " We cannot tell whether its trend changed after launch (a factor of "
+                f"{slope.estimate:.3f} {unit}, 95% confidence interval {slope.ci_low:.3f} to "
+                f"{slope.ci_high:.3f})."
+            )
+        else:
+            direction = "downwards" if slope.estimate < 1 else "upwards"
+            text += (
+                f" After launch its trend bent {direction} by a factor of {slope.estimate:.3f} "
+                f"{unit} (95% confidence interval {slope.ci_low:.3f} to {slope.ci_high:.3f})."
+            )
+    return text
+
+
 def _one(of: OutcomeFindings) -> list[str]:
     parts = [f"<h3>{esc(of.name)}</h3>"]
     parts.append(para(f"We compared {DESIGN_WORDS[of.design]}."))
     parts.append(para(claim(of)))
+    if of.series is not None:
+        parts.append(para(series_whole(of)))
     if of.design == "comparison_group":
         parts.append(_did_chart(of))
     elif of.series is not None:
