@@ -92,3 +92,18 @@ def test_change_sentence_is_change_not_effect() -> None:
 def test_money_carries_price_year_and_sign() -> None:
     assert narrative.money(1234.4, 2024) == "£1,234 (2024 prices)"
     assert narrative.money(-366175) == "-£366,175"
+
+
+def test_targets_are_judged_with_the_interval() -> None:
+    # Issue 12: "71, interval 61 to 80, target 70: yes" judged the point estimate only.
+    from types import SimpleNamespace as Row
+
+    from evalkit.narrative import target_verdict
+
+    assert target_verdict(Row(target=0.7, ci_low=0.61, ci_high=0.80)) == "cannot tell yet"
+    assert target_verdict(Row(target=0.7, ci_low=0.72, ci_high=0.80)) == "met"
+    assert target_verdict(Row(target=0.7, ci_low=0.50, ci_high=0.65)) == "not met"
+    lower = {"polarity": "lower_is_better", "target": 0.2}
+    assert target_verdict(Row(ci_low=0.05, ci_high=0.15, **lower)) == "met"
+    assert target_verdict(Row(ci_low=0.25, ci_high=0.35, **lower)) == "not met"
+    assert target_verdict(Row(target=float("nan"), ci_low=0.1, ci_high=0.2)) == "no target"

@@ -42,6 +42,23 @@ _LEVEL_WORDS = {
 }
 
 
+def target_verdict(row: Any) -> str:
+    """Whether a share met its target, judged with its interval, not the point estimate alone:
+    'met' (the whole interval is on the right side), 'not met' (the whole interval is on the
+    wrong side), 'cannot tell yet' (the interval spans the target), or 'no target'."""
+    target = getattr(row, "target", None)
+    if target is None or (isinstance(target, float) and math.isnan(target)):
+        return "no target"
+    low, high = float(row.ci_low), float(row.ci_high)
+    if getattr(row, "polarity", "higher_is_better") == "lower_is_better":
+        low, high, target = -high, -low, -target
+    if low >= target:
+        return "met"
+    if high < target:
+        return "not met"
+    return "cannot tell yet"
+
+
 def in_sentence(name: str) -> str:
     """A name from the spec for the middle of a sentence: 'Stable housing' -> 'stable housing',
     while acronyms and names keep their capitals ('YP-CORE score', 'Known to CAMHS')."""

@@ -36,7 +36,13 @@ def _change_claim(of: OutcomeFindings, policy: object) -> str | None:
     o = of.outcome
     if of.indicator is not None:
         row = of.indicator
-        target = f", against a target of {100 * o.target:.0f}%" if o.target is not None else ""
+        verdict = {"met": "met", "not met": "not met", "cannot tell yet": "too close to tell"}
+        target = (
+            f", against a target of {100 * o.target:.0f}% "
+            f"({verdict[narrative.target_verdict(row)]})"
+            if o.target is not None
+            else ""
+        )
         return (
             f"{o.name}: {100 * row['rate']:.0f}% of the people served after support{target}. On "
             "its own this is not evidence of what the service caused."

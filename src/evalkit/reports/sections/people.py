@@ -132,10 +132,7 @@ def _indicators(f: Findings, binary: list[OutcomeFindings]) -> list[str]:
                 for lo, hi in zip(results["ci_low"], results["ci_high"], strict=True)
             ],
             "Target (%)": _percent(results["target"]),
-            "Target met": results["met"]
-            .map({True: "yes", False: "not yet"})
-            .fillna("no target")
-            .to_numpy(),
+            "Target met": [narrative.target_verdict(r) for r in results.itertuples()],
         },
         index=pd.Index(results["indicator"], name="Indicator"),
     )
