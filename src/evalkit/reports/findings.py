@@ -311,7 +311,8 @@ def _select(readings: pd.DataFrame, which: str, column: str) -> pd.Series:
 def _pairs(ctx: ReportContext, o: OutcomeSpec, people: pd.DataFrame) -> pd.DataFrame:
     """One row per person: ``person_id``, ``group``, ``before`` (may be all missing), ``after``."""
     source = ctx.spec.outcome_source(o)
-    base = people[["person_id", "group"]].drop_duplicates("person_id").set_index("person_id")
+    keys = ["person_id", "group", *(["household_id"] if "household_id" in people else [])]
+    base = people[keys].drop_duplicates("person_id").set_index("person_id")
     if ctx.spec.sources[source].kind == "people":
         frame = people.set_index("person_id")
         before = frame[o.before].astype(float) if o.before else np.nan
@@ -415,9 +416,14 @@ def _person_impact(
         before = len(notes)
         if design == "comparison_group":
             panel = stack_pre_post(pairs, "before", "after", outcome=label)
-            result = _attempt(
-                notes, o.name, did, panel, label, "treated", "post", cluster="person_id"
-            )
+            # Errors clustered at the highest level at which outcomes are shared: the household
+            # (or family) where the data have one, else the person seen twice.
+            cluster = "person_id"
+            if "household_id" in pairs and pairs["household_id"].notna().all():
+                households = pairs.set_index("person_id")["household_id"]
+                panel = panel.assign(household_id=panel["person_id"].map(households))
+                cluster = "household_id"
+            result = _attempt(notes, o.name, did, panel, label, "treated", "post", cluster=cluster)
         else:
             matching = ctx.spec.designs.matching
             covariates = list(matching.covariates)  # type: ignore[union-attr]

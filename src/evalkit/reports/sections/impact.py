@@ -78,6 +78,13 @@ def _did_chart(of: OutcomeFindings) -> str:
     return figure_html(fig, alt)
 
 
+def _people(of: OutcomeFindings) -> int:
+    """People behind an estimate (not observations: a difference-in-differences has two each)."""
+    if of.design == "comparison_group" and of.pairs is not None:
+        return int(of.pairs.dropna(subset=["before", "after"]).shape[0])
+    return int(of.impact.n)
+
+
 def _estimates_table(f: Findings, shown: list[OutcomeFindings]) -> str:
     """Impact estimates: people outcomes (counts protected) and series outcomes (periods) apart."""
     out = []
@@ -91,7 +98,7 @@ def _estimates_table(f: Findings, shown: list[OutcomeFindings]) -> str:
             result, scale = of.impact, _scale(of)
             rows.append(
                 {
-                    counted: int(of.n if series else result.n),
+                    counted: int(of.n if series else _people(of)),
                     "Estimate": round(result.estimate * scale, 2),
                     "Measured as": "rate ratio"
                     if result.scale == "rate ratio"
