@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "list",
     "review",
     "status",
+    "erase",
     "codebook",
     "code",
     "suggest",
@@ -238,3 +239,34 @@ def test_import_exit_status_from_the_installed_command(tmp_path, csv_file):
     done = _run("reflect", "import", str(csv_file), "--store", str(tmp_path / "l.sqlite"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "rejected row 4" in done.stdout
+
+
+def test_list_shows_redacted_text_only_and_never_reads_the_original(tmp_path, capsys, monkeypatch):
+    store = str(tmp_path / "learning.sqlite")
+    with ReflectionStore(store) as s:
+        s.add(reflection(what_we_tried="Sam Reid rang 07700 900123.", author="Sam Reid"))
+        s.add(reflection(locality="E08000013", what_we_tried="Evening calls."))
+
+    def no_original_text(self):
+        raise AssertionError("reflect list read the original text")
+
+    monkeypatch.setattr(ReflectionStore, "all", no_original_text)
+    assert main(["reflect", "list", "--store", store, "--text"]) == 0
+    out = capsys.readouterr().out
+    assert "[NAME] rang [PHONE]" in out and "redacted text" in out
+    assert "Sam" not in out and "07700" not in out
+    assert main(["reflect", "list", "--store", store, "--locality", "E08000013"]) == 0
+    out = capsys.readouterr().out
+    assert "E08000013 2024Q3" in out and "E08000012 2024Q3" not in out and "Evening" not in out
+    assert main(["reflect", "list", "--store", store, "--status", "shareable"]) == 0
+    assert capsys.readouterr().out.strip() == "no reflections match"
+    assert main(["reflect", "actions", "--store", store, "--today", "2024-11-15"]) == 0
+
+
+def test_add_from_a_file_that_is_not_yaml_is_one_line(tmp_path):
+    bad = tmp_path / "r.yaml"
+    bad.write_text("programme: [unclosed\n", encoding="utf-8")
+    done = _run("reflect", "add", "--store", str(tmp_path / "l.sqlite"), "--file", str(bad))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("evalkit: error:") and "not valid YAML" in done.stderr
+    assert done.stderr.count("\n") == 1

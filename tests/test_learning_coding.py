@@ -220,9 +220,10 @@ def test_continuity_finds_quiet_cycles_and_unfollowed_actions(store):
     _actions(store)
     store.add(reflection(learning_cycle="c-active", reflected_on="2024-11-01"))
     store.add(reflection(learning_cycle="c-quiet", reflected_on="2024-06-01"))
-    store.add_cycle({"cycle_id": "c-empty", "programme": "p", "locality": "E08000012"})
+    store.add_cycle({"cycle_id": "c-empty", "programme": "p", "locality": "E08000012"}, by="Jo")
     store.add_cycle(
-        {"cycle_id": "c-done", "programme": "p", "locality": "E08000012", "ended_on": "2024-07-01"}
+        {"cycle_id": "c-done", "programme": "p", "locality": "E08000012", "ended_on": "2024-07-01"},
+        by="Jo",
     )
     store.add(reflection(learning_cycle="c-done", reflected_on="2024-05-01"))
     result = continuity(store.all(), store.actions(), store.cycles(), weeks=8, today="2024-11-15")

@@ -13,8 +13,8 @@ import yaml
 from _learning import KEY, reflection
 from evalkit.demo import generate
 from evalkit.exceptions import ConfigError, DataError, ParameterError
-from evalkit.learning.cli import read_form_export
 from evalkit.learning.importing import import_reflections, load_mapping
+from evalkit.learning.inputs import read_form_export
 from evalkit.learning.store import ReflectionStore
 
 FORM_MAPPING = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from _learning import KEY, reflection
 from evalkit.exceptions import DataError, EvalkitError, ParameterError, PrivacyError
 from evalkit.learning.store import ReflectionStore, default_store_path
+from evalkit.learning.store.database import SCHEMA_VERSION
 
 
 @pytest.fixture
@@ -290,3 +292,94 @@ def test_property_only_reviewed_consented_reflections_are_ever_shared(ops, conse
             assert s.search("zebra", shareable_only=False).empty and not rec["consent"]
         versions = s.history(rid)["version"].tolist()
         assert versions == list(range(1, rec["version"] + 1))
+
+
+# -- history of every kind of record ------------------------------------------------------------
+def test_cycles_and_codings_append_history(store):
+    cycle = {"cycle_id": "c-1", "programme": "family-support", "locality": "E08000012"}
+    store.add_cycle(cycle, by="Jo Partner")
+    store.add_cycle(cycle, by="Jo Partner")  # the same details: nothing changes
+    store.add_cycle({**cycle, "phase": "co-design experiments"}, by="Sam Lead")
+    trail = store.history(entity="cycle")
+    assert list(trail["action"]) == ["create", "update"]
+    assert list(trail["version"]) == [1, 2]
+    assert trail["changed_fields"].iloc[1] == '["phase"]'
+    assert trail["changed_by"].str.startswith("a-").all()
+    number = int(trail["entity_id"].iloc[0])
+    assert store.version(number, 1, entity="cycle")["phase"] == "shared purpose"
+    assert store.cycles()["phase"].tolist() == ["co-design experiments"]
+    with pytest.raises(ParameterError, match="by must name"):
+        store.add_cycle({**cycle, "name": "x"}, by="")
+    rid = store.add(reflection())
+    store.set_codebook([{"name": "venues"}], by="Jo")
+    store.assign_code(rid, "venues", coder="Jo", slot="what_we_learned")
+    store.assign_code(rid, "venues", coder="Jo", slot="what_we_learned")  # already applied
+    coding = store.history(entity="coding")
+    assert list(coding["action"]) == ["create"] and len(store.codings()) == 1
+
+
+# -- stores written by an earlier evalkit -------------------------------------------------------
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "learning" / "store_v1.sqlite"
+
+
+def _tables(path: Path) -> set[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        conn.close()
+
+
+def test_a_store_of_the_previous_schema_opens_and_is_upgraded(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
+    path = tmp_path / "learning.sqlite"
+    shutil.copy(FIXTURE, path)
+    assert "experiments" in _tables(path)
+    with ReflectionStore(path) as s:
+        assert s.integrity_check() == "ok"
+        frame = s.all()
+        assert frame["status"].tolist() == ["shareable", "redaction_pending", "withdrawn", "draft"]
+        shared = s.shareable()
+        assert shared["id"].tolist() == [1]
+        assert shared["what_happened"].iloc[0] == "Sam Reid rang [PHONE] about the gate."
+        assert list(s.history(1)["version"]) == [1, 2, 3, 4]
+        assert s.version(3, 1)["what_we_tried"] == "A withdrawn marker quokka."
+        assert s.codebook()[0].name == "venues" and len(s.codings()) == 1
+        assert s.cycles()["cycle_id"].tolist() == ["E08000012-cycle-1"]
+        assert s.actions()["status"].tolist() == ["done"]
+        assert list(s.search("gate")["id"]) == [1]
+        # and it takes changes as a new store does
+        s.review(2, by="Jo Reviewer", shareable=True)
+        new = s.add(reflection())
+        assert new == 5 and sorted(s.shareable()["id"]) == [1, 2]
+    assert "experiments" not in _tables(path)  # empty, so dropped
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+
+
+def test_an_old_store_keeps_experiments_it_holds(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
+    path = tmp_path / "learning.sqlite"
+    shutil.copy(FIXTURE, path)
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO experiments (cycle_id, title) VALUES ('c', 'Evening calls')")
+    conn.commit()
+    conn.close()
+    with ReflectionStore(path) as s:
+        assert len(s.all()) == 4
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT title FROM experiments").fetchall() == [("Evening calls",)]
+    conn.close()
+
+
+def test_opening_a_current_store_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
+    path = tmp_path / "learning.sqlite"
+    with ReflectionStore(path) as s:
+        s.add(reflection())
+    before = path.read_bytes()
+    with ReflectionStore(path) as s:
+        s.shareable()
+        s.overview()
+    assert path.read_bytes() == before

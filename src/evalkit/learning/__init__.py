@@ -1,10 +1,13 @@
 """A learning log for Human Learning Systems: capture, keep, protect, code and review reflections.
 
-- :mod:`~evalkit.learning.records`: reflections, learning cycles, experiments, actions, codes;
+- :mod:`~evalkit.learning.records`: reflections, learning cycles, actions, codes;
+- :mod:`~evalkit.learning.workflow`: a reflection's states and the moves allowed between them;
 - :mod:`~evalkit.learning.templates`: templates as data (HLS, After Action Review, Gibbs,
   What? So what? Now what?, Most Significant Change), each mapped onto the four canonical slots;
-- :mod:`~evalkit.learning.store`: :class:`ReflectionStore`, SQLite with history and search;
+- :mod:`~evalkit.learning.store`: :class:`ReflectionStore`, SQLite with history, search and
+  erasure (a package: database, repositories of reflections, codes, cycles and actions);
 - :mod:`~evalkit.learning.redaction`: :func:`redact` personal details, with a log;
+- :mod:`~evalkit.learning.inputs`: reading a reflection file (YAML, Markdown) or a form export;
 - :mod:`~evalkit.learning.importing`: import of form exports (a table) with a column mapping;
 - :mod:`~evalkit.learning.coding`: codebook, suggested codes, theme counts, co-occurrence;
 - :mod:`~evalkit.learning.actions`: open and overdue actions, learning continuity;
@@ -44,6 +47,8 @@ _EXPORTS = {
     "export_qdc": "export",
     "export_qdpx": "export",
     "build_form": "form",
+    "read_form_export": "inputs",
+    "read_reflection_file": "inputs",
     "ImportReport": "importing",
     "import_reflections": "importing",
     "load_mapping": "importing",
@@ -51,13 +56,13 @@ _EXPORTS = {
     "STATUSES": "records",
     "Action": "records",
     "Code": "records",
-    "Experiment": "records",
     "LearningCycle": "records",
     "Reflection": "records",
     "RedactionEntry": "redaction",
     "redact": "redaction",
     "learning_review": "review",
     "ReflectionStore": "store",
+    "TRANSITIONS": "workflow",
     "default_store_path": "store",
     "Template": "templates",
     "list_templates": "templates",
@@ -67,10 +72,10 @@ _EXPORTS = {
 __all__ = [
     "SLOTS",
     "STATUSES",
+    "TRANSITIONS",
     "Action",
     "Code",
     "Continuity",
-    "Experiment",
     "ImportReport",
     "LearningCycle",
     "RedactionEntry",
@@ -96,6 +101,8 @@ __all__ = [
     "open_actions",
     "overdue_actions",
     "quotes_for",
+    "read_form_export",
+    "read_reflection_file",
     "redact",
     "suggest_codes",
     "theme_counts",

@@ -7,10 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-import yaml
-
 from evalkit.exceptions import DataError, ParameterError
+from evalkit.learning.inputs import fill_slots, read_form_export, read_reflection_file
 from evalkit.learning.records import (
     ACTION_STATUSES,
     CONFIDENCE,
@@ -23,7 +21,7 @@ from evalkit.learning.redaction import possible_names
 from evalkit.learning.store import ReflectionStore, default_store_path
 from evalkit.learning.templates import list_templates, load_template
 
-__all__ = ["parse_markdown", "read_form_export", "register"]
+__all__ = ["register"]
 
 _STORE_HELP = "the reflection store (default data/processed/PROGRAMME/learning.sqlite)"
 
@@ -61,52 +59,6 @@ def _subparser(sub: Any, name: str, summary: str, examples: str) -> argparse.Arg
 
 
 # -- add ---------------------------------------------------------------------------------------
-def parse_markdown(text: str, source: str = "file") -> dict[str, Any]:
-    """Read a Markdown reflection: YAML front matter, then one ``##`` section per question.
-
-    Section headings are matched to the template's question ids or prompts (case-insensitive).
-    """
-    fields: dict[str, Any] = {}
-    body = text
-    if text.startswith("---"):
-        try:
-            _, front, body = text.split("---", 2)
-        except ValueError:
-            raise DataError(f"{source}: front matter starts with '---' but never ends") from None
-        fields = yaml.safe_load(front) or {}
-        if not isinstance(fields, dict):
-            raise DataError(f"{source}: front matter must be a YAML mapping of fields")
-    sections: dict[str, list[str]] = {}
-    current = None
-    for line in body.splitlines():
-        if line.startswith("## "):
-            current = line[3:].strip()
-            sections[current] = []
-        elif current is not None:
-            sections[current].append(line)
-        elif line.strip():
-            raise DataError(f"{source}: text before the first '## question' heading: {line!r}")
-    fields["answers"] = {k: "\n".join(v).strip() for k, v in sections.items()}
-    return fields
-
-
-def _answers_to_ids(template: Any, answers: dict[str, Any], source: str) -> dict[str, str]:
-    lookup = {}
-    for q in template.questions:
-        lookup[q.id.lower()] = q.id
-        lookup[q.prompt.lower().rstrip("?")] = q.id
-    out = {}
-    for key, value in answers.items():
-        qid = lookup.get(str(key).strip().lower().rstrip("?"))
-        if qid is None:
-            raise DataError(
-                f"{source}: answer {key!r} matches no question of template {template.name!r}; "
-                f"expected one of: {', '.join(q.id for q in template.questions)}"
-            )
-        out[qid] = str(value)
-    return out
-
-
 def _ask(prompt: str, default: str = "") -> str:
     suffix = f" [{default}]" if default else ""
     print(f"{prompt}{suffix}: ", end="", flush=True)
@@ -118,18 +70,7 @@ def _ask(prompt: str, default: str = "") -> str:
 
 def cmd_add(args: argparse.Namespace) -> int:
     """Add one reflection from a YAML/Markdown file or by answering prompts."""
-    fields: dict[str, Any] = {}
-    if args.file:
-        path = Path(args.file)
-        if not path.is_file():
-            raise DataError(f"reflection file {str(path)!r} does not exist")
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() in (".md", ".markdown"):
-            fields = parse_markdown(text, str(path))
-        else:
-            fields = yaml.safe_load(text) or {}
-            if not isinstance(fields, dict):
-                raise DataError(f"{path}: expected a YAML mapping of fields and answers")
+    fields: dict[str, Any] = read_reflection_file(args.file) if args.file else {}
     for name in ("programme", "locality", "period", "author", "role", "learning_cycle"):
         value = getattr(args, name.replace("learning_cycle", "cycle"))
         if value:
@@ -169,8 +110,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             private = " (private: never shared)" if q.private else ""
             answers[q.id] = _ask(f"{q.prompt}{private}")
     if answers is not None:
-        answers = _answers_to_ids(template, dict(answers), args.file or "prompt")
-        slots, extra = template.to_slots(answers)
+        slots, extra = fill_slots(template, dict(answers), args.file or "prompt")
         fields.update(slots)
         fields["extra"] = extra
     fields.setdefault("status", "draft" if args.draft else "submitted")
@@ -182,49 +122,6 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 # -- import ------------------------------------------------------------------------------------
-def read_form_export(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
-    """Read a CSV or Excel export of reflections as evalkit reads every input file.
-
-    With :func:`evalkit.intake.read_table`, so that cells are text (a workbook's date cells
-    dates) and rows keep the numbers a spreadsheet shows. A CSV in another ``encoding`` (such as
-    ``cp1252``) is read through a UTF-8 copy. ``attrs['source']`` names the file.
-    """
-    import tempfile
-
-    from evalkit.intake.readers import read_table
-
-    path = Path(path)
-    utf8 = encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
-    if utf8 or path.suffix.lower() not in (".csv", ".txt") or not path.is_file():
-        try:
-            frame = read_table(path)
-        except DataError as exc:
-            if "UTF-8" not in str(exc):
-                raise
-            raise DataError(f"{exc}; or give the file's encoding, e.g. --encoding cp1252") from None
-    else:
-        raw = path.read_bytes()
-        try:
-            text = raw.decode(encoding)
-        except LookupError:
-            raise ParameterError(f"unknown encoding {encoding!r}; expected e.g. cp1252") from None
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise DataError(
-                f"{path}, line {line}: byte 0x{raw[exc.start]:02x} is not {encoding} text; "
-                "expected the encoding given with --encoding"
-            ) from None
-        with tempfile.TemporaryDirectory() as folder:
-            copy = Path(folder) / path.name
-            copy.write_text(text, encoding="utf-8")
-            try:
-                frame = read_table(copy)
-            except DataError as exc:
-                raise DataError(str(exc).replace(str(copy), str(path))) from None
-    frame.attrs["source"] = str(path)
-    return frame
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     """Import reflections from CSV/XLSX; report every rejected row."""
     from evalkit.learning.importing import import_reflections
@@ -257,19 +154,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # -- list, show, review, status ----------------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
-    """List reflections (no free text)."""
+    """List reflections: attributes and status; with --text, the start of the REDACTED text."""
     with _store(args) as store:
-        frame = store.all()
+        frame = store.overview(status=args.status, locality=args.locality, period=args.period)
     if frame.empty:
-        print("no reflections in the store")
+        print(
+            "no reflections match"
+            if (args.status or args.locality or args.period)
+            else "no reflections in the store"
+        )
         return 0
-    for column, value in (
-        ("status", args.status),
-        ("locality", args.locality),
-        ("period", args.period),
-    ):
-        if value:
-            frame = frame[frame[column] == value]
     columns = [
         "id",
         "locality",
@@ -280,7 +174,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         "status",
         "version",
     ]
-    print(frame[columns].to_string(index=False) if not frame.empty else "no reflections match")
+    if args.text:
+        joined = frame[list(SLOTS)].fillna("").agg(lambda r: " / ".join(t for t in r if t), axis=1)
+        frame["redacted text"] = [t if len(t) <= 60 else t[:57] + "..." for t in joined]
+        columns.append("redacted text")
+    print(frame[columns].to_string(index=False))
     return 0
 
 
@@ -331,6 +229,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     with _store(args) as store:
         store.transition(args.id, args.status, by=args.by, note=args.note)
         print(f"reflection {args.id} is now {store.get(args.id)['status'].replace('_', ' ')}")
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    """Erase a reflection's text from the store and its history (the right to erasure)."""
+    with _store(args) as store:
+        store.erase(args.id, by=args.by, reason=args.reason)
+    print(
+        f"reflection {args.id} erased: its text is gone from the store and its history; "
+        "the history keeps who erased it, when and why"
+    )
     return 0
 
 
@@ -432,7 +341,7 @@ def cmd_actions(args: argparse.Namespace) -> int:
     from evalkit.learning.actions import continuity, open_actions
 
     with _store(args) as store:
-        actions, reflections, cycles = store.actions(), store.all(), store.cycles()
+        actions, reflections, cycles = store.actions(), store.overview(), store.cycles()
     if args.locality:
         actions = actions[actions["locality"] == args.locality]
     opened = open_actions(actions, today=args.today)
@@ -475,6 +384,8 @@ def register(subparsers: Any) -> None:
             "  evalkit reflect import form.csv --mapping map.yaml --programme family-support\n"
             "  evalkit reflect review 12 --programme family-support\n"
             "  evalkit reflect export --format qdpx --output log.qdpx --programme family-support\n"
+            "  evalkit reflect erase 12 --by 'data protection lead' --reason 'erasure request' \\\n"
+            "      --programme family-support\n"
             "Run 'evalkit reflect COMMAND --help' for each command's options."
         ),
         formatter_class=_formatter,
@@ -533,14 +444,19 @@ def register(subparsers: Any) -> None:
     p = _subparser(
         sub,
         "list",
-        "list reflections with their status (no text)",
+        "list reflections with their status (with --text, the start of their redacted text)",
         "  evalkit reflect list --programme family-support\n"
-        "  evalkit reflect list --store log.sqlite --status redaction_pending\n",
+        "  evalkit reflect list --store log.sqlite --status redaction_pending\n"
+        "  evalkit reflect list --programme family-support --locality E08000012 --text\n"
+        "\nOnly redacted text is ever listed; the original text stays in the store.",
     )
     _store_options(p)
     p.add_argument("--status", choices=STATUSES)
     p.add_argument("--locality")
     p.add_argument("--period")
+    p.add_argument(
+        "--text", action="store_true", help="also show the start of each one's redacted text"
+    )
     p.set_defaults(func=cmd_list)
 
     p = _subparser(
@@ -570,7 +486,8 @@ def register(subparsers: Any) -> None:
         "  evalkit reflect status 12 withdrawn --by 'Alex Morgan' --note 'consent withdrawn' "
         "--programme p\n"
         "\nWorkflow: draft -> submitted -> redaction_pending -> reviewed -> shareable;\n"
-        "withdrawn (from any state, final) removes it from every later output.",
+        "withdrawn (from any state, final) removes it from every later output. To remove\n"
+        "its text from the store as well, use 'evalkit reflect erase'.",
     )
     p.add_argument("id", type=int)
     p.add_argument("status", choices=STATUSES)
@@ -578,6 +495,28 @@ def register(subparsers: Any) -> None:
     p.add_argument("--by", required=True, help="who made the change (stored as a pseudonym)")
     p.add_argument("--note", default="")
     p.set_defaults(func=cmd_status)
+
+    p = _subparser(
+        sub,
+        "erase",
+        "erase a reflection's text from the store and its history (the right to erasure)",
+        "  evalkit reflect erase 12 --programme family-support --by 'data protection lead' \\\n"
+        "      --reason 'erasure request from the author'\n"
+        "  evalkit reflect erase 12 --store log.sqlite --by 'learning partner' "
+        "--reason 'named a child'\n"
+        "\nThe reflection is withdrawn, and its text - original and redacted, every slot, the\n"
+        "template's private answers - is removed from the store and from every version in its\n"
+        "history, then the file is rewritten so that the text cannot be recovered. The history\n"
+        "keeps who erased it (a role), when and why. Erasure cannot be undone. Files exported\n"
+        "before it are not touched: delete those separately.",
+    )
+    p.add_argument("id", type=int)
+    _store_options(p)
+    p.add_argument(
+        "--by", required=True, metavar="ROLE", help="your role (recorded as given: not a name)"
+    )
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why it is erased")
+    p.set_defaults(func=cmd_erase)
 
     p = _subparser(
         sub,

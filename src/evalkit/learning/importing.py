@@ -1,8 +1,8 @@
 """Import reflections from exports of online forms (a table), with a column mapping.
 
 The table arrives as a DataFrame: ``evalkit reflect import`` reads a CSV or Excel file with
-:func:`evalkit.intake.read_table` (see :func:`evalkit.learning.cli.read_form_export`), so that rows
-are numbered as the spreadsheet shows them. Every row is checked in full before anything is
+:func:`evalkit.intake.read_table` (see :func:`evalkit.learning.inputs.read_form_export`), so that
+rows are numbered as the spreadsheet shows them. Every row is checked in full before anything is
 written. A row with any problem is rejected whole and reported (row number, column, value found,
 what was expected); the rows that pass are written in ONE transaction, so a file is never
 half-imported. With ``all_or_nothing=True`` a single rejected row means nothing at all is

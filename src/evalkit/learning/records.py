@@ -1,4 +1,4 @@
-"""The records of a learning log: reflections, learning cycles, experiments, actions and codes.
+"""The records of a learning log: reflections, learning cycles, actions and codes.
 
 Each record is a validated pydantic model. Building one from bad input raises
 :class:`~evalkit.exceptions.DataError` naming the field, the value found and what was expected (see
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 from pydantic import (
@@ -39,7 +39,6 @@ __all__ = [
     "SYSTEM_SCALES",
     "Action",
     "Code",
-    "Experiment",
     "LearningCycle",
     "Reflection",
     "field_problems",
@@ -219,17 +218,6 @@ class LearningCycle(_Record):
     @classmethod
     def _scale(cls, value: Any) -> str:
         return _choice(value, SYSTEM_SCALES, "system_scale")
-
-
-class Experiment(_Record):
-    """A co-designed experiment run within a learning cycle."""
-
-    cycle_id: str = Field(min_length=1)
-    title: str = Field(min_length=1)
-    hypothesis: str = ""
-    started_on: dt.date | None = None
-    ended_on: dt.date | None = None
-    status: Literal["planned", "running", "finished", "stopped"] = "planned"
 
 
 class Action(_Record):

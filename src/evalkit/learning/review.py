@@ -206,9 +206,7 @@ def learning_review(
     opened = open_actions(actions, today=today)[
         ["description", "owner_role", "due_on", "days_to_due"]
     ]
-    every = store.all()
-    if not every.empty:
-        every = every[every["locality"] == locality]
+    every = store.overview(locality=locality)  # redacted text only, as everything here
     cycles = store.cycles()
     cycles = cycles[cycles["locality"] == locality]
     if every.empty:
