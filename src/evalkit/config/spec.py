@@ -213,6 +213,7 @@ class ProgrammeSpec(Model):
         for i, outcome in enumerate(self.outcomes):
             self._check_outcome(f"outcomes[{i}]", outcome)
         self._check_designs()
+        self._check_value_for_money()
         eligible = self.eligible.source if self.eligible else None
         if eligible == "comparison_group" and not self.people.groups.get("comparison"):
             raise _Plan(
@@ -259,6 +260,30 @@ class ProgrammeSpec(Model):
                     f"{field}.designs",
                     f"{design!r} does not apply to a {kind} outcome; expected one of "
                     f"{', '.join(allowed)}",
+                )
+
+    def _check_value_for_money(self) -> None:
+        """A cost-benefit outcome ``measured_by`` a plan outcome that impact can be measured on."""
+        if self.cost_benefit is None:
+            return
+        plan = {o.name: o for o in self.outcomes}
+        for i, cba in enumerate(self.cost_benefit.outcomes):
+            if cba.measured_by is None:
+                continue
+            o = plan.get(cba.measured_by)
+            field = f"cost_benefit.outcomes[{i}].measured_by"
+            if o is None:
+                raise _Plan(
+                    field,
+                    f"{cba.measured_by!r} is not an outcome of the plan; expected one of "
+                    f"{', '.join(map(repr, plan))}",
+                )
+            if self.outcome_kind(o) == "series" or o.kind not in ("binary", "count"):
+                raise _Plan(
+                    field,
+                    f"{o.name!r} is a {o.kind} outcome of a {self.outcome_kind(o)} source; the "
+                    "successes of a cost-benefit outcome come from a yes/no outcome (the share "
+                    "who achieve it) or a count (events avoided per person) of the people served",
                 )
 
     def _check_designs(self) -> None:

@@ -92,6 +92,9 @@ class OutcomeSpec(_Biased):
     name: str = Field(min_length=1)
     success_rate: Share
     deadweight: Share
+    #: The outcome whose measured impact, where one exists, gives the successes (a name that
+    #: whoever builds the model resolves; the model itself uses only the rates).
+    measured_by: str | None = None
     lag_years: int = Field(default=0, ge=0)
     duration_years: int = Field(default=1, ge=1)
     drop_off: Share = 0.0

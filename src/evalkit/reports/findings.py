@@ -34,6 +34,7 @@ from evalkit.reports.context import ReportContext
 
 __all__ = [
     "MIN_FOR_ESTIMATES",
+    "BenefitSource",
     "DesignNote",
     "Findings",
     "OutcomeFindings",
@@ -113,7 +114,13 @@ class Findings:
     tornado: pd.DataFrame | None = None
     switching: pd.DataFrame | None = None
     cba_spec: dict[str, Any] | None = None
+    benefits: tuple[BenefitSource, ...] = ()
     notes: tuple[str, ...] = ()
+
+    @property
+    def value_measured(self) -> bool:
+        """Whether every benefit of the cost-benefit model comes from a measured impact."""
+        return bool(self.benefits) and all(b.measured for b in self.benefits)
 
     @property
     def suppressed(self) -> bool:
@@ -216,7 +223,8 @@ def locality_cba_spec(ctx: ReportContext, participants: pd.DataFrame) -> dict[st
             "name": f"{item} {fy}",
             "year": int(str(fy)[:4]) - first,
             "amount": float(amount),
-            "optimism_bias": template.get("optimism_bias", 0.0),
+            # Recorded spending is what was spent: optimism bias belongs to forecasts.
+            "optimism_bias": 0.0,
             **({"agency": template["agency"]} if "agency" in template else {}),
         }
         for item, fy, amount in zip(items, costs["financial_year"], costs["amount"], strict=True)
@@ -230,7 +238,68 @@ def locality_cba_spec(ctx: ReportContext, participants: pd.DataFrame) -> dict[st
     return spec
 
 
-def _value_for_money(ctx: ReportContext, participants: pd.DataFrame) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True)
+class BenefitSource:
+    """Where a cost-benefit outcome's successes come from: the measured impact or assumptions.
+
+    ``rate`` is the successes per person engaged the model uses, ``low`` and ``high`` the range
+    the Monte Carlo and the tornado draw from (the impact's 95% interval when measured).
+    """
+
+    outcome: str
+    measured: bool
+    rate: float
+    low: float | None = None
+    high: float | None = None
+    measured_by: str | None = None
+    design: str | None = None
+    level: int | None = None
+    crosses_no_effect: bool = False
+    reason: str = ""
+
+
+def _from_impact(
+    cba: dict[str, Any], outcomes: dict[str, OutcomeFindings], plan: dict[str, OutcomeSpec]
+) -> BenefitSource:
+    """The successes of one cost-benefit outcome: the measured impact where there is one."""
+    name, link = cba["name"], cba.get("measured_by")
+    assumed = cba["success_rate"] * (1 - cba["deadweight"])
+    if link is None:
+        return BenefitSource(name, False, assumed, reason="no outcome of the plan measures it")
+    found = outcomes.get(link)
+    if found is None or found.impact is None or found.impact.scale != "difference":
+        why = "" if found is None else "; ".join(n.reason for n in found.not_used)
+        return BenefitSource(
+            name,
+            False,
+            assumed,
+            measured_by=link,
+            reason=f"no estimate of impact on {narrative.in_sentence(link)}"
+            + (f" ({why})" if why else ""),
+        )
+    sign = 1.0 if plan[link].higher_is_better else -1.0
+    r = found.impact
+    low, high = sorted((sign * r.ci_low, sign * r.ci_high))
+    clip = lambda v: float(min(1.0, max(0.0, v)))  # noqa: E731
+    return BenefitSource(
+        name,
+        True,
+        clip(sign * r.estimate),
+        clip(low),
+        clip(high),
+        measured_by=link,
+        design=found.design,
+        level=int(r.evidence.level),
+        crosses_no_effect=bool(r.crosses_no_effect),
+    )
+
+
+def _value_for_money(
+    ctx: ReportContext, participants: pd.DataFrame, outcomes: dict[str, OutcomeFindings]
+) -> dict[str, Any]:
+    """The cost-benefit model with this locality's costs and cohorts, and successes from the
+    measured impact wherever the plan links an outcome to one (net of what would have
+    happened anyway, so with no deadweight or optimism bias on top); assumed rates elsewhere."""
     from scipy import stats
 
     from evalkit.econ import CostBenefitModel, monte_carlo, one_way, switching_values
@@ -238,10 +307,22 @@ def _value_for_money(ctx: ReportContext, participants: pd.DataFrame) -> dict[str
     spec = locality_cba_spec(ctx, participants)
     if spec is None:
         return {}
+    plan = {o.name: o for o in ctx.spec.outcomes}
+    sources = [_from_impact(o, outcomes, plan) for o in spec["outcomes"]]
+    ranges = dict(ctx.spec.sensitivity.ranges)
+    for o, source in zip(spec["outcomes"], sources, strict=True):
+        if source.measured:
+            o.update(success_rate=source.rate, deadweight=0.0, optimism_bias=0.0)
+            o.pop("confidence_grade", None)
+            for key in ("success_rate", "deadweight", "optimism_bias"):
+                ranges.pop(f"{o['name']}.{key}", None)
+            if source.low is not None and source.high is not None and source.low < source.high:
+                ranges[f"{o['name']}.success_rate"] = (source.low, source.high)
+        o.pop("measured_by", None)
     model = CostBenefitModel.from_dict(spec)
-    out: dict[str, Any] = {"cba_spec": spec, "cba": model.appraise()}
+    out: dict[str, Any] = {"cba_spec": spec, "cba": model.appraise(), "benefits": tuple(sources)}
     known = model.parameters()
-    ranges = {k: v for k, v in ctx.spec.sensitivity.ranges.items() if k in known}
+    ranges = {k: v for k, v in ranges.items() if k in known}
     if ranges:
         out["tornado"] = one_way(model, ranges, metric="financial_roi")
         out["switching"] = switching_values(model, list(ranges), metric="financial_roi")
@@ -605,7 +686,9 @@ def compute_findings(ctx: ReportContext) -> Findings:
     else:
         for o in ctx.spec.outcomes:
             outcomes[o.name] = _outcome(ctx, o, people)
-        found.update(_attempt(notes, "Value for money", _value_for_money, ctx, participants) or {})
+        found.update(
+            _attempt(notes, "Value for money", _value_for_money, ctx, participants, outcomes) or {}
+        )
     return Findings(
         locality=ctx.locality,
         locality_name=ctx.locality_name,

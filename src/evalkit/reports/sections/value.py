@@ -48,6 +48,36 @@ def _headline(f: Findings) -> str:
     )
 
 
+def _per_person(ctx: ReportContext, f: Findings) -> str:
+    """Recorded spending per person served (and per household), in the model's price year."""
+    costs = sum(c["amount"] for c in (f.cba_spec or {}).get("costs", []))
+    people = ctx.table(ctx.spec.people_source)
+    served = people[people["group"] == "participant"]
+    text = (
+        f"Recorded spending was {narrative.money(costs)} ({f.cba.price_year} prices), "
+        f"{narrative.money(costs / max(len(served), 1))} for each person served"
+    )
+    if "household_id" in served and served["household_id"].notna().any():
+        households = served["household_id"].nunique()
+        text += f" and {narrative.money(costs / households)} for each household"
+    return text + f". Discounting: {f.cba.discounting}"
+
+
+def _sources(f: Findings) -> str:
+    """Where each outcome's successes come from: the measured impact or the assumptions."""
+    rows = {}
+    for b in f.benefits:
+        if b.measured:
+            rows[b.outcome] = (
+                f"measured: the impact on {narrative.in_sentence(str(b.measured_by))} "
+                f"(evidence level {b.level} of 5), {b.rate:.3f} per person "
+                f"(95% interval {b.low:.3f} to {b.high:.3f})"
+            )
+        else:
+            rows[b.outcome] = f"assumed: {b.rate:.3f} per person after deadweight ({b.reason})"
+    return key_value_table(rows, caption="Where the benefits come from", cls="provenance")
+
+
 def parameter_label(key: str) -> str:
     """A model parameter key in words: 'housing.success_rate' -> 'the success rate for housing'."""
     outcome, _, name = key.rpartition(".")
@@ -82,18 +112,43 @@ def value_for_money(ctx: ReportContext, f: Findings) -> str:
         )
         return "\n".join(parts)
     r = f.cba
-    ctx.record("financial_roi", round(float(r.financial_roi), 2), label="Financial return per £1")
+    if f.value_measured:
+        # Only a figure built from this locality's measured impact may sit beside the others on
+        # the index; one from programme-wide assumptions would only rank costs per person.
+        ctx.record(
+            "financial_roi", round(float(r.financial_roi), 2), label="Financial return per £1"
+        )
     parts.append(para(narrative.value_sentence(r, f.monte_carlo)))
+    parts.append(para(_per_person(ctx, f)))
     parts.append(
         para(
-            "Costs are this locality's recorded spending. The benefits follow the local cost-benefit "
-            "model (HM Treasury and New Economy, 2014): people engaged, times the share who achieve each "
-            "outcome, less those who would have achieved it anyway (deadweight), reduced for optimism "
-            "bias, valued per success and spread over the years the benefit lasts. The success rates "
-            "and values are the programme's assumptions (listed under Methods), not measurements from "
-            "this locality."
+            "Costs are this locality's recorded spending (no optimism bias is added to money "
+            "already spent). The benefits follow the local cost-benefit model (HM Treasury and "
+            "New Economy, 2014): people engaged, times the successes each outcome brings per "
+            "person, valued per success and spread over the years the benefit lasts. Where the "
+            "evaluation measured the service's impact on an outcome, the successes come from "
+            "that estimate and its interval; elsewhere they are the programme's assumptions, "
+            "reduced for deadweight and optimism bias. The table below says which is which."
         )
     )
+    parts.append(_sources(f))
+    weak = [b for b in f.benefits if b.measured and b.crosses_no_effect]
+    if weak:
+        names = ", ".join(narrative.in_sentence(b.measured_by or b.outcome) for b in weak)
+        parts.append(
+            callout(
+                f"The measured impact on {names} cannot be told apart from no effect, so "
+                "neither can the value for money that rests on it."
+            )
+        )
+    if not any(b.measured for b in f.benefits):
+        parts.append(
+            callout(
+                "None of these benefits was measured here: the return shows what the "
+                "programme's assumptions imply at this locality's costs, not how well the "
+                "service did."
+            )
+        )
     parts.append(_headline(f))
     if r.basis == "gross":
         parts.append(
