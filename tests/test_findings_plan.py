@@ -26,7 +26,7 @@ LIVERPOOL = "E08000012"
 def _edited(spec_path: Path, change) -> Path:
     raw = yaml.safe_load(spec_path.read_text())
     change(raw)
-    raw.pop("cost_benefit", None)  # value for money is not what these tests are about
+    raw.pop("cost_benefit", None)  # value for money is not what most tests here are about
     raw.pop("sensitivity", None)
     spec_path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return spec_path
@@ -225,3 +225,33 @@ def test_an_occasion_nobody_has_is_an_error_listing_those_found(fresh_project: P
     message = str(err.value)
     assert "questionnaires.csv: no reading is recorded as 'Ending'" in message
     assert "outcomes[0].after" in message and "'Start', 'end'" in message
+
+
+def test_value_for_money_takes_its_successes_from_the_measured_impact(fresh_project) -> None:
+    spec = load_spec(fresh_project)
+    prepare(spec)
+    f = compute_findings(ReportContext(spec=spec, locality=LIVERPOOL, period=""))
+    (benefit,) = f.benefits
+    impact = f.outcomes["Children's social care referrals of the family"].impact
+    assert benefit.measured and benefit.level == 3 and f.value_measured
+    # referrals avoided per person: minus the difference-in-differences (lower is better)
+    assert benefit.rate == pytest.approx(-impact.estimate)
+    assert (benefit.low, benefit.high) == pytest.approx((-impact.ci_high, -impact.ci_low))
+    (used,) = f.cba_spec["outcomes"]
+    assert used["success_rate"] == pytest.approx(benefit.rate) and used["deadweight"] == 0
+    assert all(c["optimism_bias"] == 0 for c in f.cba_spec["costs"])  # recorded spend
+    # the Monte Carlo draws the success rate within the impact's interval
+    draws = f.monte_carlo.samples
+    assert f.tornado is not None and not draws.empty
+
+
+def test_without_a_measured_impact_the_assumption_stands_and_is_named(fresh_project) -> None:
+    raw = yaml.safe_load(fresh_project.read_text())
+    referrals = next(o for o in raw["outcomes"] if o["name"].endswith("of the family"))
+    referrals["designs"] = ["before_after"]  # no comparison for it: no impact to measure
+    fresh_project.write_text(yaml.safe_dump(raw, sort_keys=False))
+    f = _findings(fresh_project)
+    (benefit,) = f.benefits
+    assert not benefit.measured and not f.value_measured
+    assert benefit.rate == pytest.approx(0.40 * (1 - 0.30))  # the spec's assumption
+    assert "no estimate of impact on children's social care referrals" in benefit.reason
