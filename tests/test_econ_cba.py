@@ -332,3 +332,35 @@ def test_roi_times_costs_is_pv_fiscal(amount):
     assert out["net_present_budget_impact"][0] == pytest.approx(
         out["pv_fiscal"][0] - out["pv_costs"][0]
     )
+
+
+def test_successes_measured_against_a_comparison_are_net_without_deadweight() -> None:
+    # A success rate taken from a difference-in-differences is already net of what would have
+    # happened anyway: deadweight 0 must not label the result GROSS.
+    import warnings
+
+    from evalkit.econ import CostBenefitModel
+
+    spec = {
+        "price_year": 2024,
+        "discount": "standard",
+        "horizon_years": 3,
+        "cohorts": [{"year": 0, "size": 100}],
+        "engagement_rate": 1.0,
+        "costs": [{"name": "delivery", "year": 0, "amount": 10000, "optimism_bias": 0.0}],
+        "outcomes": [
+            {
+                "name": "referrals avoided",
+                "success_rate": 0.15,
+                "deadweight": 0.0,
+                "optimism_bias": 0.0,
+                "measured_by": "Social care referrals",
+                "values": {"fiscal": [{"agency": "Local authority", "amount": 1000}]},
+            }
+        ],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no EvidenceWarning about gross figures
+        r = CostBenefitModel.from_dict(spec).appraise()
+    assert r.basis == "net of a measured counterfactual"
+    assert r.pv_fiscal == pytest.approx(100 * 0.15 * 1000)  # year 0, undiscounted

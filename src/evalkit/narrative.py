@@ -198,11 +198,11 @@ def amount(value: float, unit: str = "", *, digits: int = 1, signed: bool = Fals
 
 def value_sentence(cba: Any, monte_carlo: Any | None = None) -> str:
     """The financial and public value returns, labelled gross or net, with the simulated range."""
-    basis = (
-        "net of what would have happened anyway (deadweight)"
-        if cba.basis != "gross"
-        else "GROSS: it includes what would have happened anyway, so it is not the impact"
-    )
+    basis = {
+        "gross": "GROSS: it includes what would have happened anyway, so it is not the impact",
+        "net of a measured counterfactual": "net of what would have happened anyway, as the "
+        "comparison measured it",
+    }.get(cba.basis, "net of what would have happened anyway (deadweight)")
     text = (
         f"Each £1 spent is estimated to return £{cba.financial_roi:.2f} to public budgets "
         f"({cba.price_year} prices, discounted; {basis})"

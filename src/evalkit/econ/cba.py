@@ -365,7 +365,9 @@ class CostBenefitModel:
             columns=["year", "agency", "fiscal", "pv_fiscal"],
         )
 
-        gross = all(o.deadweight == 0 for o in s.outcomes)
+        # An outcome measured against a comparison is net of what would have happened anyway
+        # without any deadweight: the comparison group is the counterfactual.
+        gross = all(o.deadweight == 0 and o.measured_by is None for o in s.outcomes)
         if gross:
             warnings.warn(
                 "every outcome has deadweight 0: the benefits are GROSS (they include what would "
@@ -385,7 +387,11 @@ class CostBenefitModel:
             discount=self.schedule.name,
             discounting=describe_schedule(s.discount, last_year=s.horizon_years - 1),
             horizon_years=s.horizon_years,
-            basis="gross" if gross else "net of deadweight",
+            basis="gross"
+            if gross
+            else "net of a measured counterfactual"
+            if all(o.measured_by is not None for o in s.outcomes)
+            else "net of deadweight",
             method=(
                 "HMT / New Economy (2014) local cost-benefit model: cohort x engagement x "
                 "success x (1 - deadweight) x (1 - optimism bias) x value, with lag, duration "

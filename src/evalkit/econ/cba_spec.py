@@ -92,8 +92,9 @@ class OutcomeSpec(_Biased):
     name: str = Field(min_length=1)
     success_rate: Share
     deadweight: Share
-    #: The outcome whose measured impact, where one exists, gives the successes (a name that
-    #: whoever builds the model resolves; the model itself uses only the rates).
+    #: The measured outcome whose impact estimate gave ``success_rate`` (whoever builds the
+    #: model resolves the name). Such successes are net of what would have happened anyway
+    #: already, so deadweight 0 does not make the result gross.
     measured_by: str | None = None
     lag_years: int = Field(default=0, ge=0)
     duration_years: int = Field(default=1, ge=1)

@@ -318,7 +318,8 @@ def _value_for_money(
                 ranges.pop(f"{o['name']}.{key}", None)
             if source.low is not None and source.high is not None and source.low < source.high:
                 ranges[f"{o['name']}.success_rate"] = (source.low, source.high)
-        o.pop("measured_by", None)
+        else:
+            o.pop("measured_by", None)  # named, but no measured impact: the assumption stands
     model = CostBenefitModel.from_dict(spec)
     out: dict[str, Any] = {"cba_spec": spec, "cba": model.appraise(), "benefits": tuple(sources)}
     known = model.parameters()

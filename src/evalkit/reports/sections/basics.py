@@ -95,10 +95,51 @@ def summary_sentences(ctx: ReportContext, f: Findings) -> list[str]:
     return out
 
 
+def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
+    """What to consider next, derived from the findings: gaps in the evidence and the data that
+    would fill them, results that need a closer look, and questions for the learning cycle."""
+    out: list[str] = []
+    for of in f.outcomes.values():
+        name = narrative.in_sentence(of.name)
+        if of.impact is None and of.not_used:
+            reasons = "; ".join(sorted({n.reason for n in of.not_used}))
+            out.append(f"What the service caused for {name} could not be estimated ({reasons}).")
+        elif of.impact is None and of.outcome.designs != ["before_after"]:
+            out.append(
+                f"There is no comparison for {name}: readings from similar people not served "
+                "would show what the service caused."
+            )
+        elif of.impact is not None and of.impact.crosses_no_effect:
+            out.append(
+                f"We cannot tell whether the service changed {name} here: a question for the "
+                "next learning cycle is what got in the way, and whether more time or more "
+                "people would show an effect."
+            )
+    if f.benefits and not f.value_measured:
+        assumed = [narrative.in_sentence(b.outcome) for b in f.benefits if not b.measured]
+        out.append(
+            "Value for money rests on assumptions for " + ", ".join(assumed) + ": linking each "
+            "to a measured outcome (measured_by in the spec) would put evidence behind it."
+        )
+    if f.launch is not None and ctx.spec.reporting_period.end is not None:
+        months = (ctx.spec.reporting_period.end - f.launch).days // 30
+        if months < 18:
+            out.append(
+                f"The service had run here for about {months} months by the end of the period: "
+                "effects that take longer to show may not be seen yet."
+            )
+    return out[:5]
+
+
 def summary(ctx: ReportContext, f: Findings) -> str:
-    """The summary section."""
+    """The summary section: the key findings and what to consider next."""
     items = "".join(f"<li>{esc(s)}</li>" for s in summary_sentences(ctx, f))
-    return f'<h2>Summary</h2><ul class="summary">{items}</ul>'
+    out = f'<h2>Summary</h2><ul class="summary">{items}</ul>'
+    steps = [] if f.too_few else next_steps(ctx, f)
+    if steps:
+        listed = "".join(f"<li>{esc(s)}</li>" for s in steps)
+        out += f'<h3>What to consider next</h3><ul class="next-steps">{listed}</ul>'
+    return out
 
 
 def methods(ctx: ReportContext, f: Findings) -> str:
@@ -240,6 +281,15 @@ def glossary(f: Findings | None = None) -> str:
     return f"<h2>Glossary</h2><dl>{items}</dl>"
 
 
+def _in_project(ctx: ReportContext, value: object) -> object:
+    """A path inside the project shown relative to it: no machine paths in a report."""
+    text = str(value)
+    root = str(ctx.spec.project_root)
+    if text.startswith(root):
+        return text[len(root) :].lstrip("/\\") or "."
+    return value
+
+
 def provenance_section(ctx: ReportContext) -> str:
     """Where this report came from: versions, commit, data hashes, parameters, policy."""
     prov = ctx.provenance()
@@ -252,8 +302,8 @@ def provenance_section(ctx: ReportContext) -> str:
         else ("yes: uncommitted changes" if dirty else "no"),
         "Generated": prov["generated_at"],
         "Disclosure policy": prov["disclosure_policy"],
-        "Programme spec": prov["spec"],
+        "Programme spec": _in_project(ctx, prov["spec"]),
     }
-    rows |= {f"Parameter {k}": v for k, v in prov["parameters"].items()}
+    rows |= {f"Parameter {k}": _in_project(ctx, v) for k, v in prov["parameters"].items()}
     rows |= {f"Data file {k} (SHA-256)": v[:16] + "…" for k, v in prov["data_sha256"].items()}
     return "<h2>Provenance</h2>" + key_value_table(rows, caption="How this report was made")

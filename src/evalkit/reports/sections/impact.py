@@ -141,12 +141,13 @@ def claim(of: OutcomeFindings, *, evidence: bool = True) -> str:
         if of.design == "never_treated"
         else "expected from the earlier trend"
     )
+    small = abs(of.impact.estimate * _scale(of)) < 1 and of.impact.scale != "rate ratio"
     return narrative.impact_sentence(
         of.impact,
         _what(of),
         unit=unit,
         scale=_scale(of),
-        digits=1,
+        digits=2 if small else 1,
         evidence=evidence,
         compared_with=against,
     )

@@ -40,7 +40,7 @@ def _headline(f: Findings) -> str:
             if r.payback_years is not None
             else f"not within {r.horizon_years} years"
         ),
-        "Basis": "net of deadweight" if r.basis != "gross" else "GROSS (no deadweight)",
+        "Basis": r.basis if r.basis != "gross" else "GROSS (no deadweight)",
         "Discounting": r.discount,
     }
     return key_value_table(
