@@ -137,3 +137,12 @@ def test_the_comparison_follows_the_plan(project, run_done) -> None:
     rows = c.localities.set_index("locality_code")
     assert rows.loc[EXETER, "impact_high"] < 1  # Exeter's planted fall of 15% is detected
     assert set(rows.index) == set(load_spec(spec_path).localities)
+
+
+def test_reader_text_has_no_jargon_or_machine_names(run_done) -> None:
+    from test_report_content import JARGON, SNAKE, reader_text
+
+    for page in run_done.glob("E*.html"):
+        text = reader_text(page.read_text())
+        assert not JARGON.findall(text), (page.name, sorted(set(JARGON.findall(text))))
+        assert not SNAKE.findall(text), (page.name, sorted(set(SNAKE.findall(text))))

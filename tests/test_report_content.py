@@ -231,3 +231,30 @@ def test_no_share_reveals_more_than_the_published_counts(reports) -> None:
                 assert totals, (code, header, pairs)
                 checked += 1
     assert checked >= 6
+
+
+#: Words a reader who is not a statistician should not meet before the Methods annex.
+JARGON = re.compile(
+    r"\b(CR1|HC1|GLM|OLS|d_z|Newey|quasi-?Poisson|heteroskedastic\w*|covariates?|propensity|"
+    r"logit|p-value|regression|estimator|stack_pre_post|dataframe)\b",
+    re.IGNORECASE,
+)
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def reader_text(page: str) -> str:
+    """The text a reader meets before the Methods annex (charts' alt text included)."""
+    body = page.split("<h2>Methods", 1)[0]
+    alts = " ".join(re.findall(r'alt="([^"]*)"', body))
+    body = re.sub(r"<style>.*?</style>|<script>.*?</script>", " ", body, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)) + " " + alts
+
+
+def test_reader_text_has_no_jargon_or_machine_names(reports) -> None:
+    # Issue 12: "CR1 ... correction", "segmented Poisson GLM", "Cohen's d_z", raw column names
+    # such as area_relationships in the reader's text.
+    _, _, pages = reports
+    for code, page in pages.items():
+        text = reader_text(page)
+        assert not JARGON.findall(text), (code, sorted(set(JARGON.findall(text))))
+        assert not SNAKE.findall(text), (code, sorted(set(SNAKE.findall(text))))

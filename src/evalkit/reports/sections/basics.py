@@ -119,7 +119,7 @@ def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
         assumed = [narrative.in_sentence(b.outcome) for b in f.benefits if not b.measured]
         out.append(
             "Value for money rests on assumptions for " + ", ".join(assumed) + ": linking each "
-            "to a measured outcome (measured_by in the spec) would put evidence behind it."
+            "to an outcome the evaluation measures, with a comparison, would put evidence behind it."
         )
     if f.launch is not None and ctx.spec.reporting_period.end is not None:
         months = (ctx.spec.reporting_period.end - f.launch).days // 30

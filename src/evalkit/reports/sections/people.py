@@ -316,7 +316,12 @@ def _distance(of: OutcomeFindings, policy: object) -> list[str]:
     return [
         f"<h3>{esc(of.name)}</h3>",
         para(of.outcome.definition),
-        para(d.summary()),
+        para(
+            f"Across {narrative.count_phrase(d.n_people, policy)} people with at least two "
+            f"readings, the average went from {d.mean_first:.1f} to {d.mean_latest:.1f} "
+            f"({d.mean_change:+.2f} points per area). The areas are below. This is distance "
+            "travelled, not an estimate of what the service caused."
+        ),
         protected_table(
             table,
             policy,

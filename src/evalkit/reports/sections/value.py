@@ -163,12 +163,23 @@ def value_for_money(ctx: ReportContext, f: Findings) -> str:
     parts.append("<h3>Payback</h3>" + figure_html(fig, alt))
     if f.monte_carlo is not None:
         parts.append("<h3>How sure are we?</h3>")
-        parts.append(para(f.monte_carlo.summary()))
+        mc = f.monte_carlo
+        parts.append(
+            para(
+                f"In {mc.n:,} simulations, each drawing the uncertain inputs from their ranges, "
+                f"the financial return had a median of £{mc.financial_roi_median:.2f} per £1, "
+                f"and 90% of results lay between £{mc.financial_roi_ci_low:.2f} and "
+                f"£{mc.financial_roi_ci_high:.2f}. In {mc.prob_roi_below_1:.0%} of them public "
+                "budgets got back less than they spent. The ranges cover only the inputs given "
+                "one, not doubts about the model itself."
+            )
+        )
         fig, alt = monte_carlo_chart(f.monte_carlo)
         parts.append(figure_html(fig, alt))
     if f.tornado is not None and not f.tornado.empty:
         parts.append("<h3>Which assumptions matter most</h3>")
-        fig, alt = tornado_chart(f.tornado)
+        labelled = f.tornado.assign(parameter=f.tornado["parameter"].map(parameter_label))
+        fig, alt = tornado_chart(labelled)
         parts.append(figure_html(fig, alt))
     if f.switching is not None and not f.switching.empty:
         parts.append("<h3>Switching values</h3>")
