@@ -51,19 +51,57 @@ __all__ = [
     "SourceSpec",
     "find_root",
     "load_spec",
+    "locate",
+    "project_folder",
 ]
 
 #: The largest spec evalkit reads (a spec is a page or two of YAML).
 MAX_SPEC_BYTES = 1_000_000
 
 
-def find_root(spec_path: Path) -> Path:
-    """The nearest folder at or above the spec that holds ``notebooks/``, else the spec's folder."""
-    start = spec_path.resolve().parent
+def _holding_notebooks(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` that holds ``notebooks/``, if any."""
     for folder in (start, *start.parents):
         if (folder / "notebooks").is_dir():
             return folder
-    return start
+    return None
+
+
+def find_root(spec_path: Path) -> Path:
+    """The nearest folder at or above the spec that holds ``notebooks/``, else the spec's folder."""
+    start = spec_path.resolve().parent
+    return _holding_notebooks(start) or start
+
+
+def project_folder(start: str | Path | None = None) -> Path:
+    """The project folder: the nearest folder at or above ``start`` (by default the working
+    folder) that holds ``notebooks/``; else ``start`` itself.
+
+    JupyterLab, ``jupyter nbconvert``, Voilà and Quarto start a notebook's kernel in the
+    notebook's own folder (``notebooks/``), ``evalkit run`` in the project folder: from either,
+    this is the same folder.
+    """
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    return _holding_notebooks(here) or here
+
+
+def locate(path: str | Path) -> Path:
+    """The absolute path of ``path``, a path written relative to the project folder.
+
+    Paths in a notebook's parameters, and the key file, are written relative to the project
+    folder (the one holding ``notebooks/``, see :func:`project_folder`), whatever folder the
+    kernel starts in. An absolute path is returned as it is; a relative one under the project
+    folder if it exists there, else under the working folder if it exists there, else under the
+    project folder (so that an error names the place it was looked for).
+    """
+    given = Path(path).expanduser()
+    if given.is_absolute():
+        return given
+    in_project = project_folder() / given
+    if in_project.exists():
+        return in_project
+    here = Path.cwd() / given
+    return here if here.exists() else in_project
 
 
 def _suggest(name: str, options: list[str]) -> str:
@@ -119,6 +157,13 @@ def _format_error(path: Path, error: dict[str, Any]) -> str:
     if error["type"] == "missing":
         return f"{path}: required field {field!r} is missing"
     message = error["msg"].removeprefix("Value error, ")
+    if error["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        model = _model_for((*loc, "_"))
+        fields = [f for f in (model.model_fields if model else []) if f != "source"]
+        return (
+            f"{path}: field {field!r} has value {_shown(value)}; expected a mapping of fields"
+            + (f" ({', '.join(fields)})" if fields else "")
+        )
     if isinstance(value, dict | list) or error["type"].startswith("model"):
         where = f"field {field!r}: " if field else ""
         return f"{path}: {where}{message}"

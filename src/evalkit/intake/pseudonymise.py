@@ -6,6 +6,11 @@ The key never enters git. It is read, in order, from the environment variable
 for the demo if it is missing; for real data, make the key yourself and keep it safe: anyone with
 the key and a list of identifiers can re-identify people.
 
+The project folder is the one holding ``notebooks/``, found by walking up from the working folder
+(:func:`evalkit.config.project_folder`), so the same key is found from a notebook's kernel, which
+starts in ``notebooks/``, as from the command line in the project folder. A relative
+``EVALKIT_KEY_FILE`` is read from the project folder too (:func:`evalkit.config.locate`).
+
 The same identifier and key always give the same pseudonym, so records link across files and runs;
 without the key, the pseudonym cannot be reversed.
 """
@@ -31,7 +36,11 @@ _MIN_KEY_LENGTH = 16
 
 
 def _key_file() -> Path:
-    return Path(os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE)
+    """The key file: the one ``EVALKIT_KEY_FILE`` names, else the project's default one."""
+    from evalkit.config import locate, project_folder
+
+    named = os.environ.get(KEY_FILE_ENV)
+    return locate(named) if named else project_folder() / DEFAULT_KEY_FILE
 
 
 def load_key() -> bytes:
@@ -56,7 +65,8 @@ def load_key() -> bytes:
 
 
 def create_key_file(path: Path | None = None) -> Path:
-    """Create a random key file (mode 600) if none exists; return its path."""
+    """Create a random key file (mode 600) if none exists; return its path (by default the one
+    :func:`load_key` reads: ``EVALKIT_KEY_FILE`` or the project's ``.secrets/pseudonym.key``)."""
     path = Path(path or _key_file())
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ as context, and hands them to :func:`evalkit.learning.review.learning_review`, w
 review from the learning log.
 
 Paths in a notebook's parameters are written relative to the project folder, while Jupyter starts
-a kernel in the notebook's own folder: :func:`locate` finds them from either.
+a kernel in the notebook's own folder: :func:`evalkit.config.locate` finds them from either.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalkit.config import ProgrammeSpec, find_root, load_spec
+from evalkit.config import ProgrammeSpec, load_spec, locate
 from evalkit.learning.records import period_bounds
 
 __all__ = [
     "indicator_context",
-    "locate",
     "resolve_store_path",
     "review_html",
     "review_period",
@@ -32,19 +31,6 @@ __all__ = [
 #: How many periods of each indicator the review shows, up to the end of the review's period.
 INDICATOR_PERIODS = 8
 _FREQUENCY = {"month": "Month", "quarter": "Quarter", "year": "Year"}
-
-
-def locate(path: str | Path) -> Path:
-    """``path`` as given if it exists, else the same relative path under the project folder.
-
-    Jupyter starts a kernel in the notebook's own folder (``notebooks/``), while paths in
-    parameters are written relative to the project folder (the one holding ``notebooks/``).
-    """
-    given = Path(path)
-    if given.is_absolute() or given.exists():
-        return given
-    candidate = find_root(Path.cwd() / "notebook.ipynb") / given
-    return candidate if candidate.exists() else given
 
 
 def _spec(spec: ProgrammeSpec | str | Path) -> ProgrammeSpec:

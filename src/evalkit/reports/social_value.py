@@ -251,8 +251,7 @@ def _spec_defaults(spec_path: str | Path) -> _Defaults:
 
     if not spec_path:
         return _Defaults(Path.cwd(), "nhs", "", None, lambda c: known_locality_name(c) or c)
-    from evalkit.config import load_spec
-    from evalkit.reports.learning_review import locate
+    from evalkit.config import load_spec, locate
 
     path = locate(spec_path)
     spec = load_spec(path)
@@ -312,7 +311,7 @@ def social_value_report(
     (as notebooks write them). Rows are kept where ``locality_code`` equals ``locality`` (all
     rows without that column).
     """
-    from evalkit.reports.learning_review import locate
+    from evalkit.config import locate
 
     defaults = _spec_defaults(spec_path)
     shown, end = _period(period, defaults)
