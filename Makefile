@@ -1,7 +1,7 @@
 # evalkit: two commands on a fresh machine with python3 and make.
 #   make demo   create .venv, install evalkit, write both example programmes, produce their reports
 #   make test   run the whole test suite (creates .venv first if it is missing)
-# Other targets: make lab, make bench, make lint, make clean.
+# Other targets: make lab, make bench, make lint, make clean; make hooks for contributors.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,17 +11,43 @@ SPEC   := data/raw/demo/family-support.yaml
 SPEC_HP := data/raw/hp/homelessness-prevention.yaml
 # pytest workers: the tests that run real kernels are spread over the machine's cores.
 TEST_WORKERS ?= auto
+# The Python whose nbstripout strips notebooks as git stages them (conda users: make
+# notebook-filter NB_PYTHON="$$CONDA_PREFIX/bin/python"). Relative paths are read from this
+# folder, where git runs its filters.
+NB_PYTHON ?= $(BIN)/python
+NB_STRIP  := "$(NB_PYTHON)" -m nbstripout --keep-id
+NB_GUARD  := [ -x "$(NB_PYTHON)" ] || { echo "evalkit: $(NB_PYTHON) is missing, so notebook outputs cannot be stripped: run make setup" >&2; exit 1; };
 
-.PHONY: setup demo test lab bench lint format clean
+.PHONY: setup notebook-filter hooks demo test lab bench lint format clean
 
 setup: $(STAMP)
+	@$(MAKE) --no-print-directory notebook-filter
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,distributed,pdf]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name evalkit --display-name "Python (evalkit)"
+	@$(MAKE) --no-print-directory notebook-filter
 	@touch $(STAMP)
+
+# Notebook outputs and execution counts never reach a commit: git runs each notebook through
+# nbstripout as it stages it (.gitattributes names the filter; this defines it for this clone).
+# The copy on disk keeps its outputs. Idempotent; does nothing outside a git clone.
+notebook-filter:
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git config --replace-all filter.nbstripout.clean '$(NB_GUARD) exec $(NB_STRIP)' && \
+	  git config --replace-all filter.nbstripout.smudge cat && \
+	  git config --replace-all filter.nbstripout.required true && \
+	  git config --replace-all diff.ipynb.textconv '$(NB_STRIP) -t' && \
+	  echo "notebook filter installed: notebooks are staged without outputs (nbstripout)"; \
+	else \
+	  echo "not a git clone: no notebook filter installed"; \
+	fi
+
+# The pre-commit checks (.pre-commit-config.yaml) on every git commit in this clone.
+hooks: setup
+	$(BIN)/pre-commit install
 
 demo: $(STAMP)
 	$(BIN)/evalkit demo

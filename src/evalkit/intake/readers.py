@@ -11,7 +11,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-from collections.abc import Iterator
+import warnings
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +64,49 @@ def _cell(value: object) -> object:
     return str(value)
 
 
-def _read_workbook(path: Path, sheet: str | None, header_row: int) -> pd.DataFrame:
+def _filled(value: Any) -> bool:
+    """Whether a cell holds something (a cell of text only spaces counts as empty)."""
+    return value is not None and (value.__class__ is not str or value.strip() != "")
+
+
+def _frame(
+    path: Path,
+    title: str,
+    header_row: int,
+    rows: list[Any],
+    convert: Callable[[Sequence[Any]], list[object]],
+) -> pd.DataFrame:
+    """The table under the header row.
+
+    ``rows`` start at the header row, each cell as the library read it (None or blank text when
+    empty); ``convert`` turns one column of cells into :func:`_cell`'s values. Blank rows are
+    dropped and the others keep their place in the index, so that error messages give the row
+    the user sees.
+    """
+    if not rows or all(v is None for v in rows[0]):
+        where = f"sheet {title!r}, row {header_row}"
+        raise DataError(f"{path}, {where}: no header row; expected the column names here")
+    header = [("" if v is None else str(v).strip()) for v in rows[0]]
+    width = max((i + 1 for i, h in enumerate(header) if h), default=0)
+    header = header[:width]
+    body, index = [], []
+    for i, r in enumerate(rows[1:]):
+        r = r[:width]
+        if any(map(_filled, r)):
+            body.append(r if len(r) == width else [*r, *[None] * (width - len(r))])
+            index.append(i)  # kept, so that error messages give the row the user sees
+    columns = list(zip(*body, strict=True)) if body else [()] * width
+    df = pd.DataFrame({j: convert(c) for j, c in enumerate(columns)}, index=index, dtype=object)
+    df.columns = header
+    return df
+
+
+def _openpyxl_column(cells: Sequence[Any]) -> list[object]:
+    return [_cell(v) for v in cells]
+
+
+def _read_workbook_openpyxl(path: Path, sheet: str | None, header_row: int) -> pd.DataFrame:
+    """The sheet read with openpyxl (read-only): exact, several times slower than calamine."""
     with open_workbook(path) as book:
         if sheet is None:
             ws = book.worksheets[0]
@@ -73,18 +118,119 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int) -> pd.DataFra
                 f"{', '.join(map(repr, book.sheetnames))}"
             )
         rows = list(ws.iter_rows(min_row=header_row, values_only=True))
-    if not rows or all(v is None for v in rows[0]):
-        where = f"sheet {ws.title!r}, row {header_row}"
-        raise DataError(f"{path}, {where}: no header row; expected the column names here")
-    header = [("" if v is None else str(v).strip()) for v in rows[0]]
-    width = max((i + 1 for i, h in enumerate(header) if h), default=0)
-    header = header[:width]
-    body, index = [], []
-    for i, r in enumerate(rows[1:]):
-        if any(v is not None and str(v).strip() != "" for v in r[:width]):
-            body.append([_cell(v) for v in (list(r) + [None] * width)[:width]])
-            index.append(i)  # kept, so that error messages give the row the user sees
-    return pd.DataFrame(body, columns=header, index=index, dtype=object)
+    return _frame(path, ws.title, header_row, rows, _openpyxl_column)
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _has_error_cells(path: Path, sheet: str) -> bool:
+    """Whether the sheet holds error cells (``#N/A``, ``#DIV/0!``).
+
+    calamine reads an error cell as empty; openpyxl reads it as its text, which the validator
+    then reports with its row and column instead of taking it for a missing value. Found by
+    searching the sheet's XML for an error cell's type (a false alarm costs only speed); when
+    the sheet's part cannot be found, every sheet is searched.
+    """
+    with zipfile.ZipFile(path) as zf:
+        parts = [n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        with contextlib.suppress(Exception):  # an unusual workbook: search every sheet
+            book = ET.fromstring(zf.read("xl/workbook.xml"))
+            rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+            rid = next(
+                e.get(f"{_REL}id") for e in book.iter(f"{_MAIN}sheet") if e.get("name") == sheet
+            )
+            target = next(e.get("Target", "") for e in rels if e.get("Id") == rid)
+            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            if part in parts:
+                parts = [part]
+        for part in parts:
+            with zf.open(part) as fh:
+                tail = b""
+                while chunk := fh.read(1 << 20):
+                    if b't="e"' in tail + chunk or b"t='e'" in tail + chunk:
+                        return True
+                    tail = chunk[-8:]
+    return False
+
+
+def _calamine_cell(value: Any) -> object:
+    """A calamine cell as :func:`_cell` gives the same cell read by openpyxl."""
+    kind = type(value)
+    if kind is str:
+        return value or None  # calamine gives "" for an empty cell, openpyxl None
+    if kind is float:  # calamine gives every number as a float
+        return str(int(value)) if value.is_integer() else str(value)
+    if kind is dt.date:
+        return value
+    if kind is dt.datetime:  # calamine gives whole days as dates already
+        return value.date() if value.time() == dt.time() else value
+    return None if value is None else str(value)  # int, bool, time of day, duration
+
+
+def _calamine_column(cells: Sequence[Any]) -> list[object]:
+    """:func:`_calamine_cell` for a column: each different value converted once."""
+    kinds = set(map(type, cells))
+    if kinds <= {str}:
+        return [v or None for v in cells]
+    if bool not in kinds:  # True == 1.0 would share an entry
+        with contextlib.suppress(KeyError, TypeError):
+            table = {v: _calamine_cell(v) for v in set(cells)}
+            return list(map(table.__getitem__, cells))
+    return [_calamine_cell(v) for v in cells]
+
+
+def _calamine_header(value: Any) -> object:
+    """A calamine header cell as openpyxl gives it (numbers and dates are written as openpyxl
+    writes them, so that a header reads the same whichever library read it)."""
+    if value == "" and isinstance(value, str):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if type(value) is dt.date:
+        return dt.datetime.combine(value, dt.time())
+    return value
+
+
+def _read_workbook(path: Path, sheet: str | None, header_row: int) -> pd.DataFrame:
+    """A workbook sheet, read with calamine (several times faster than openpyxl).
+
+    openpyxl reads it instead when calamine is not installed, cannot read the file (openpyxl
+    then says what is wrong with it) or the sheet holds error cells; both give the same table.
+    """
+    try:
+        from python_calamine import CalamineWorkbook, SheetTypeEnum
+    except ImportError:
+        warnings.warn(
+            "python-calamine is not installed, so workbooks are read with openpyxl, which is "
+            "several times slower; install it with: pip install python-calamine",
+            stacklevel=3,
+        )
+        return _read_workbook_openpyxl(path, sheet, header_row)
+    try:
+        book = CalamineWorkbook.from_path(path)
+        names = list(book.sheet_names)
+        worksheets = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+    except Exception:  # a damaged workbook: openpyxl says what is wrong with it
+        return _read_workbook_openpyxl(path, sheet, header_row)
+    if sheet is None and worksheets:
+        sheet = worksheets[0]
+    if sheet not in names:
+        raise DataError(
+            f"{path}: no sheet named {sheet!r}; the workbook has {', '.join(map(repr, names))}"
+        )
+    try:
+        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)[header_row - 1 :]
+        # calamine reads an error cell as empty: look for one only when some cell is empty.
+        errors = any("" in r for r in rows) and _has_error_cells(path, sheet)
+    except Exception:  # a sheet calamine cannot read: openpyxl reads it or says why not
+        return _read_workbook_openpyxl(path, sheet, header_row)
+    if errors:
+        return _read_workbook_openpyxl(path, sheet, header_row)
+    if rows:
+        rows[0] = [_calamine_header(v) for v in rows[0]]
+    return _frame(path, sheet, header_row, rows, _calamine_column)
 
 
 def _read_csv(path: Path, header_row: int) -> pd.DataFrame:

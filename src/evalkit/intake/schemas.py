@@ -85,13 +85,15 @@ def parse_dates(series: pd.Series, date_format: str) -> pd.Series:
     """Dates written in ``date_format`` (real date cells kept); NaT where a value does not fit.
 
     The declared format is applied strictly: ``03/04/2024`` under ``dd/mm/yyyy`` is 3 April and
-    is never read as 4 March; a value in another format fails rather than being guessed.
+    is never read as 4 March; a value in another format fails rather than being guessed. A real
+    date cell with a time of day (a workbook cell holding 5 January 2024 14:30) is its date.
     """
     is_date = series.map(lambda v: isinstance(v, dt.date))
     text = series.where(~is_date).astype("string").str.strip()
     parsed = pd.to_datetime(text, format=DATE_FORMATS[date_format], errors="coerce")
     if is_date.any():
-        parsed = parsed.where(~is_date, pd.to_datetime(series.where(is_date), errors="coerce"))
+        cells = pd.to_datetime(series.where(is_date), errors="coerce").dt.normalize()
+        parsed = parsed.where(~is_date, cells)
     return parsed
 
 
