@@ -33,13 +33,16 @@ $(STAMP): pyproject.toml
 
 # Notebook outputs and execution counts never reach a commit: git runs each notebook through
 # nbstripout as it stages it (.gitattributes names the filter; this defines it for this clone).
-# The copy on disk keeps its outputs. Idempotent; does nothing outside a git clone.
+# The copy on disk keeps its outputs. Idempotent; does nothing outside a git clone. The index is
+# refreshed once here: otherwise every `git status` (each report's provenance runs one) would run
+# the filter over every notebook until one status wins the index lock to record the result.
 notebook-filter:
 	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
 	  git config --replace-all filter.nbstripout.clean '$(NB_GUARD) exec $(NB_STRIP)' && \
 	  git config --replace-all filter.nbstripout.smudge cat && \
 	  git config --replace-all filter.nbstripout.required true && \
 	  git config --replace-all diff.ipynb.textconv '$(NB_STRIP) -t' && \
+	  { git update-index -q --refresh >/dev/null 2>&1 || true; } && \
 	  echo "notebook filter installed: notebooks are staged without outputs (nbstripout)"; \
 	else \
 	  echo "not a git clone: no notebook filter installed"; \

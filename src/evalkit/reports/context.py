@@ -23,6 +23,7 @@ import ast
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import json
 import subprocess
 from collections.abc import Mapping
@@ -69,11 +70,19 @@ def _git(root: Path, *args: str) -> str | None:
     return done.stdout.strip()
 
 
+@functools.cache
+def _git_state(root: Path) -> tuple[str | None, str | None]:
+    """The commit and the short status of the checkout at ``root``, asked once per process (a
+    report shows its provenance twice; ``git status`` may run the notebook filter)."""
+    return _git(root, "rev-parse", "HEAD"), _git(
+        root, "status", "--porcelain", "--untracked-files=no"
+    )
+
+
 def provenance(spec: ProgrammeSpec, parameters: dict[str, Any]) -> dict[str, Any]:
     """Where a report came from: versions, git commit and dirtiness, data hashes, parameters, time."""
     root = spec.project_root
-    commit = _git(root, "rev-parse", "HEAD")
-    status = _git(root, "status", "--porcelain", "--untracked-files=no")
+    commit, status = _git_state(root)
     stamp_path = spec.processed_folder / STAMP
     raw_hashes = {}
     if stamp_path.is_file():
