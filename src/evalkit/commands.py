@@ -12,7 +12,8 @@ from evalkit.exceptions import ConfigError, PipelineError
 __all__ = ["register"]
 
 
-def _formatter(prog: str) -> argparse.HelpFormatter:
+def help_formatter(prog: str) -> argparse.HelpFormatter:
+    """The help layout of every evalkit command: examples kept as written."""
     return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
 
 
@@ -165,7 +166,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n  evalkit demo\n  evalkit demo --example homelessness-prevention\n"
         "  evalkit demo --dir /tmp/demo --seed 7\n"
         "  evalkit demo --dir /tmp/big --extra-localities 139   # all 153 local authorities",
-        formatter_class=_formatter,
+        formatter_class=help_formatter,
     )
     demo.add_argument(
         "--example",
@@ -195,7 +196,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n  evalkit validate data/raw/demo/family-support.yaml\n"
         "  evalkit validate data/raw/demo/service_users.csv --spec data/raw/demo/family-support.yaml\n"
         "  evalkit validate export.xlsx --spec my-programme.yaml --source clients",
-        formatter_class=_formatter,
+        formatter_class=help_formatter,
     )
     validate.add_argument("path", help="a programme spec (.yaml) or a data file (.csv, .xlsx)")
     validate.add_argument("--spec", help="the programme spec whose mapping reads a data file")
@@ -220,7 +221,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "  evalkit run SPEC --timeout 300       # stop any report still running after 5 minutes\n"
         "  evalkit run SPEC --format pdf        # PDFs beside the HTML (needs Chromium)\n"
         "  evalkit run SPEC --scheduler tcp://127.0.0.1:8786   # on a Dask cluster",
-        formatter_class=_formatter,
+        formatter_class=help_formatter,
     )
     run.add_argument("spec", help="the programme spec (.yaml)")
     run.add_argument(

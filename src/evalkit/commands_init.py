@@ -11,6 +11,7 @@ import argparse
 import re
 from pathlib import Path
 
+from evalkit.commands import help_formatter
 from evalkit.config import DATE_FORMATS
 from evalkit.exceptions import ConfigError
 
@@ -27,10 +28,6 @@ The draft marks every guess with '# CHECK:' and everything evalkit cannot tell (
   evalkit validate SPEC
 which fails until every DECIDE is answered.
 """
-
-
-def _formatter(prog: str) -> argparse.HelpFormatter:
-    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
 
 
 def _positive(text: str) -> int:
@@ -87,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "write a commented draft programme spec, with every guess marked CHECK and every open "
         "question marked DECIDE. Personal data and free text are listed, never mapped.",
         epilog=EPILOG,
-        formatter_class=_formatter,
+        formatter_class=help_formatter,
     )
     init.add_argument("datafile", help="the export: a .csv or .xlsx file")
     init.add_argument(

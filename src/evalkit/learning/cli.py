@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from evalkit.commands import help_formatter
 from evalkit.exceptions import DataError, ParameterError
 from evalkit.learning.inputs import fill_slots, read_form_export, read_reflection_file
 from evalkit.learning.records import (
@@ -24,10 +25,6 @@ from evalkit.learning.templates import list_templates, load_template
 __all__ = ["register"]
 
 _STORE_HELP = "the reflection store (default data/processed/PROGRAMME/learning.sqlite)"
-
-
-def _formatter(prog: str) -> argparse.HelpFormatter:
-    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
 
 
 def _store(args: argparse.Namespace) -> ReflectionStore:
@@ -54,7 +51,7 @@ def _subparser(sub: Any, name: str, summary: str, examples: str) -> argparse.Arg
         help=summary,
         description=summary,
         epilog="examples:\n" + examples,
-        formatter_class=_formatter,
+        formatter_class=help_formatter,
     )
 
 
@@ -388,7 +385,7 @@ def register(subparsers: Any) -> None:
             "      --programme family-support\n"
             "Run 'evalkit reflect COMMAND --help' for each command's options."
         ),
-        formatter_class=_formatter,
+        formatter_class=help_formatter,
     )
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")

@@ -54,11 +54,6 @@ class MeanResult(Result):
     method: str
     outcome: str = "the outcome"
 
-    @property
-    def crosses_zero(self) -> bool:
-        """Whether the interval includes no change."""
-        return self.ci_low <= 0 <= self.ci_high
-
     def summary(self) -> str:
         pct = f"{self.ci:.0%}"
         if self.kind == "level":

@@ -97,7 +97,7 @@ def _impact_by_locality(
 ) -> tuple[OutcomeFindings | None, list[tuple[float, float, float]]]:
     """Each locality's impact estimate on the first outcome the plan can estimate impact for."""
     from evalkit.reports.context import ReportContext
-    from evalkit.reports.findings import _outcome
+    from evalkit.reports.findings import outcome_findings
 
     codes = list(spec.localities)
     example: OutcomeFindings | None = None
@@ -109,7 +109,7 @@ def _impact_by_locality(
             if (people["group"] == "participant").sum() < MIN_FOR_ESTIMATES:
                 effects.append((np.nan, np.nan, np.nan))
                 continue
-            found = _outcome(ctx, o, people)
+            found = outcome_findings(ctx, o, people)
             if found.impact is None:
                 effects.append((np.nan, np.nan, np.nan))
                 continue

@@ -40,6 +40,7 @@ __all__ = [
     "OutcomeFindings",
     "compute_findings",
     "locality_cba_spec",
+    "outcome_findings",
     "reach_table",
 ]
 
@@ -348,7 +349,7 @@ def _attempt(notes: list[str], what: str, func, *args, **kwargs) -> Any:
         return None
 
 
-def plain_reason(note: str, design: str) -> str:
+def plain_reason(note: str) -> str:
     """Why an estimator failed, in words for the reader (the technical note stays in Methods)."""
     text = note.lower()
     if "separation" in text or "caliper" in text or "overlap" in text:
@@ -530,7 +531,7 @@ def _person_impact(
             )
         if result is not None:
             return design, result, not_used, notes
-        not_used.append(DesignNote(design, level, plain_reason(notes[before], design)))
+        not_used.append(DesignNote(design, level, plain_reason(notes[before])))
     return "before_after", None, not_used, notes
 
 
@@ -613,13 +614,12 @@ def _series_impact(ctx: ReportContext, o: OutcomeSpec) -> dict[str, Any]:
                 "not_used": tuple(not_used),
                 "notes": tuple(notes),
             }
-        not_used.append(
-            DesignNote(design, DESIGN_LEVELS[design], plain_reason(notes[before], design))
-        )
+        not_used.append(DesignNote(design, DESIGN_LEVELS[design], plain_reason(notes[before])))
     return out | {"pairs": mine, "not_used": tuple(not_used), "notes": tuple(notes)}
 
 
-def _outcome(ctx: ReportContext, o: OutcomeSpec, people: pd.DataFrame) -> OutcomeFindings:
+def outcome_findings(ctx: ReportContext, o: OutcomeSpec, people: pd.DataFrame) -> OutcomeFindings:
+    """What the report says about one outcome of the plan for ``ctx``'s locality."""
     from evalkit.outcomes import distance_travelled
 
     kind = ctx.spec.outcome_kind(o)
@@ -686,7 +686,7 @@ def compute_findings(ctx: ReportContext) -> Findings:
         )
     else:
         for o in ctx.spec.outcomes:
-            outcomes[o.name] = _outcome(ctx, o, people)
+            outcomes[o.name] = outcome_findings(ctx, o, people)
         found.update(
             _attempt(notes, "Value for money", _value_for_money, ctx, participants, outcomes) or {}
         )

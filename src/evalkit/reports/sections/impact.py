@@ -172,8 +172,7 @@ def series_whole(of: OutcomeFindings) -> str:
     )
     slope = its_result.slope_change
     if slope is not None:
-        per = of.pairs is not None and "period" in of.pairs
-        unit = "each period" if per else "each unit of time"
+        unit = "each period"
         if slope.crosses_no_effect:
             text += (
                 " We cannot tell whether its trend changed after launch (a factor of "
