@@ -124,7 +124,7 @@ def test_the_comparison_follows_the_plan(project, run_done) -> None:
 
     page = (run_done / "comparison.html").read_text()
     text = _text(page)
-    assert "Accommodation secured: funnel plot" in text  # the plan's first yes/no outcome
+    assert "Funnel plot of each locality's estimated impact on the rate of homelessness" in page
     assert "Impact on homelessness presentations by locality" in text
     assert re.search(
         r"alt=\"Chart of estimated impact[^\"]*Exeter 0\.\d\d \(0\.\d\d to 0\.\d\d\)", page
@@ -132,7 +132,9 @@ def test_the_comparison_follows_the_plan(project, run_done) -> None:
     assert "Programme-wide effect on homelessness presentations" in text
     _, spec_path = project
     c = compute_comparison(load_spec(spec_path))
-    assert c.indicator == "Accommodation secured"
+    assert set(c.impacts["outcome"]) == {"Homelessness presentations"}
+    exeter = c.impacts.set_index("locality_code").loc[EXETER]
+    assert exeter["verdict"] == "better" and exeter["high"] < 1
     assert c.impact_outcome.design == "never_treated"
     rows = c.localities.set_index("locality_code")
     assert rows.loc[EXETER, "impact_high"] < 1  # Exeter's planted fall of 15% is detected

@@ -25,9 +25,9 @@ SECTIONS = [
     "Impact: what the service caused",
     "Value for money",
     "What the partners learned",
-    "Methods, assumptions and caveats",
-    "Glossary",
-    "Provenance",
+    "Annex A. Methods, assumptions and caveats",
+    "Annex B. Glossary",
+    "Annex C. How this report was made",
 ]
 
 

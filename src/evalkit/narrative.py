@@ -220,3 +220,20 @@ def value_sentence(cba: Any, monte_carlo: Any | None = None) -> str:
     if cba.financial_roi < 1:
         text += " The savings to public budgets do not cover the cost."
     return text
+
+
+def tally_sentence(outcome: str, verdicts: list[str]) -> str:
+    """One outcome across localities: 'Wellbeing: the service made things better in 9 of the 13
+    localities where its impact could be estimated, and we cannot tell in 4.' ``verdicts``
+    holds 'better', 'worse' or 'cannot tell' per locality."""
+    better, worse = verdicts.count("better"), verdicts.count("worse")
+    unclear = len(verdicts) - better - worse
+    text = (
+        f"{outcome}: the service made things better in {better} of the {len(verdicts)} "
+        "localities where its impact could be estimated"
+    )
+    if worse:
+        text += f", worse in {worse}"
+    if unclear:
+        text += f", and we cannot tell in {unclear}"
+    return text + "."

@@ -81,6 +81,8 @@ def its_chart(result: ITSResult, label: str | None = None) -> tuple[Figure, str]
         label="without the service (counterfactual)",
     )
     ax.axvline(post["time"].iloc[0], color="grey", linestyle=":", linewidth=0.8)
+    if cf[["observed", "fitted", "counterfactual"]].min().min() >= 0:
+        ax.set_ylim(bottom=0)  # from zero: a cropped axis would exaggerate the change
     ax.set_xlabel("Time")
     ax.set_ylabel(label)
     ax.legend(frameon=False)

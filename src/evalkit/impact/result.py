@@ -110,6 +110,25 @@ class ImpactResult(Result):
         """Whether the confidence interval includes no effect."""
         return self.ci_low <= self.no_effect <= self.ci_high
 
+    def minimum_detectable(self, power: float = 0.8) -> float:
+        """The smallest true effect this design would detect with the given power.
+
+        Bloom's (1995) minimum detectable effect for a two-sided test at the result's level:
+        ``MDE = (z[1 - alpha/2] + z[power]) * SE`` with ``alpha = 1 - ci_level``; the multiplier
+        is 2.80 for a 5% test with 80% power. On the difference scale it is in the outcome's
+        units; for a rate ratio (SE on the log scale) it is returned as a ratio above 1,
+        ``exp(MDE)``: an effect of that factor either way would be detected.
+
+        Bloom, H. S. (1995). Minimum detectable effects: a simple way to report the statistical
+        power of experimental designs. *Evaluation Review*, 19(5), 547-556.
+        """
+        if not 0 < power < 1:
+            raise ParameterError(f"power must be between 0 and 1, got {power!r}")
+        alpha = 1 - self.ci_level
+        multiplier = float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
+        mde = multiplier * self.se
+        return math.exp(mde) if self.scale == "rate ratio" else mde
+
     def to_dict(self) -> dict[str, object]:
         out = super().to_dict()
         out["evidence_level"] = self.evidence.level

@@ -17,7 +17,13 @@ from scipy import stats
 from evalkit._validate import as_numeric_array, require_probability
 from evalkit.exceptions import ParameterError
 
-__all__ = ["funnel_limits", "funnel_position"]
+__all__ = [
+    "estimate_limits",
+    "estimate_position",
+    "funnel_limits",
+    "funnel_position",
+    "pooled_estimate",
+]
 
 
 def funnel_limits(
@@ -64,5 +70,51 @@ def funnel_position(rate: float, n: int, target: float, level: float = 0.998) ->
     if rate > limits[f"upper_{level:g}"]:
         return "above"
     if rate < limits[f"lower_{level:g}"]:
+        return "below"
+    return "within"
+
+
+def pooled_estimate(estimates: Sequence[float], ses: Sequence[float]) -> tuple[float, float]:
+    """The fixed-effect (inverse-variance weighted) mean of estimates and its standard error.
+
+    :math:`\\hat\\theta = \\sum w_i y_i / \\sum w_i` with :math:`w_i = 1/s_i^2`, and
+    :math:`SE(\\hat\\theta) = 1/\\sqrt{\\sum w_i}` (Borenstein et al. 2009, *Introduction to
+    Meta-Analysis*, chapter 11). Used as the target of a funnel plot of estimates.
+    """
+    y = as_numeric_array(estimates, "estimates")
+    s = as_numeric_array(ses, "ses")
+    if y.shape != s.shape or y.size == 0:
+        raise ParameterError("estimates and ses must be non-empty and of the same length")
+    if np.any(s <= 0):
+        raise ParameterError(f"standard errors must be positive; got {s.tolist()[:5]!r}")
+    w = 1 / s**2
+    return float(np.sum(w * y) / np.sum(w)), float(1 / np.sqrt(np.sum(w)))
+
+
+def estimate_limits(
+    target: float, se: Sequence[float] | np.ndarray, levels: Sequence[float] = (0.95, 0.998)
+) -> pd.DataFrame:
+    """Normal control limits ``target ± z * se`` for an estimate with standard error ``se``.
+
+    Spiegelhalter (2005), section 2 and Appendix A.3: for an indicator with a normal sampling
+    distribution, the funnel's limits at two-sided level L are :math:`\\theta_0 \\pm z_{(1+L)/2}
+    s`, plotted against the precision :math:`1/s`. Returns columns ``se`` and ``lower_L``,
+    ``upper_L`` for each level.
+    """
+    s = as_numeric_array(se, "se")
+    out = pd.DataFrame({"se": s})
+    for level in levels:
+        z = float(stats.norm.ppf((1 + require_probability("level", level)) / 2))
+        out[f"lower_{level:g}"] = target - z * s
+        out[f"upper_{level:g}"] = target + z * s
+    return out
+
+
+def estimate_position(estimate: float, se: float, target: float, level: float = 0.998) -> str:
+    """'above', 'below' or 'within' an estimate's funnel limits at ``level``."""
+    limits = estimate_limits(target, [se], levels=(level,)).iloc[0]
+    if estimate > limits[f"upper_{level:g}"]:
+        return "above"
+    if estimate < limits[f"lower_{level:g}"]:
         return "below"
     return "within"

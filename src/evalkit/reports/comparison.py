@@ -1,17 +1,19 @@
 """All localities of a programme side by side, without league tables.
 
-Funnel plots place each locality's outcome rate against the number of people it served, with 95%
-and 99.8% control limits around the programme-wide rate (Spiegelhalter 2005): only localities
-outside the limits differ by more than chance would explain. A ranked chart shows each locality's
-impact estimate with its interval, so the reader sees how much the rankings overlap. The
-programme-wide effect of launch on referrals uses the staggered roll-out (Callaway and Sant'Anna),
-comparing localities that launched with those that had not.
+Each locality's findings are computed exactly as its own report computes them
+(:func:`evalkit.reports.findings.compute_findings`), so every figure here equals the one in the
+locality's report. Funnel plots place each locality's impact estimate against its precision,
+with 95% and 99.8% control limits around the programme's pooled estimate (Spiegelhalter 2005,
+normal limits): only localities outside the limits differ by more than chance would explain. A
+chart in alphabetical order shows each estimate with its interval. Value for money is compared
+only where it rests on the locality's measured impact. The programme-wide effect of launch uses
+the staggered roll-out (Callaway and Sant'Anna), comparing localities that launched with those
+that had not.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import html
 import warnings
 from typing import Any
 
@@ -20,29 +22,35 @@ import pandas as pd
 
 from evalkit import narrative
 from evalkit.config import OutcomeSpec, ProgrammeSpec, load_spec, locate
-from evalkit.disclosure import is_disclosive
+from evalkit.disclosure import get_policy
 from evalkit.exceptions import EvalkitError, StatisticalWarning
 from evalkit.intake import load_partition
-from evalkit.outcomes.funnel import funnel_limits, funnel_position
+from evalkit.outcomes.funnel import estimate_limits, estimate_position, pooled_estimate
 from evalkit.plots import PALETTE, figure_html, new_figure
-from evalkit.reports.findings import MIN_FOR_ESTIMATES, OutcomeFindings
-from evalkit.reports.sections._html import callout, esc, para, protected_table
+from evalkit.reports.context import ReportContext
+from evalkit.reports.findings import Findings, OutcomeFindings, compute_findings
+from evalkit.reports.sections._html import esc, para, protected_table
 
 __all__ = ["Comparison", "comparison_html", "compute_comparison"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Comparison:
-    """The per-locality figures of a programme and the programme-wide estimates.
+    """The per-locality findings of a programme and the programme-wide estimates.
 
-    ``indicator`` is the outcome of the funnel plot (the plan's first yes/no outcome of the
-    people served; None without one), ``impact_outcome`` the outcome whose impact is compared
-    across localities (the first with a design stronger than before/after in the plan).
+    ``findings`` maps each locality code to its :class:`Findings`. ``impacts`` has a row per
+    locality and outcome with an impact estimate: ``locality_code``, ``name``, ``outcome``,
+    ``people``, ``estimate``, ``low``, ``high`` (as shown: percentage points for yes/no
+    outcomes, a ratio for rates), ``y`` and ``se`` (the funnel's scale: the log of a ratio),
+    ``verdict`` (better, worse or cannot tell), ``words`` and ``position`` against the pooled
+    estimate. ``localities`` has a row per locality with ``served`` and, for ``impact_outcome``
+    (the plan's first outcome with an impact estimate), ``impact``, ``impact_low`` and
+    ``impact_high``.
     """
 
     spec: ProgrammeSpec
-    indicator: str | None
-    target_rate: float
+    findings: dict[str, Findings]
+    impacts: pd.DataFrame
     localities: pd.DataFrame
     impact_outcome: OutcomeFindings | None = None
     staggered: Any = None
@@ -92,108 +100,131 @@ def _staggered(spec: ProgrammeSpec, notes: list[str]) -> tuple[Any, OutcomeSpec 
         return None, o
 
 
-def _impact_by_locality(
-    spec: ProgrammeSpec, notes: list[str]
-) -> tuple[OutcomeFindings | None, list[tuple[float, float, float]]]:
-    """Each locality's impact estimate on the first outcome the plan can estimate impact for."""
-    from evalkit.reports.context import ReportContext
-    from evalkit.reports.findings import outcome_findings
+def _impact_rows(code: str, f: Findings) -> list[dict[str, Any]]:
+    """One row per outcome with an impact estimate in this locality's findings."""
+    from evalkit.reports.sections.impact import people_behind, verdict
 
-    codes = list(spec.localities)
-    example: OutcomeFindings | None = None
-    for o in spec.outcomes:
-        effects: list[tuple[float, float, float]] = []
-        for code in codes:
-            ctx = ReportContext(spec=spec, locality=code, period=spec.reporting_period.label)
-            people = ctx.table(spec.people_source)
-            if (people["group"] == "participant").sum() < MIN_FOR_ESTIMATES:
-                effects.append((np.nan, np.nan, np.nan))
-                continue
-            found = outcome_findings(ctx, o, people)
-            if found.impact is None:
-                effects.append((np.nan, np.nan, np.nan))
-                continue
-            example = example or found
-            scale = 100.0 if o.kind == "binary" else 1.0
-            r = found.impact
-            effects.append((r.estimate * scale, r.ci_low * scale, r.ci_high * scale))
-        if example is not None:
-            return example, effects
-    notes.append("No outcome in the plan has an impact estimate in any locality.")
-    return None, [(np.nan, np.nan, np.nan)] * len(codes)
+    rows = []
+    for of in f.outcomes.values():
+        r = of.impact
+        if r is None:
+            continue
+        ratio = r.scale == "rate ratio"
+        scale = 100.0 if of.outcome.kind == "binary" else 1.0
+        better = (r.estimate > r.no_effect) == of.outcome.higher_is_better
+        rows.append(
+            {
+                "locality_code": code,
+                "name": f.locality_name,
+                "outcome": of.name,
+                "series": of.source_kind == "series",
+                "people": people_behind(of),
+                "estimate": r.estimate * scale,
+                "low": r.ci_low * scale,
+                "high": r.ci_high * scale,
+                "ratio": ratio,
+                "y": float(np.log(r.estimate)) if ratio else r.estimate * scale,
+                "se": r.se if ratio else r.se * scale,
+                "verdict": "cannot tell"
+                if r.crosses_no_effect
+                else ("better" if better else "worse"),
+                "words": verdict(of),
+            }
+        )
+    return rows
 
 
 def compute_comparison(spec: ProgrammeSpec) -> Comparison:
-    """Per-locality outcome rates and impact estimates, and the staggered roll-out estimate."""
-    from evalkit.outcomes import Indicator, indicator_results
-
-    people = _all(spec, spec.people_source, list(spec.localities))
-    participants = people[people["group"] == "participant"]
-    notes: list[str] = []
-    binary = [o for o in spec.outcomes if o.kind == "binary" and spec.outcome_kind(o) == "people"]
-    served = participants["locality_code"].value_counts()
-    if binary:
-        o = binary[0]
-        indicator = Indicator(
-            name=o.name, definition=o.definition, column=str(o.after), polarity=o.polarity
+    """Every locality's findings, their impact estimates side by side against the programme's
+    pooled estimate, and the staggered roll-out estimate."""
+    findings = {
+        code: compute_findings(
+            ReportContext(spec=spec, locality=code, period=spec.reporting_period.label)
         )
-        have = participants.dropna(subset=[str(o.after)])
-        rates = indicator_results(have, [indicator], by="locality_code")
-        rows = rates[["locality_code", "n", "successes", "rate", "ci_low", "ci_high"]].copy()
-        target = float(rates["successes"].sum() / rates["n"].sum())
-    else:
-        rows = pd.DataFrame({"locality_code": list(spec.localities)})
-        target = float("nan")
-    rows["served"] = rows["locality_code"].map(served).fillna(0).astype(int)
-    example, effects = _impact_by_locality(spec, notes)
-    order = {code: i for i, code in enumerate(spec.localities)}
-    impact = pd.DataFrame(effects, columns=["impact", "impact_low", "impact_high"])
-    impact["locality_code"] = list(spec.localities)
-    rows = rows.merge(impact, on="locality_code", how="left")
-    rows = rows.sort_values("locality_code", key=lambda c: c.map(order)).reset_index(drop=True)
-    rows["name"] = rows["locality_code"].map(spec.locality_name)
+        for code in spec.localities
+    }
+    notes: list[str] = []
+    impacts = pd.DataFrame(
+        [row for code, f in findings.items() for row in _impact_rows(code, f)],
+        columns=[
+            "locality_code",
+            "name",
+            "outcome",
+            "series",
+            "people",
+            "estimate",
+            "low",
+            "high",
+            "ratio",
+            "y",
+            "se",
+            "verdict",
+            "words",
+        ],
+    )
+    impacts["position"] = "within"
+    for _, group in impacts.groupby("outcome", sort=False):
+        ok = group["se"] > 0
+        if ok.sum() >= 2:
+            target, _ = pooled_estimate(group.loc[ok, "y"], group.loc[ok, "se"])
+            for i in group.index[ok]:
+                impacts.loc[i, "position"] = estimate_position(
+                    impacts.loc[i, "y"], impacts.loc[i, "se"], target
+                )
+    if impacts.empty:
+        notes.append("No outcome in the plan has an impact estimate in any locality.")
+    rows = pd.DataFrame(
+        {
+            "locality_code": list(spec.localities),
+            "name": [spec.locality_name(c) for c in spec.localities],
+            "served": [f.n_served for f in findings.values()],
+        }
+    )
+    example = next(
+        (of for f in findings.values() for of in f.outcomes.values() if of.impact is not None),
+        None,
+    )
+    if example is not None:
+        first = impacts[impacts["outcome"] == example.name].set_index("locality_code")
+        for col, src in (("impact", "estimate"), ("impact_low", "low"), ("impact_high", "high")):
+            rows[col] = rows["locality_code"].map(first[src])
     staggered, staggered_outcome = _staggered(spec, notes)
     return Comparison(
-        spec,
-        binary[0].name if binary else None,
-        target,
-        rows,
-        example,
-        staggered,
-        staggered_outcome,
-        tuple(notes),
+        spec, findings, impacts, rows, example, staggered, staggered_outcome, tuple(notes)
     )
 
 
-def _funnel_chart(c: Comparison, shown: pd.DataFrame) -> str:
-    grid = np.unique(
-        np.linspace(max(1, shown["n"].min() * 0.8), shown["n"].max() * 1.1, 200).round()
-    )
-    limits = funnel_limits(c.target_rate, grid)
+def _funnel_chart(label: str, group: pd.DataFrame, *, ratio: bool) -> str:
+    """Each locality's estimate against its precision, with limits around the pooled estimate."""
+    target, _ = pooled_estimate(group["y"], group["se"])
+    precision = 1 / group["se"]
+    grid = np.linspace(precision.min() * 0.8, precision.max() * 1.1, 200)
+    limits = estimate_limits(target, 1 / grid)
+    show = np.exp if ratio else (lambda v: v)
     fig, ax = new_figure(height=4.5)
     for level, style in ((0.95, "--"), (0.998, ":")):
         for side in ("lower", "upper"):
             ax.plot(
-                limits["n"],
-                100 * limits[f"{side}_{level:g}"],
+                grid,
+                show(limits[f"{side}_{level:g}"]),
                 style,
                 color="grey",
                 label=f"{100 * level:g}% limits" if side == "lower" else None,
             )
-    ax.axhline(100 * c.target_rate, color="black", linewidth=0.8, label="programme rate")
-    ax.scatter(shown["n"], 100 * shown["rate"], color=PALETTE[0], zorder=3)
-    for row in shown.itertuples():
+    ax.axhline(show(target), color="black", linewidth=0.8, label="programme estimate")
+    ax.axhline(1 if ratio else 0, color="grey", linewidth=0.6, alpha=0.5)
+    ax.scatter(precision, show(group["y"]), color=PALETTE[0], zorder=3)
+    for row, x in zip(group.itertuples(), precision, strict=True):
         ax.annotate(
-            row.name, (row.n, 100 * row.rate), textcoords="offset points", xytext=(4, 4), fontsize=8
+            row.name, (x, show(row.y)), textcoords="offset points", xytext=(4, 4), fontsize=8
         )
-    ax.set_xlabel("People with a reading")
-    ax.set_ylabel(f"{c.indicator} (%)")
+    ax.set_xlabel("How precise the locality's estimate is (more people, further right)")
+    ax.set_ylabel(f"Impact on {label}" + (" (ratio)" if ratio else ""))
     ax.legend(fontsize=9)
-    outside = [f"{r.name} ({r.position})" for r in shown.itertuples() if r.position != "within"]
+    outside = [f"{r.name} ({r.position})" for r in group.itertuples() if r.position != "within"]
     alt = (
-        f"Funnel plot of {narrative.in_sentence(c.indicator)} against the number of people, one point per "
-        f"locality, around the programme rate of {100 * c.target_rate:.0f}% with 95% and 99.8% "
-        "limits. "
+        f"Funnel plot of each locality's estimated impact on {label} against its precision, "
+        f"around the programme estimate of {show(target):.2f} with 95% and 99.8% limits. "
         + (
             f"Outside the 99.8% limits: {', '.join(outside)}."
             if outside
@@ -234,69 +265,171 @@ def _impact_chart(rows: pd.DataFrame, label: str, *, ratio: bool = False) -> str
     return figure_html(fig, alt)
 
 
-def _funnel_section(c: Comparison, policy: Any) -> list[str]:
-    rows = c.localities
-    rows["position"] = [funnel_position(r.rate, int(r.n), c.target_rate) for r in rows.itertuples()]
-    shown = rows[[not is_disclosive(int(n), policy) for n in rows["n"]]]
-    hidden = rows[[is_disclosive(int(n), policy) for n in rows["n"]]]
+_POSITION_WORDS = {
+    "within": "within what chance would explain",
+    "above": "above the programme (99.8% limits)",
+    "below": "below the programme (99.8% limits)",
+}
+
+
+def _outcome_section(c: Comparison, outcome: str, group: pd.DataFrame, policy: Any) -> list[str]:
+    """One outcome's impact by locality: funnel, intervals in alphabetical order, and a table."""
+    from evalkit.reports.sections.impact import DESIGN_WORDS, _what
+
+    of = next(
+        f.outcomes[outcome]
+        for f in c.findings.values()
+        if outcome in f.outcomes and f.outcomes[outcome].impact is not None
+    )
+    label = _what(of)
+    ratio = bool(group["ratio"].iloc[0])
+    designs = sorted(
+        {
+            DESIGN_WORDS[f.outcomes[outcome].design]
+            for f in c.findings.values()
+            if outcome in f.outcomes and f.outcomes[outcome].impact is not None
+        }
+    )
     parts = [
-        "<h2>Why no league table</h2>",
+        f"<h2>Impact on {esc(narrative.in_sentence(outcome))} by locality</h2>",
         para(
-            "Ranking localities by their rates invites reading chance as performance. The funnel "
-            "plot shows each locality against the number of people behind its rate: limits are "
-            "wide for small numbers and narrow for large ones. Only a locality outside the 99.8% "
-            "limits differs from the programme rate by more than chance would easily explain."
+            f"Each locality's estimate of what the service caused, comparing "
+            f"{' or '.join(designs)}."
         ),
-        f"<h2>{esc(c.indicator)}: funnel plot</h2>",
-        _funnel_chart(c, shown),
     ]
-    if not hidden.empty:
-        parts.append(
-            callout(
-                "Not shown, because too few people had a reading to publish: "
-                + ", ".join(hidden["name"])
-                + "."
-            )
-        )
+    if len(group) >= 2:
+        parts.append(_funnel_chart(label, group, ratio=ratio))
+    chart_rows = group.rename(
+        columns={"estimate": "impact", "low": "impact_low", "high": "impact_high"}
+    )
+    parts.append(_impact_chart(chart_rows, label, ratio=ratio))
+    counted = "Periods" if group["series"].iloc[0] else "People"
     table = pd.DataFrame(
         {
-            "People served": rows["served"].to_numpy(),
-            "People with a reading": rows["n"].to_numpy(),
-            f"{c.indicator} (%)": [f"{100 * v:.0f}" for v in rows["rate"]],
-            "95% interval (%)": [
-                f"{100 * lo:.0f} to {100 * hi:.0f}"
-                for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)
-            ],
-            "Against the programme rate": rows["position"]
-            .map(
-                {
-                    "within": "within chance",
-                    "above": "above (99.8% limits)",
-                    "below": "below (99.8% limits)",
-                }
-            )
-            .to_numpy(),
+            counted: group["people"].astype(int).to_numpy(),
+            "What we can say": group["words"].to_numpy(),
+            "Against the programme": group["position"].map(_POSITION_WORDS).to_numpy(),
         },
-        index=pd.Index(rows["name"], name="Locality"),
+        index=pd.Index(group["name"], name="Locality"),
     )
-    counted = ("People served", "People with a reading")
     parts.append(
         protected_table(
             table.sort_index(),
             policy,
-            counts=list(counted),
-            derived={col: counted for col in table.columns if col not in counted},
-            caption=f"{c.indicator} by locality (alphabetical, not ranked)",
+            counts=[] if counted == "Periods" else [counted],
+            derived=None if counted == "Periods" else {"What we can say": (counted,)},
+            caption=f"Impact on {narrative.in_sentence(outcome)} by locality "
+            "(alphabetical, not ranked)",
         )
     )
     return parts
 
 
+def _value_section(c: Comparison, policy: Any) -> list[str]:
+    """Value for money side by side, only where it rests on the locality's measured impact."""
+    rows, assumed = [], []
+    for code, f in c.findings.items():
+        if f.cba is None:
+            continue
+        if not f.value_measured:
+            assumed.append(f.locality_name)
+            continue
+        mc = f.monte_carlo
+        units = f.unit_costs()
+        rows.append(
+            {
+                "Locality": f.locality_name,
+                "Savings to public budgets per £1": f"£{f.cba.financial_roi:.2f}",
+                "90% of simulations": f"£{mc.financial_roi_ci_low:.2f} to "
+                f"£{mc.financial_roi_ci_high:.2f}"
+                if mc is not None
+                else "not simulated",
+                "All value per £1": f"£{f.cba.public_value_roi:.2f}",
+                "Cost per person served": narrative.money(units["person"])
+                if "person" in units
+                else "not published",
+                "Savings cover the cost": "yes" if f.cba.financial_roi >= 1 else "no",
+                "_code": code,
+            }
+        )
+    parts = ["<h2>Value for money by locality</h2>"]
+    if not rows:
+        parts.append(
+            para(
+                "No locality's value for money rests on its own measured impact, so none is "
+                "compared here: figures built from the programme's assumptions would only "
+                "compare costs per person."
+            )
+        )
+        return parts
+    covered = sum(r["Savings cover the cost"] == "yes" for r in rows)
+    parts.append(
+        para(
+            f"Where value for money rests on the locality's own measured impact, the savings to "
+            f"public budgets covered the cost in {covered} of {len(rows)} localities. Where the "
+            "measured impact cannot be told apart from no effect, neither can the value for "
+            "money that rests on it: see each locality's report."
+        )
+    )
+    table = pd.DataFrame(rows).drop(columns="_code").set_index("Locality").sort_index()
+    parts.append(
+        protected_table(
+            table,
+            policy,
+            counts=[],
+            caption="Value for money, discounted, in the model's price year (alphabetical, "
+            "not ranked)",
+        )
+    )
+    if assumed:
+        parts.append(
+            para(
+                "Not compared, because their value for money rests partly on the programme's "
+                "assumptions rather than on measured impact: " + ", ".join(sorted(assumed)) + "."
+            )
+        )
+    return parts
+
+
+def summary_sentences(c: Comparison) -> list[str]:
+    """The comparison's headline: per outcome, where the service made things better, worse or
+    cannot be told; localities that stand out; launch waves; value for money."""
+    out = []
+    for outcome, group in c.impacts.groupby("outcome", sort=False):
+        out.append(narrative.tally_sentence(outcome, group["verdict"].tolist()))
+        outside = group[group["position"] != "within"]
+        if not outside.empty:
+            out.append(
+                f"On {narrative.in_sentence(outcome)}, "
+                + ", ".join(f"{r.name} ({r.position} the others)" for r in outside.itertuples())
+                + " differed from the programme's estimate by more than chance would explain."
+            )
+    launches = {code: c.spec.launches.get(code) for code in c.findings}
+    waves = sorted({d for d in launches.values() if d is not None})
+    if len(waves) >= 2 and not c.impacts.empty:
+        first = [code for code, d in launches.items() if d == waves[0]]
+        later = [code for code, d in launches.items() if d is not None and d != waves[0]]
+
+        def share(codes: list[str]) -> str:
+            mine = c.impacts[c.impacts["locality_code"].isin(codes)]
+            return f"{(mine['verdict'] == 'better').sum()} of {len(mine)}"
+
+        out.append(
+            f"Estimates showing the service made things better: {share(first)} in the areas "
+            f"that started first ({waves[0]:%B %Y}), against {share(later)} in those that "
+            "started later, where the service has had less time."
+        )
+    too_few = [f.locality_name for f in c.findings.values() if f.too_few]
+    if too_few:
+        out.append(
+            "Too few people to estimate what changed in: " + ", ".join(sorted(too_few)) + "."
+        )
+    return out
+
+
 def comparison_html(spec_path: str, period: str = "") -> str:
     """The whole comparison report as HTML (the notebook displays it); ``spec_path`` relative to
     the project folder or absolute (see :func:`evalkit.config.locate`)."""
-    from evalkit.reports.sections.impact import DESIGN_WORDS, _what
-
     spec = load_spec(locate(spec_path))
     c = compute_comparison(spec)
     policy = spec.disclosure.policy
@@ -304,26 +437,27 @@ def comparison_html(spec_path: str, period: str = "") -> str:
         f"<h1>{esc(spec.title)}: all localities compared</h1>",
         para(
             f"Reporting period {period or spec.reporting_period.label}: "
-            f"{spec.reporting_period.describe()}. {len(c.localities)} localities.",
+            f"{spec.reporting_period.describe()}. {len(c.findings)} localities.",
             "note",
         ),
+        "<h2>Summary</h2>",
+        '<ul class="summary">'
+        + "".join(f"<li>{esc(t)}</li>" for t in summary_sentences(c))
+        + "</ul>",
+        "<h2>Why no league table</h2>",
+        para(
+            "Ranking localities invites reading chance as performance. Each funnel plot shows a "
+            "locality's estimate against how precise it is: the limits are wide where few people "
+            "were served and narrow where many were. Only a locality outside the 99.8% limits "
+            "differs from the programme's estimate by more than chance would easily explain. "
+            "Two localities whose intervals overlap may still differ, and two that do not "
+            "overlap are not ranked by it: comparing two localities needs an interval for their "
+            "difference."
+        ),
     ]
-    if c.indicator is not None:
-        parts += _funnel_section(c, policy)
-    if c.impact_outcome is not None:
-        of = c.impact_outcome
-        label = _what(of)
-        parts += [
-            f"<h2>Impact on {esc(narrative.in_sentence(of.name))} by locality</h2>",
-            para(
-                f"Each point is a locality's estimate of what the service caused, comparing "
-                f"{DESIGN_WORDS[of.design]}, with its 95% interval, in alphabetical order rather "
-                "than ranked. An interval that does not cross the line of no effect is evidence "
-                "of an effect in that locality; to say whether two localities differ, their "
-                "difference needs an interval of its own, which overlapping bars do not give."
-            ),
-            _impact_chart(c.localities, label, ratio=of.impact.scale == "rate ratio"),
-        ]
+    for outcome, group in c.impacts.groupby("outcome", sort=False):
+        parts += _outcome_section(c, str(outcome), group, policy)
+    parts += _value_section(c, policy)
     if c.staggered is not None and c.staggered_outcome is not None:
         o = c.staggered_outcome
         per = f" per {o.per:,}" if o.population else ""
@@ -337,12 +471,16 @@ def comparison_html(spec_path: str, period: str = "") -> str:
                 )
             ),
             para(
-                "Method: Callaway and Sant'Anna (2021) group-time effects of launch, averaged over "
-                "localities and periods after launch, against localities not yet launched."
+                "This compares each area, period by period after it started, with the areas "
+                "that had not started yet (Callaway and Sant'Anna 2021)."
             ),
         ]
     for note in c.notes:
         parts.append(para(note, "note"))
-    policy_name = policy if isinstance(policy, str) else "custom"
-    parts.append(f'<p class="note">Disclosure control: {html.escape(policy_name)} policy.</p>')
+    parts.append(
+        para(
+            f"Disclosure control: {get_policy(policy).label}; {get_policy(policy).describe()}",
+            "note",
+        )
+    )
     return "\n".join(parts)

@@ -50,13 +50,18 @@ __all__ = [
 ]
 
 
-def record(name: str, value: Any, *, label: str | None = None, unit: str | None = None) -> None:
-    """Record a key figure of this report for the manifest and index (not shown in the page)."""
+def record(
+    name: str, value: Any, *, label: str | None = None, unit: str | None = None, **extra: Any
+) -> None:
+    """Record a key figure of this report for the manifest and index (not shown in the page).
+
+    ``extra`` adds JSON-able detail (an interval, the words for it) the index may show.
+    """
     from IPython.display import display
 
     if hasattr(value, "item"):
         value = value.item()
-    payload = {"name": name, "value": value, "label": label or name, "unit": unit}
+    payload = {"name": name, "value": value, "label": label or name, "unit": unit, **extra}
     display({FIGURE_MIME: payload}, raw=True)
 
 
@@ -242,8 +247,15 @@ def check_parameters(
     where the locality is optional (the capture form); a locality given is still checked.
     ``require_spec=False`` lets ``spec_path`` name no file (the capture form, given its store,
     needs no spec); a spec that is there must still be valid.
+
+    It also forgets the tables recorded for downloads by an earlier run of the notebook in the
+    same kernel (:func:`evalkit.reports.downloads.clear`): a notebook's downloads are the tables
+    of its own run.
     """
+    from evalkit.reports import downloads
     from evalkit.reports.plan import _TYPE_CHECKS, _declared_type
+
+    downloads.clear()
 
     declared = _declared(namespace)
     if not declared:

@@ -28,7 +28,7 @@ import pandas as pd
 from evalkit import narrative
 from evalkit.config import OutcomeSpec
 from evalkit.config.plan import DESIGN_LEVELS, PERSON_DESIGNS, SERIES_DESIGNS
-from evalkit.disclosure import get_policy, is_disclosive
+from evalkit.disclosure import get_policy, is_disclosive, protect_count
 from evalkit.exceptions import EvalkitError, EvidenceWarning, StatisticalWarning
 from evalkit.reports.context import ReportContext
 
@@ -117,6 +117,29 @@ class Findings:
     cba_spec: dict[str, Any] | None = None
     benefits: tuple[BenefitSource, ...] = ()
     notes: tuple[str, ...] = ()
+    n_households: int | None = None
+
+    @property
+    def spend(self) -> float | None:
+        """Recorded spending in the locality (the cost-benefit model's costs), if known."""
+        if not self.cba_spec:
+            return None
+        return float(sum(c["amount"] for c in self.cba_spec.get("costs", [])))
+
+    def unit_costs(self) -> dict[str, float]:
+        """Spending per person served and per household, over the counts as published.
+
+        The divisors are the published (rounded) counts and the results are rounded to two
+        significant figures, so a cost per head never reveals an unrounded count. A count that
+        is suppressed gives no unit cost.
+        """
+        if self.spend is None:
+            return {}
+        out = {}
+        for unit, n in (("person", self.n_served), ("household", self.n_households)):
+            if n and not is_disclosive(n, self.policy):
+                out[unit] = float(f"{self.spend / protect_count(n, self.policy):.2g}")
+        return out
 
     @property
     def value_measured(self) -> bool:
@@ -696,6 +719,9 @@ def compute_findings(ctx: ReportContext) -> Findings:
         policy=policy,
         n_served=n_served,
         n_comparison=n_comparison,
+        n_households=int(participants["household_id"].nunique())
+        if "household_id" in participants and participants["household_id"].notna().any()
+        else None,
         eligible_source=ctx.spec.eligible_population.source,
         launch=ctx.spec.launches.get(ctx.locality),
         outcomes=outcomes,

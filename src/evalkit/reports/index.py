@@ -15,9 +15,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from evalkit import __version__
+from evalkit import __version__, narrative
 from evalkit._io import atomic_write_text
 from evalkit.config import ProgrammeSpec
+from evalkit.disclosure import get_policy
 from evalkit.intake.partitions import ALL_LOCALITIES
 from evalkit.reports.execute import JobOutcome
 from evalkit.reports.export import page
@@ -150,7 +151,45 @@ def _figure_cell(figure: dict[str, Any] | None) -> str:
         if isinstance(value, int)
         else (f"{value:.2f}" if isinstance(value, float) else str(value))
     )
+    if figure.get("words"):
+        shown = str(figure["words"])
     return f'<td data-sort="{sort}">{html.escape(shown)}</td>'
+
+
+#: Statuses in the manifest, in words for the index.
+STATUS_WORDS = {
+    "ok": "Report ready",
+    "skipped": "Report ready (unchanged since the last run)",
+    "failed": "Failed: see above",
+}
+
+
+def _status(entry: dict[str, Any]) -> str:
+    words = STATUS_WORDS.get(entry["status"], entry["status"])
+    if entry.get("previous_report_kept"):
+        words += " (the previous report is shown)"
+    if "not_estimated" in entry.get("figures", {}):
+        words += "; too few people to estimate what changed"
+    return words
+
+
+#: Key figures the index shows: built from the locality's own measurements. Change over time
+#: ("change: ...") stays in the manifest: beside impact it would read as an effect.
+def _shown(name: str) -> bool:
+    return name in {"people_served", "evidence_level", "financial_roi"} or name.startswith(
+        "impact: "
+    )
+
+
+def headline(entries: list[dict[str, Any]]) -> list[str]:
+    """The programme in a sentence per outcome: in how many localities the service made things
+    better, worse, or could not be told apart from no effect."""
+    tally: dict[str, list[str]] = {}
+    for e in entries:
+        for name, fig in e.get("figures", {}).items():
+            if name.startswith("impact: ") and fig.get("verdict"):
+                tally.setdefault(name.removeprefix("impact: "), []).append(str(fig["verdict"]))
+    return [narrative.tally_sentence(outcome, found) for outcome, found in tally.items()]
 
 
 def write_index(spec: ProgrammeSpec, manifest_path: Path) -> Path:
@@ -169,14 +208,26 @@ def write_index(spec: ProgrammeSpec, manifest_path: Path) -> Path:
     labels: dict[str, str] = {}
     for e in main:
         for name, fig in e["figures"].items():
-            labels.setdefault(name, fig.get("label") or name)
+            if _shown(name):
+                labels.setdefault(name, fig.get("label") or name)
     parts = [
         f"<h1>{html.escape(spec.title)}: reports by locality</h1>",
         f'<p class="note">Reporting period {html.escape(spec.reporting_period.label)}. Generated '
         f"{html.escape(manifest['generated_at'])} by evalkit {html.escape(__version__)}. "
-        f"Small numbers are suppressed under the {html.escape(str(spec.disclosure.policy))} "
-        "disclosure policy.</p>",
+        "Small numbers are suppressed to protect people's privacy "
+        f"({html.escape(get_policy(spec.disclosure.policy).label)}).</p>",
     ]
+    sentences = headline(main)
+    if sentences:
+        items = "".join(f"<li>{html.escape(t)}</li>" for t in sentences)
+        parts.append(
+            "<h2>The programme at a glance</h2>"
+            f'<ul class="summary">{items}</ul>'
+            '<p class="note">"We cannot tell" means the 95% interval includes no effect: the '
+            "service may have helped or not, and more time or more people would show which. "
+            "Localities are listed alphabetically, not ranked: each report explains its "
+            "figures.</p>"
+        )
     links = [
         f'<li><a href="{html.escape(e["html"])}">{html.escape(e.get("title") or e["report"])}</a>'
         f" ({html.escape(e['status'])})</li>"
@@ -216,7 +267,7 @@ def write_index(spec: ProgrammeSpec, manifest_path: Path) -> Path:
         )
         if e.get("pdf"):
             link += f' <a href="{html.escape(e["pdf"])}">(PDF)</a>'
-        status = e["status"] + (" (previous report shown)" if e.get("previous_report_kept") else "")
+        status = _status(e)
         cells = [
             f'<th scope="row">{link}</th>',
             f"<td>{html.escape(e['locality'])}</td>",

@@ -91,7 +91,16 @@ def summary_sentences(ctx: ReportContext, f: Findings) -> list[str]:
         if of.impact is None and (claim := _change_claim(of, f.policy)):
             out.append(claim)
     if f.cba is not None:
-        out.append(narrative.value_sentence(f.cba, f.monte_carlo))
+        from evalkit.reports.sections.value import cost_sentence
+
+        out.append(cost_sentence(f))
+        basis = (
+            ""
+            if f.value_measured
+            else " This rests partly on the programme's assumptions, not only on what was "
+            "measured here."
+        )
+        out.append(narrative.value_sentence(f.cba, f.monte_carlo) + basis)
     return out
 
 
@@ -121,6 +130,18 @@ def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
             "Value for money rests on assumptions for " + ", ".join(assumed) + ": linking each "
             "to an outcome the evaluation measures, with a comparison, would put evidence behind it."
         )
+    first = min(ctx.spec.launches.values(), default=None)
+    unclear = any(
+        of.impact is not None and of.impact.crosses_no_effect for of in f.outcomes.values()
+    )
+    if f.launch is not None and first is not None and unclear:
+        later = (f.launch - first).days // 30
+        if later >= 12:
+            out.append(
+                f"The service started here in {f.launch:%B %Y}, about {later} months after the "
+                f"first areas ({first:%B %Y}): where we cannot tell yet, it may be too new here "
+                "to show its effect. Compare with the early areas in the next report."
+            )
     if f.launch is not None and ctx.spec.reporting_period.end is not None:
         months = (ctx.spec.reporting_period.end - f.launch).days // 30
         if months < 18:
@@ -145,7 +166,6 @@ def summary(ctx: ReportContext, f: Findings) -> str:
 def methods(ctx: ReportContext, f: Findings) -> str:
     """Methods, the assumptions log, data sources with hashes, the disclosure policy, caveats."""
     policy = get_policy(ctx.disclosure_policy)
-    prov = ctx.provenance()
     assumptions: dict[str, str] = {}
     used = {of.design for of in f.outcomes.values()}
     if "comparison_group" in used:
@@ -173,22 +193,23 @@ def methods(ctx: ReportContext, f: Findings) -> str:
             )
         assumptions["Cost-benefit: engagement rate"] = f"{f.cba_spec['engagement_rate']:.0%}"
         assumptions["Cost-benefit: price year and discounting"] = (
-            f"{f.cba_spec['price_year']} prices; {f.cba.discount if f.cba else ''}"
+            f"{f.cba_spec['price_year']} prices; {f.cba.discounting if f.cba else ''}"
         )
+    for of in f.outcomes.values():
+        if of.impact is not None:
+            assumptions[f"Estimator: {of.name}"] = of.impact.method
     notes = [*f.notes, *(n for of in f.outcomes.values() for n in of.notes)]
     for i, note in enumerate(notes):
         assumptions["Not estimated" + (f" ({i + 1})" if i else "")] = note
     assumptions["Records covered"] = ctx.spec.reporting_period.describe()
-    sources = {f"{name} (SHA-256)": sha for name, sha in prov["data_sha256"].items()}
     return (
-        "<h2>Methods, assumptions and caveats</h2>"
+        "<h2 class='annex'>Annex A. Methods, assumptions and caveats</h2>"
         + para(
             "Every figure in this report was computed by evalkit from the programme's records, "
             "pseudonymised at intake. Each estimate names its method; impact estimates give their "
             "level on the Maryland Scientific Methods Scale (1 weakest, 5 strongest)."
         )
         + key_value_table(assumptions, caption="Assumptions log")
-        + key_value_table(sources, caption="Data sources (fingerprints of the files used)")
         + para(
             f"Disclosure control: {policy.label}; {policy.describe()} Totals are computed from "
             "unrounded data. Rates and means from suppressed counts are withheld."
@@ -278,7 +299,7 @@ def glossary(f: Findings | None = None) -> str:
     items = "".join(
         f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in _GLOSSARY.items() if k in terms
     )
-    return f"<h2>Glossary</h2><dl>{items}</dl>"
+    return f"<h2 class='annex'>Annex B. Glossary</h2><dl>{items}</dl>"
 
 
 def _in_project(ctx: ReportContext, value: object) -> object:
@@ -305,5 +326,7 @@ def provenance_section(ctx: ReportContext) -> str:
         "Programme spec": _in_project(ctx, prov["spec"]),
     }
     rows |= {f"Parameter {k}": _in_project(ctx, v) for k, v in prov["parameters"].items()}
-    rows |= {f"Data file {k} (SHA-256)": v[:16] + "…" for k, v in prov["data_sha256"].items()}
-    return "<h2>Provenance</h2>" + key_value_table(rows, caption="How this report was made")
+    rows |= {f"Data file {k} (SHA-256 fingerprint)": v for k, v in prov["data_sha256"].items()}
+    return "<h2 class='annex'>Annex C. How this report was made</h2>" + key_value_table(
+        rows, caption="Versions, parameters and fingerprints of the data used"
+    )

@@ -11,7 +11,7 @@ from evalkit.reports.context import ReportContext
 from evalkit.reports.findings import Findings, OutcomeFindings
 from evalkit.reports.sections._html import callout, esc, para, protected_table
 
-__all__ = ["DESIGN_WORDS", "claim", "impact"]
+__all__ = ["DESIGN_WORDS", "claim", "impact", "verdict"]
 
 #: What each design compares, in words for readers who are not evaluators.
 DESIGN_WORDS = {
@@ -66,6 +66,13 @@ def _did_chart(of: OutcomeFindings) -> str:
     for xi, v in zip(x, c.to_numpy(), strict=True):
         ax.annotate(f"{v:.1f}", (xi, v), textcoords="offset points", xytext=(0, -16), ha="center")
     ax.set_xticks(x, ["Before", "After"])
+    # the whole scale (or from zero): a cropped axis would exaggerate the change
+    if of.outcome.kind == "binary":
+        ax.set_ylim(0, 100)
+    elif of.outcome.range is not None:
+        ax.set_ylim(*of.outcome.range)
+    elif min(p.min(), c.min(), counterfactual) >= 0:
+        ax.set_ylim(bottom=0)
     ax.set_ylabel(f"{of.name} ({unit})")
     ax.legend(fontsize=9, loc="upper left")
     alt = (
@@ -78,7 +85,7 @@ def _did_chart(of: OutcomeFindings) -> str:
     return figure_html(fig, alt)
 
 
-def _people(of: OutcomeFindings) -> int:
+def people_behind(of: OutcomeFindings) -> int:
     """People behind an estimate (not observations: a difference-in-differences has two each)."""
     if of.design == "comparison_group" and of.pairs is not None:
         return int(of.pairs.dropna(subset=["before", "after"]).shape[0])
@@ -98,12 +105,13 @@ def _estimates_table(f: Findings, shown: list[OutcomeFindings]) -> str:
             result, scale = of.impact, _scale(of)
             rows.append(
                 {
-                    counted: int(of.n if series else _people(of)),
+                    counted: int(of.n if series else people_behind(of)),
                     "Estimate": round(result.estimate * scale, 2),
                     "Measured as": "rate ratio"
                     if result.scale == "rate ratio"
                     else ("percentage points" if scale == 100 else of.outcome.unit_words),
                     "95% interval": f"{result.ci_low * scale:.2f} to {result.ci_high * scale:.2f}",
+                    "Smallest effect it could detect": _detectable(of),
                     "Evidence level (1-5)": int(result.evidence.level),
                 }
             )
@@ -115,11 +123,31 @@ def _estimates_table(f: Findings, shown: list[OutcomeFindings]) -> str:
                 f.policy,
                 # periods of a series are not people: nothing there to suppress
                 counts=[] if series else [counted],
-                derived=None if series else {c: (counted,) for c in ("Estimate", "95% interval")},
+                derived=None
+                if series
+                else {
+                    c: (counted,)
+                    for c in ("Estimate", "95% interval", "Smallest effect it could detect")
+                },
                 caption=f"Impact estimates from {what}, and the strength of the evidence",
             )
         )
+    out.append(
+        para(
+            "The smallest effect it could detect is the effect this comparison would find 8 "
+            "times in 10 (Bloom 1995): a real effect smaller than that could easily be missed, "
+            'so "we cannot tell" does not mean "no effect".'
+        )
+    )
     return "\n".join(out)
+
+
+def _detectable(of: OutcomeFindings) -> str:
+    """The minimum detectable effect (80% power), in the units the estimate is shown in."""
+    mde = of.impact.minimum_detectable()
+    if of.impact.scale == "rate ratio":
+        return f"{(mde - 1) * 100:.0f}% either way"
+    return f"{mde * _scale(of):.2f}"
 
 
 def _not_used(of: OutcomeFindings) -> str:
@@ -151,6 +179,27 @@ def claim(of: OutcomeFindings, *, evidence: bool = True) -> str:
         evidence=evidence,
         compared_with=against,
     )
+
+
+def verdict(of: OutcomeFindings) -> str:
+    """The impact in a few words with its interval: 'lowered by 0.25 (95% interval -0.46 to
+    -0.03)', 'we cannot tell (+2.0, 95% interval -8.8 to 12.8)', '12% lower (...)'."""
+    r, scale = of.impact, _scale(of)
+    if r.scale == "rate ratio":
+        figure = f"{abs(1 - r.estimate) * 100:.0f}% {'lower' if r.estimate < 1 else 'higher'}"
+        interval = f"ratio {r.ci_low:.2f} to {r.ci_high:.2f}"
+    else:
+        unit = "percentage points" if of.outcome.kind == "binary" else of.outcome.unit_words
+        digits = 2 if abs(r.estimate * scale) < 1 else 1
+        figure = narrative.amount(r.estimate * scale, unit, digits=digits, signed=True)
+        interval = (
+            f"{narrative.amount(r.ci_low * scale, '', digits=digits)} to "
+            f"{narrative.amount(r.ci_high * scale, unit, digits=digits)}"
+        )
+    if r.crosses_no_effect:
+        return f"we cannot tell ({figure}; 95% interval {interval})"
+    better = (r.estimate > r.no_effect) == of.outcome.higher_is_better
+    return f"{'better' if better else 'worse'}: {figure} (95% interval {interval})"
 
 
 def series_whole(of: OutcomeFindings) -> str:
@@ -191,7 +240,7 @@ def series_whole(of: OutcomeFindings) -> str:
 def _one(of: OutcomeFindings) -> list[str]:
     parts = [f"<h3>{esc(of.name)}</h3>"]
     parts.append(para(f"We compared {DESIGN_WORDS[of.design]}."))
-    parts.append(para(claim(of)))
+    parts.append(para(f"{claim(of, evidence=False)} Evidence level {of.evidence_level} of 5."))
     if of.series is not None:
         parts.append(para(series_whole(of)))
     if of.design == "comparison_group":
@@ -207,6 +256,7 @@ def impact(ctx: ReportContext, f: Findings) -> str:
     claim, and the planned designs that could not be used, with the reason."""
     parts = ["<h2>Impact: what the service caused</h2>"]
     if f.too_few:
+        ctx.record("not_estimated", "too few people to estimate", label="Not estimated")
         parts.append(callout("We cannot estimate the service's impact here: " + f.notes[0]))
         return "\n".join(parts)
     shown = [of for of in f.outcomes.values() if of.impact is not None]
@@ -224,7 +274,9 @@ def impact(ctx: ReportContext, f: Findings) -> str:
         ctx.record(
             f"impact: {of.name}",
             round(float(of.impact.estimate * _scale(of)), 3),
-            label=f"{of.name}: impact ({'rate ratio' if of.impact.scale == 'rate ratio' else 'difference'})",
+            label=f"{of.name}: what the service caused",
+            words=verdict(of),
+            verdict="cannot tell" if of.impact.crosses_no_effect else verdict(of).split(":", 1)[0],
         )
     if shown:
         best = max(of.evidence_level for of in shown)
@@ -255,7 +307,19 @@ def impact(ctx: ReportContext, f: Findings) -> str:
         return "\n".join(parts)
     strongest = max(shown, key=lambda of: of.evidence_level)
     parts.append("<h3>What we can and cannot claim</h3>")
-    parts.append(para(strongest.impact.evidence.summary()))
+    designs = {of.design: of.evidence_level for of in shown}
+    items = "".join(
+        f"<li>{esc(DESIGN_WORDS[d][0].upper() + DESIGN_WORDS[d][1:])}: "
+        f"{esc(narrative.evidence_words(level))}.</li>"
+        for d, level in designs.items()
+    )
+    parts.append(f"<ul class='designs'>{items}</ul>")
+    if strongest.impact.evidence.to_raise:
+        parts.append(
+            para(
+                "To strengthen the evidence: " + "; ".join(strongest.impact.evidence.to_raise) + "."
+            )
+        )
     parts.append(
         para(
             "We can say how large the differences were and how sure we are about them. We cannot "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evalkit import narrative
+from evalkit.config import OutcomeSpec
 from evalkit.disclosure import is_disclosive, protect_count
 from evalkit.plots import PALETTE, figure_html, new_figure
 from evalkit.reports.context import ReportContext
@@ -172,6 +173,8 @@ def _numeric(of: OutcomeFindings, policy: object) -> list[str]:
     o = of.outcome
     unit = o.unit_words
     out = [f"<h3>{esc(o.name)}</h3>", para(o.definition)]
+    if o.range is not None:
+        out.append(para(scale_sentence(o)))
     if of.source_kind == "readings":
         out.append(
             para(
@@ -204,14 +207,7 @@ def _numeric(of: OutcomeFindings, policy: object) -> list[str]:
             )
         )
     if o.target is not None and (of.change or of.level) is not None:
-        mean = (of.change or of.level).mean_after
-        met = mean >= o.target if o.higher_is_better else mean <= o.target
-        out.append(
-            para(
-                f"Target: {narrative.amount(o.target, unit)}; "
-                f"{'met' if met else 'not yet met'} on average."
-            )
-        )
+        out.append(para(_numeric_target(of)))
     if of.reliable is not None:
         out += _reliable(of, policy)
     return out
@@ -270,6 +266,32 @@ def _reliable(of: OutcomeFindings, policy: object) -> list[str]:
     return out
 
 
+def _numeric_target(of: OutcomeFindings) -> str:
+    """The average after support against the target, judged with its 95% interval."""
+    from types import SimpleNamespace
+
+    from evalkit.outcomes import mean_level
+
+    o, unit = of.outcome, of.outcome.unit_words
+    after = of.pairs.loc[of.pairs["group"] == "participant", "after"]
+    level = of.level or mean_level(after, outcome=o.name)
+    row = SimpleNamespace(
+        target=o.target, ci_low=level.ci_low, ci_high=level.ci_high, polarity=o.polarity
+    )
+    return (
+        f"Target: an average of {narrative.amount(o.target, unit)} after support; "
+        f"{narrative.target_verdict(row)} (the average was {narrative.amount(level.estimate, unit)}, "
+        f"95% confidence interval {narrative.amount(level.ci_low, unit)} to "
+        f"{narrative.amount(level.ci_high, unit)})."
+    )
+
+
+def scale_sentence(o: OutcomeSpec) -> str:
+    """'Scores run from 7 to 35; higher is better.' for an outcome with a declared range."""
+    low, high = o.range
+    return f"Scores run from {low:g} to {high:g}; {'higher' if o.higher_is_better else 'lower'} is better."
+
+
 def area_labels(columns: list[str]) -> list[str]:
     """Column names as readable labels: a prefix they all share dropped, underscores as spaces."""
     prefix = ""
@@ -303,6 +325,8 @@ def _distance(of: OutcomeFindings, policy: object) -> list[str]:
     ax.plot(first, list(y), "o", color=PALETTE[1], label="first reading")
     ax.plot(latest, list(y), "o", color=PALETTE[0], label="latest reading")
     ax.set_yticks(list(y), table.index)
+    if low is not None:
+        ax.set_xlim(low, high)  # the whole scale: a cropped axis would exaggerate the change
     scale = f" ({low:g} to {high:g})" if low is not None else ""
     ax.set_xlabel(f"Average reading{scale}")
     ax.legend(fontsize=9)
@@ -316,6 +340,7 @@ def _distance(of: OutcomeFindings, policy: object) -> list[str]:
     return [
         f"<h3>{esc(of.name)}</h3>",
         para(of.outcome.definition),
+        para(scale_sentence(of.outcome)) if low is not None else "",
         para(
             f"Across {narrative.count_phrase(d.n_people, policy)} people with at least two "
             f"readings, the average went from {d.mean_first:.1f} to {d.mean_latest:.1f} "

@@ -11,12 +11,13 @@ from evalkit.econ.charts import (
     payback_chart,
     tornado_chart,
 )
+from evalkit.econ.discounting import discount_schedule
 from evalkit.plots import figure_html
 from evalkit.reports.context import ReportContext
 from evalkit.reports.findings import Findings
 from evalkit.reports.sections._html import callout, esc, key_value_table, para
 
-__all__ = ["value_for_money"]
+__all__ = ["cost_sentence", "value_for_money"]
 
 
 def _headline(f: Findings) -> str:
@@ -48,19 +49,34 @@ def _headline(f: Findings) -> str:
     )
 
 
-def _per_person(ctx: ReportContext, f: Findings) -> str:
-    """Recorded spending per person served (and per household), in the model's price year."""
-    costs = sum(c["amount"] for c in (f.cba_spec or {}).get("costs", []))
-    people = ctx.table(ctx.spec.people_source)
-    served = people[people["group"] == "participant"]
-    text = (
-        f"Recorded spending was {narrative.money(costs)} ({f.cba.price_year} prices), "
-        f"{narrative.money(costs / max(len(served), 1))} for each person served"
+def cost_sentence(f: Findings) -> str:
+    """Recorded spending and what it comes to per person served and per household."""
+    units = f.unit_costs()
+    each = " and ".join(
+        f"about {narrative.money(v)} for each {'person served' if u == 'person' else u}"
+        for u, v in units.items()
     )
-    if "household_id" in served and served["household_id"].notna().any():
-        households = served["household_id"].nunique()
-        text += f" and {narrative.money(costs / households)} for each household"
-    return text + f". Discounting: {f.cba.discounting}"
+    return f"Recorded spending was {narrative.money(f.spend)} ({f.cba.price_year} prices)" + (
+        f": {each}." if each else "."
+    )
+
+
+def _discounting(f: Findings) -> str:
+    """The discount rate and convention, in words (the schedule's name and version go to the
+    annex)."""
+    last = f.cba.horizon_years - 1
+    bands = [
+        f"{rate:.1%} a year" + (f" for years {lo} to {min(hi, last)}" if hi is not None else "")
+        if lo == 0
+        else f"then {rate:.1%} from year {lo}"
+        for lo, hi, rate in discount_schedule(f.cba.discount).bands
+        if lo <= last
+    ]
+    return (
+        f"Future costs and benefits are discounted at {', '.join(bands)}, as the HM Treasury "
+        "Green Book sets out: money in the first year counts in full, and each later year's "
+        "counts for a little less, because money now is worth more than money later."
+    )
 
 
 def _sources(f: Findings) -> str:
@@ -119,7 +135,8 @@ def value_for_money(ctx: ReportContext, f: Findings) -> str:
             "financial_roi", round(float(r.financial_roi), 2), label="Financial return per £1"
         )
     parts.append(para(narrative.value_sentence(r, f.monte_carlo)))
-    parts.append(para(_per_person(ctx, f)))
+    parts.append(para(cost_sentence(f)))
+    parts.append(para(_discounting(f)))
     parts.append(
         para(
             "Costs are this locality's recorded spending (no optimism bias is added to money "
