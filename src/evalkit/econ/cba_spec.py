@@ -86,6 +86,9 @@ class ValuesSpec(_Strict):
     fiscal: list[FiscalValueSpec] = Field(default_factory=list)
     economic: Money = 0.0
     social: Money = 0.0
+    #: Where the values per success come from (a unit cost database and its table, a study),
+    #: shown beside them in reports. Values are in the model's ``price_year``.
+    source: str | None = Field(default=None, max_length=500)
 
 
 class OutcomeSpec(_Biased):

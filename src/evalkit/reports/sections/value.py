@@ -94,6 +94,28 @@ def _sources(f: Findings) -> str:
     return key_value_table(rows, caption="Where the benefits come from", cls="provenance")
 
 
+def _values(f: Findings) -> str:
+    """What each success is worth, to whom, whether cashable, and where the values come from."""
+    year = f.cba.price_year
+    rows = {}
+    for outcome in f.cba_spec["outcomes"]:
+        values = outcome["values"]
+        parts = [
+            f"{narrative.money(v['amount'])} to {v['agency']} "
+            f"({'cashable' if v.get('cashable', True) else 'not cashable'})"
+            for v in values.get("fiscal", [])
+        ]
+        if values.get("economic"):
+            parts.append(f"{narrative.money(values['economic'])} wider economic value")
+        if values.get("social"):
+            parts.append(f"{narrative.money(values['social'])} social value")
+        source = values.get("source") or "no source given in the programme spec"
+        rows[outcome["name"]] = f"{'; '.join(parts)}. Source: {source}"
+    return key_value_table(
+        rows, caption=f"What each success is worth ({year} prices)", cls="provenance"
+    )
+
+
 def parameter_label(key: str) -> str:
     """A model parameter key in words: 'housing.success_rate' -> 'the success rate for housing'."""
     outcome, _, name = key.rpartition(".")
@@ -149,6 +171,7 @@ def value_for_money(ctx: ReportContext, f: Findings) -> str:
         )
     )
     parts.append(_sources(f))
+    parts.append(_values(f))
     weak = [b for b in f.benefits if b.measured and b.crosses_no_effect]
     if weak:
         names = ", ".join(narrative.in_sentence(b.measured_by or b.outcome) for b in weak)
