@@ -70,6 +70,8 @@ def test_free_text_is_escaped_in_the_review(store):
         what_we_will_change=f"Change {IMG} now",
         role="provider <b>lead</b>",
     )
+    # Two people hold the role, enough under a policy that publishes counts of 2 or more.
+    _shared(store, author="Priya Shah", role="provider <b>lead</b>")
     store.set_codebook([{"name": "<i>venues</i>", "definition": "x"}], by="Jo")
     store.assign_code(rid, "<i>venues</i>", coder="Jo")
     store.add_action(
@@ -82,7 +84,9 @@ def test_free_text_is_escaped_in_the_review(store):
         },
         by="Jo",
     )
-    page = learning_review(store, locality="E08000012", period="2024Q3").to_html()
+    page = learning_review(
+        store, locality="E08000012", period="2024Q3", policy={"high": 1}
+    ).to_html()
     assert SCRIPT not in page and IMG not in page
     assert html.escape(SCRIPT) in page
     assert html.escape(IMG) in page
@@ -137,7 +141,10 @@ def test_review_periods_quarters_and_financial_years(store):
     year = learning_review(store, locality="E08000012", period="2024/25", policy={"high": 1})
     learned = year.quotes[year.quotes["slot"] == "what_we_learned"]
     assert learned["quote"].tolist() == ["Learned in 2024Q3."]
-    assert list(year.themes.columns) == ["2024Q1", "2024Q3"]
+    # Each period's count of one is suppressed, so the counts are pooled to the programme over
+    # all periods up to the end of the year: 2024Q1 and 2024Q3, not 2025Q2.
+    assert year.themes_scope == "programme"
+    assert year.themes.loc["venues", "All periods"] == 2
     quarter = learning_review(store, locality="E08000012", period="2024Q1", policy={"high": 1})
     assert quarter.continuity.today == "2024-03-31"  # judged as of the end of the period
     assert "Learned in 2024Q1." in quarter.quotes["quote"].tolist()
@@ -309,7 +316,8 @@ def test_learning_review_notebook_runs_with_papermill(fresh_project, tmp_path, m
     )
     nb = nbformat.read(output, as_version=4)
     shown = json.dumps([c.get("outputs", []) for c in nb.cells])
-    assert "Learning review: E08000012, 2024/25" in shown
+    assert "Learning review: Liverpool, 2024/25" in shown  # the name readers know
+    assert "Questions for the next learning cycle" in shown  # from the findings
     assert "Indicators, as context" in shown and "2025 Q1" in shown
     assert html.escape(SCRIPT) in shown and SCRIPT not in shown
     assert '"output_type": "error"' not in shown

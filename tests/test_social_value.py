@@ -162,7 +162,10 @@ def test_commitments_by_contract_year_are_discounted_green_book_style():
     bids = _bids(measure=["wellby"] * 4, quantity=[1, 1, 0, 0]).assign(year=[0, 1, 0, 1])
     r = _quiet(social_value, bids, price_year=2019)
     assert r.bids.iloc[0]["gross_social_value"] == pytest.approx(13_000 * (1 + 1 / 1.035))
-    assert "3.50%" in r.discounting and "year 0 is not discounted" in r.discounting
+    assert (
+        "3.50%" in r.discounting
+        and "first year of the contract (year 0 in the Green Book" in r.discounting
+    )
 
 
 def test_only_gross_is_labelled_and_warned():
@@ -406,3 +409,124 @@ def test_net_never_exceeds_gross_and_is_the_product_of_the_factors(dw, disp, att
     expected = lines["gross_value"] * (1 - lines["deadweight"]) * (1 - lines["displacement"])
     expected *= 1 - lines["attribution"]
     assert lines["net_value"].to_numpy() == pytest.approx(expected.to_numpy())
+
+
+# --- proxies, price years and Green Book discounting (issue 12, item 7) -----------------------
+
+
+def _own_measures(**overrides) -> pd.DataFrame:
+    """A user's own measures table (the values are made up for the tests, from no proprietary
+    set): one apprenticeship proxy in 2024 prices and the WELLBY in 2019 prices."""
+    rows = {
+        "theme": ["Skills", "Wellbeing"],
+        "outcome": ["An apprenticeship for a local resident", "One WELLBY"],
+        "measure": ["apprenticeship", "wellby"],
+        "unit": ["apprentice", "WELLBY"],
+        "proxy_value": [10_000, 13_000],
+        "price_year": ["2024", "2019"],
+        "source": ["Test figure made up for this test", "HM Treasury (2021) wellbeing guidance"],
+        "licence": ["none (test)", "Open Government Licence v3.0"],
+    }
+    rows.update(overrides)
+    return pd.DataFrame(rows)
+
+
+def _three_years(measure: str, quantity: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "tender": ["T"] * 3,
+            "bidder": ["A"] * 3,
+            "price": [1_000_000] * 3,
+            "measure": [measure] * 3,
+            "quantity": [quantity] * 3,
+            "year": [0, 1, 2],
+        }
+    )
+
+
+def test_golden_three_year_commitment_discounted_as_the_green_book_does():
+    # HM Treasury (2022), The Green Book, Annex A6: discount rate 3.5% a year (real) for years
+    # 0-30, unchanged in the February 2026 update; year 0 (the first contract year) is not
+    # discounted. Worked by hand with 30-digit decimals, independently of evalkit:
+    #   1/1.035 = 0.966183574879227..., 1/1.035^2 = 0.933510700366402...
+    #   5 apprenticeships a year x £10,000 (2024 prices) for 3 years:
+    #   50,000 x (1 + 0.966183574879227 + 0.933510700366403) = £144,984.71
+    r = _quiet(social_value, _three_years("apprenticeship", 5), _own_measures())
+    assert r.bids.iloc[0]["gross_social_value"] == pytest.approx(144_984.7137622815, abs=1e-6)
+    assert r.by_year["discount_factor"].tolist() == pytest.approx(
+        [1.0, 0.966183574879227, 0.933510700366403], abs=1e-12
+    )
+    assert r.by_year["gross_undiscounted"].tolist() == [50_000.0] * 3
+    assert r.by_year["gross_present_value"].sum() == pytest.approx(144_984.7137622815)
+    assert "3.50% a year" in r.discounting and "divided by 1.035" in r.discounting
+    assert "year 0 in the Green Book's counting" in r.discounting
+
+
+def test_golden_discounting_after_rebasing_the_proxy_price_year():
+    # Rebase first, then discount (Green Book: real prices in one base year, then discount).
+    # £13,000 (2019 prices) x 100 / 81.1085 (GDP deflator, 2024 = 100) = £16,027.9132273436;
+    # 2 WELLBYs a year for 3 years: 2 x 16,027.9132273436 x 2.89969427524563 = £92,952.10.
+    r = _quiet(social_value, _three_years("wellby", 2), _own_measures())
+    assert r.bids.iloc[0]["gross_social_value"] == pytest.approx(92_952.0964589240, abs=1e-6)
+
+
+def test_golden_long_commitment_steps_down_to_three_per_cent_after_year_30():
+    # Green Book: the factor for year 31 is the factor for year 30 divided by 1.030.
+    # 1/1.035^30 = 0.356278410602302; / 1.03 = 0.345901369516798 (30-digit decimals).
+    bids = _three_years("apprenticeship", 1).iloc[:2].assign(year=[30, 31])
+    r = _quiet(social_value, bids, _own_measures())
+    assert r.by_year["discount_factor"].tolist() == pytest.approx(
+        [0.356278410602302, 0.345901369516798], abs=1e-12
+    )
+    assert "3.00% a year up to year 75" in r.discounting
+
+
+def test_a_contract_year_on_some_rows_only_is_refused_naming_the_row():
+    bids = _three_years("apprenticeship", 5).astype({"year": object})
+    bids.loc[1, "year"] = None
+    with pytest.raises(DataError, match=r"row 1, column 'year': the value is empty"):
+        _quiet(social_value, bids, _own_measures())
+
+
+def test_proxies_used_carry_source_price_year_and_the_rebased_value():
+    r = _quiet(social_value, _three_years("wellby", 1), _own_measures())
+    (row,) = r.proxies.itertuples()
+    assert (row.measure, row.price_year, row.proxy_value) == ("wellby", "2019", 13_000)
+    assert row.source == "HM Treasury (2021) wellbeing guidance" and row.rebased
+    assert row.proxy_rebased == pytest.approx(16_027.9132273436)
+    d = _quiet(
+        delivery_against_commitments,
+        _delivery(measure=["apprenticeship"] * 3),
+        _own_measures(),
+    )
+    (row,) = d.proxies.itertuples()
+    assert row.proxy_rebased == 10_000 and not row.rebased  # already in 2024 prices
+
+
+def test_a_proxy_in_the_report_price_year_needs_no_deflator():
+    # The shipped deflator ends in 2024: a 2025 proxy reported in 2025 prices is used as given;
+    # reported in 2024 prices it cannot be rebased, and the error names the measure.
+    measures = _own_measures(price_year=["2025", "2019"])
+    r = _quiet(social_value, _three_years("apprenticeship", 1), measures, price_year=2025)
+    assert r.proxies.iloc[0]["proxy_rebased"] == 10_000 and r.price_year == "2025"
+    with pytest.raises(ParameterError, match=r"measure 'apprenticeship' \(proxy price year 2025\)"):
+        _quiet(social_value, _three_years("apprenticeship", 1), measures, price_year=2024)
+
+
+@pytest.mark.parametrize("column", ["price_year", "source"])
+def test_a_proxy_without_price_year_or_source_is_a_one_line_error(tmp_path, column):
+    measures = _own_measures()
+    measures.loc[1, column] = ""
+    path = tmp_path / "measures.csv"
+    measures.to_csv(path, index=False)
+    with pytest.raises(DataError) as err:
+        check_measures(_file(path))
+    msg = str(err.value)
+    assert "\n" not in msg and str(path) in msg and f"row 3, column '{column}'" in msg
+
+
+def test_no_proprietary_proxy_set_is_shipped():
+    # HACT values are CC BY-NC-ND and the National TOMs are licensed: accept them only as input.
+    shipped = illustrative_measures()
+    text = " ".join(shipped[["source", "licence", "notes"]].astype(str).to_numpy().ravel())
+    assert not any(word in text for word in ("HACT", "TOMs", "WEMWBS", "Social Value Bank"))

@@ -380,6 +380,107 @@ _ROLES = (
     "learning partner",
 )
 _AUTHORS = ("Alex Morgan", "Priya Shah", "Tom Walsh", "Grace Okafor", "Sam Reid", "Jo Bloggs")
+#: Learning cycles of the demo: each locality with reflections runs cycle 1 (April to September
+#: 2024, finished) and cycle 2 (from October 2024). suffix: (name, phase, started, ended).
+_CYCLES = {
+    "cycle-1": (
+        "Meeting families where they are",
+        "embed and influence",
+        "2024-04-01",
+        "2024-09-30",
+    ),
+    "cycle-2": ("Working together around the family", "co-design experiments", "2024-10-01", None),
+}
+#: Liverpool's frontline team ran a third cycle in winter 2025: a morning huddle. Eight workers
+#: each reflected on it, so that the demo has a role held by enough people to be named beside a
+#: quote, and a theme counted often enough to show for one locality.
+TEAM_LOCALITY = "E08000012"
+TEAM_CYCLE = f"{TEAM_LOCALITY}-huddle"
+_TEAM_CYCLE = ("Morning huddles", "co-design experiments", "2025-01-06", None)
+_TEAM = (
+    "Ola Nowak",
+    "Ben Carter",
+    "Chloe Evans",
+    "Dan Hughes",
+    "Femi Adeyemi",
+    "Hannah Price",
+    "Imran Ali",
+    "Kate Doyle",
+)
+_HUDDLE = "We met for ten minutes each morning to talk through the families who had waited longest."
+_TEAM_TEXT = (
+    (
+        _HUDDLE,
+        "Two families who had waited weeks were seen within days.",
+        "Saying out loud who is waiting makes it everyone's job.",
+        "We will keep the huddle and add a slot for families about to close.",
+    ),
+    (
+        _HUDDLE,
+        "I asked for help with a family I was stuck with and got two ideas the same day.",
+        "Asking early is easier when it is part of the routine.",
+        "We will put asking for help on the huddle agenda every day.",
+    ),
+    (
+        _HUDDLE,
+        "Some mornings ran over when one case took over the conversation.",
+        "The huddle needs a firm ten minutes and a place to take longer cases.",
+        "We will hold a weekly longer slot for the hardest cases.",
+    ),
+    (
+        _HUDDLE,
+        "New starters said they learned more in a week than in their induction.",
+        "Hearing how colleagues think through a case is how practice spreads.",
+        "We will pair each new starter with a colleague for their first month of huddles.",
+    ),
+    (
+        _HUDDLE,
+        "Handovers between workers were smoother when both were in the huddle.",
+        "Continuity for families depends on workers knowing each other's cases.",
+        "We will hold handover conversations in the huddle, with both workers there.",
+    ),
+    (
+        _HUDDLE,
+        "Part-time colleagues missed it on their days off and felt out of the loop.",
+        "A routine has to reach everyone in the team, not only those in on the day.",
+        "We will write up each huddle in three lines for the whole team.",
+    ),
+    (
+        _HUDDLE,
+        "The duty manager could see pressure building before it became a crisis.",
+        "Shared sight of the waiting list helps managers act sooner.",
+        "We will share the waiting list with the duty manager before each huddle.",
+    ),
+    (
+        _HUDDLE,
+        "It felt hard to keep going during the busiest weeks.",
+        "The routine matters most when it feels hardest to keep.",
+        "We will keep the huddle short in busy weeks rather than cancel it.",
+    ),
+)
+#: How many of the team's commitments its manager has taken on as actions (the rest wait).
+_TEAM_TRACKED = 4
+#: The demo's codebook: plain-English themes a reader meets in the review.
+DEMO_CODEBOOK = (
+    ("Continuity of relationships", "Families keep the same worker; trust built over time."),
+    ("Where and how we meet", "Venues, times and ways of meeting that shape who takes part."),
+    ("Practical help builds trust", "Small, flexible, practical help that families ask for."),
+    ("Our own processes get in the way", "Forms, approvals and rules of our own that slow help."),
+    ("Working across agencies", "Housing, police, schools and health deciding together."),
+    ("Team reflection and support", "Routines in which workers think through cases together."),
+)
+#: What the demo's stand-in coder applies, and who takes each commitment forward, by the text of
+#: "what we tried" (the first entry of the team's texts stands for all of them).
+_DEMO_CODES = {
+    _REFLECTION_TEXT[0][0]: (("Continuity of relationships",), "provider"),
+    _REFLECTION_TEXT[1][0]: (("Where and how we meet",), "provider"),
+    _REFLECTION_TEXT[2][0]: (
+        ("Practical help builds trust", "Our own processes get in the way"),
+        "commissioner",
+    ),
+    _REFLECTION_TEXT[3][0]: (("Working across agencies",), "commissioner"),
+    _HUDDLE: (("Team reflection and support",), "team manager"),
+}
 
 
 def _reflections(rng: np.random.Generator) -> pd.DataFrame:
@@ -409,6 +510,27 @@ def _reflections(rng: np.random.Generator) -> pd.DataFrame:
                     "status": "submitted",
                 }
             )
+    for author, text in zip(_TEAM, _TEAM_TEXT, strict=True):
+        rows.append(
+            {
+                "programme": PROGRAMME,
+                "learning_cycle": TEAM_CYCLE,
+                "locality_code": TEAM_LOCALITY,
+                "period": "2025Q1",
+                "system_scale": "team",
+                "author": author,
+                "role": "frontline worker",
+                "template": "hls",
+                "what_we_tried": text[0],
+                "what_happened": text[1],
+                "what_we_learned": text[2],
+                "what_we_will_change": text[3],
+                "confidence": rng.choice(("tentative", "emerging", "well supported")),
+                "consent": "yes",
+                "sharing_scope": "programme",
+                "status": "submitted",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -485,7 +607,7 @@ def write(
     atomic_write_text(directory / "truth.json", json.dumps(data.truth, indent=2) + "\n")
     from evalkit.demo.social_value import write_demo_inputs
 
-    write_demo_inputs(directory)  # tenders, bids and delivery returns for the social value report
+    write_demo_inputs(directory, data)  # tenders, bids, delivery returns and proxies (social value)
     atomic_write_text(directory / "README.md", _readme(data.truth))
     from evalkit.reference import path_of
 
@@ -513,7 +635,10 @@ def load_demo_reflections(spec_path: str | Path) -> Path:
 
     The demo stands in for a human reviewer: consented reflections are redacted (authors' names,
     the names above, emails, phone numbers, postcodes ...) and marked reviewed and shareable, so
-    that the demo reports show a learning section. Real imports wait for a person's review.
+    that the demo reports show a learning section. Real imports wait for a person's review. The
+    demo then does, through the store's own API, what the people running the learning cycles
+    would do (:func:`_demo_learning_cycles`): records the cycles, codes the shared reflections
+    with themes, and tracks most "what we will change" commitments as actions.
     Returns the store's path, ``data/processed/<programme>/learning.sqlite``.
     """
     from evalkit.config import load_spec
@@ -535,4 +660,83 @@ def load_demo_reflections(spec_path: str | Path) -> Path:
             by="system:demo",
             names=DEMO_NAMES_IN_TEXT,
         )
+        _demo_learning_cycles(store)
     return path
+
+
+def _next_quarter_end(period: str) -> str:
+    """The last day of the quarter after ``period`` (a quarter such as 2024Q3)."""
+    return str((pd.Period(period, freq="Q") + 1).end_time.date())
+
+
+def _demo_learning_cycles(store: Any) -> None:
+    """Cycles, codes and actions for the demo's learning log, as its people would record them.
+
+    - every cycle named by a reflection is recorded (:data:`_CYCLES`, the team's huddle), and
+      Norfolk has a cycle that has just started with nothing shared yet; the other localities
+      with no reflections have no learning cycle at all;
+    - every shared reflection is coded with the themes of :data:`_DEMO_CODES`;
+    - each shared commitment is tracked as an action due at the end of the next quarter, except
+      those of the last quarter (2025Q1) beyond the team's first :data:`_TEAM_TRACKED`, which wait
+      to be taken on; actions from the first quarter are done, followed up by the locality's next
+      reflection.
+    """
+    from evalkit.learning.actions import track_commitment
+
+    by = "system:demo"
+    shared = store.shareable(audience="cycle")
+    named = store.overview()[["learning_cycle", "locality"]].drop_duplicates()
+    for cycle_id, locality in named.itertuples(index=False):
+        suffix = str(cycle_id).removeprefix(f"{locality}-")
+        name, phase, started, ended = _TEAM_CYCLE if cycle_id == TEAM_CYCLE else _CYCLES[suffix]
+        store.add_cycle(
+            {
+                "cycle_id": cycle_id,
+                "programme": PROGRAMME,
+                "locality": locality,
+                "name": name,
+                "system_scale": "team",
+                "phase": phase,
+                "started_on": started,
+                "ended_on": ended,
+            },
+            by=by,
+        )
+    store.add_cycle(
+        {
+            "cycle_id": "E10000020-cycle-1",
+            "programme": PROGRAMME,
+            "locality": "E10000020",
+            "name": "Hearing from families first",
+            "phase": "shared purpose",
+            "started_on": "2025-02-03",
+        },
+        by=by,
+    )
+    store.set_codebook([{"name": n, "definition": d} for n, d in DEMO_CODEBOOK], by=by)
+    team_tracked = 0
+    for row in shared.to_dict("records"):
+        codes, owner = _DEMO_CODES[row["what_we_tried"]]
+        for code in codes:
+            store.assign_code(int(row["id"]), code, coder=by)
+        if not str(row["what_we_will_change"] or "").strip():
+            continue
+        if row["learning_cycle"] == TEAM_CYCLE:
+            team_tracked += 1
+        if row["period"] == "2025Q1" and not (
+            row["learning_cycle"] == TEAM_CYCLE and team_tracked <= _TEAM_TRACKED
+        ):
+            continue  # committed to, not yet taken on: the review lists it as not yet tracked
+        aid = track_commitment(
+            store,
+            int(row["id"]),
+            owner_role=owner,
+            due_on=_next_quarter_end(row["period"]),
+            by=by,
+        )
+        if row["period"] == "2024Q2":
+            later = shared[(shared["locality"] == row["locality"]) & (shared["period"] == "2024Q3")]
+            follow_up = int(later["id"].iloc[0]) if not later.empty else None
+            store.update_action(
+                aid, {"status": "done", "follow_up_reflection_id": follow_up}, by=by
+            )

@@ -10,7 +10,8 @@
 - :mod:`~evalkit.learning.inputs`: reading a reflection file (YAML, Markdown) or a form export;
 - :mod:`~evalkit.learning.importing`: import of form exports (a table) with a column mapping;
 - :mod:`~evalkit.learning.coding`: codebook, suggested codes, theme counts, co-occurrence;
-- :mod:`~evalkit.learning.actions`: open and overdue actions, learning continuity;
+- :mod:`~evalkit.learning.actions`: open and overdue actions, learning continuity, and "what we
+  will change" commitments tracked as actions;
 - :mod:`~evalkit.learning.export`: CSV and REFI-QDA (``.qdc``, ``.qdpx``);
 - :mod:`~evalkit.learning.form`: the ipywidgets capture form;
 - :mod:`~evalkit.learning.review`: the learning review of a locality, as HTML.
@@ -32,6 +33,7 @@ from typing import Any
 #: ``evalkit`` command starts quickly (``evalkit reflect`` needs only a few of them).
 _EXPORTS = {
     "Continuity": "actions",
+    "commitments": "actions",
     "continuity": "actions",
     "open_actions": "actions",
     "overdue_actions": "actions",
@@ -41,6 +43,7 @@ _EXPORTS = {
     "load_codebook": "coding",
     "quotes_for": "coding",
     "suggest_codes": "coding",
+    "track_commitment": "actions",
     "theme_counts": "coding",
     "codebook_xml": "export",
     "export_csv": "export",
@@ -87,6 +90,7 @@ __all__ = [
     "co_occurrence",
     "codebook_xml",
     "coder_agreement",
+    "commitments",
     "continuity",
     "default_store_path",
     "export_csv",
@@ -106,6 +110,7 @@ __all__ = [
     "redact",
     "suggest_codes",
     "theme_counts",
+    "track_commitment",
 ]
 
 

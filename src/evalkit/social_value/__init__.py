@@ -16,6 +16,9 @@ and returns a result; the report behind ``notebooks/social_value.ipynb`` is buil
 - :func:`proportional_scores`, :func:`lowest_price_scores`, :func:`combined_scores`,
   :func:`weighting_sensitivity`: scoring.
 - :func:`delivery_against_commitments`, :func:`delivery_up_to`: commitments against delivery.
+- :func:`check_claims`: delivery claims that count people against the people the evaluation
+  records as served, flagged where a claim exceeds them.
+- :func:`proxies_used`: each proxy used, with its source and price year, as given and rebased.
 - :func:`contract_tables`, :func:`published_by_period`: delivery figures safe to publish.
 """
 
@@ -32,6 +35,7 @@ from evalkit.social_value.measures import (
     illustrative_measures,
 )
 from evalkit.social_value.publish import ContractTables, contract_tables, published_by_period
+from evalkit.social_value.reconcile import ClaimCheck, check_claims
 from evalkit.social_value.scoring import (
     MIN_SOCIAL_VALUE_WEIGHT,
     BidScores,
@@ -43,11 +47,12 @@ from evalkit.social_value.scoring import (
     proportional_scores,
     weighting_sensitivity,
 )
-from evalkit.social_value.value import SocialValueResult, money, social_value
+from evalkit.social_value.value import SocialValueResult, money, proxies_used, social_value
 
 __all__ = [
     "MIN_SOCIAL_VALUE_WEIGHT",
     "BidScores",
+    "ClaimCheck",
     "ContractTables",
     "DeliveryResult",
     "ProportionalScores",
@@ -55,6 +60,7 @@ __all__ = [
     "SocialValueWeightingWarning",
     "WeightingSensitivity",
     "check_adjustments",
+    "check_claims",
     "check_measures",
     "combined_scores",
     "contract_tables",
@@ -66,6 +72,7 @@ __all__ = [
     "money",
     "period_end",
     "proportional_scores",
+    "proxies_used",
     "published_by_period",
     "social_value",
     "weighting_sensitivity",

@@ -60,6 +60,8 @@ class DeliveryResult(Result):
     committed) for basis gross and, where adjustments cover the measure, net.
     ``by_contract``: per contract and period, committed value, delivered value by evidence
     status, counted value, variance and ``<basis>_delivery_rate`` (counted / committed).
+    ``proxies``: one row per measure used (:func:`~evalkit.social_value.value.proxies_used`).
+    Delivery is compared period by period in one price year and is not discounted.
     """
 
     lines: pd.DataFrame
@@ -68,6 +70,7 @@ class DeliveryResult(Result):
     counted_statuses: tuple[str, ...]
     net_available: bool
     method: str
+    proxies: pd.DataFrame
 
     def to_frame(self) -> pd.DataFrame:
         """The per-contract, per-period table."""
@@ -140,6 +143,7 @@ def delivery_against_commitments(
     lines, missing = priced_lines(
         table, ("committed", "delivered"), measures, adjustments, price_year, financial_year
     )
+    proxies = lines.attrs.pop("proxies")
     counted = ("evidenced", "partly evidenced") if count_partly else ("evidenced",)
     is_counted = lines["evidence"].isin(counted)
     bases = ("gross", "net") if not missing else ("gross",)
@@ -181,6 +185,7 @@ def delivery_against_commitments(
         price_year=target,
         counted_statuses=counted,
         net_available=not missing,
+        proxies=proxies,
         method=(
             "value = quantity x proxy rebased with the GDP deflator; counted as delivered: "
             + ", ".join(counted)

@@ -24,7 +24,8 @@ __all__ = ["ContractTables", "contract_tables", "published_by_period"]
 
 @dataclass(frozen=True)
 class ContractTables:
-    """One contract's delivery to date: people counts (protected) and the other measures."""
+    """One contract's delivery to date: people counts (protected) and the other measures, one
+    row per outcome (named by the measures table's ``outcome`` text, not its code)."""
 
     people: Protected | None
     other: pd.DataFrame
@@ -76,15 +77,15 @@ def contract_tables(delivery: DeliveryResult, policy: str | dict) -> dict[str, C
         counted = rows["evidence"].isin(delivery.counted_statuses)
         rows = rows.assign(counted_quantity=rows["delivered"].where(counted, 0.0))
         to_date = (
-            rows.groupby(["measure", "unit", "counts_people", "proxy_rebased"], sort=False)
+            rows.groupby(["outcome", "unit", "counts_people", "proxy_rebased"], sort=False)
             .agg(
                 Committed=("committed", "sum"),
                 Delivered=("delivered", "sum"),
                 **{"Counted as delivered": ("counted_quantity", "sum")},
             )
             .reset_index()
-            .rename(columns={"measure": "Measure", "unit": "Unit"})
-            .set_index("Measure")
+            .rename(columns={"outcome": "Outcome", "unit": "Unit"})
+            .set_index("Outcome")
         )
         is_people = to_date["counts_people"].to_numpy(bool)
         people = to_date[is_people]
@@ -100,7 +101,7 @@ def contract_tables(delivery: DeliveryResult, policy: str | dict) -> dict[str, C
         other = _with_values(
             to_date[~is_people][["Unit", *_COUNTS]], to_date["proxy_rebased"][~is_people]
         )
-        notes = [c for c in ("period", "measure", "evidence", "evidence_notes") if c in rows]
+        notes = [c for c in ("period", "outcome", "evidence", "evidence_notes") if c in rows]
         evidence = rows[notes].rename(columns=lambda c: c.replace("_", " ").capitalize())
         out[contract] = ContractTables(safe, other.reset_index(), evidence)
     return out

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit._results import Result
-from evalkit.econ.discounting import describe_schedule, discount_factors
+from evalkit.econ.discounting import discount_factors, discount_schedule
 from evalkit.econ.prices import FinancialYearRule, parse_price_year, rebase
 from evalkit.exceptions import DataError, EvidenceWarning, ParameterError
 from evalkit.intake.schemas import Column
@@ -22,7 +22,16 @@ from evalkit.social_value.measures import (
     illustrative_measures,
 )
 
-__all__ = ["BID_COLUMNS", "SocialValueResult", "money", "priced_lines", "social_value"]
+__all__ = [
+    "BID_COLUMNS",
+    "PROXY_COLUMNS",
+    "SocialValueResult",
+    "money",
+    "priced_lines",
+    "proxies_used",
+    "rebase_factors",
+    "social_value",
+]
 
 #: The columns of a bids table (a column that may be empty may also be left out).
 BID_COLUMNS = (
@@ -47,6 +56,68 @@ def _measures(measures: pd.DataFrame | None) -> pd.DataFrame:
     return illustrative_measures() if measures is None else check_measures(measures)
 
 
+def rebase_factors(
+    measures: pd.DataFrame, price_year: int | str, financial_year: FinancialYearRule | None
+) -> dict[str, float]:
+    """The factor taking each measure's proxy from its own price year to ``price_year``.
+
+    A proxy already in ``price_year`` prices is used as given (factor 1, no deflator needed);
+    any other is rebased with :func:`evalkit.econ.rebase` (GDP deflator). Proxies are never
+    summed across price years without rebasing.
+
+    Raises
+    ------
+    ParameterError
+        A price year the deflator does not cover, or a financial year without
+        ``financial_year`` (naming the measure).
+    """
+    target = str(parse_price_year(price_year, name="price_year"))
+    factors = {}
+    for measure, year in measures.set_index("measure")["price_year"].items():
+        if str(year) == target:
+            factors[measure] = 1.0
+            continue
+        try:
+            factors[measure] = float(rebase(1.0, year, price_year, financial_year=financial_year))
+        except ParameterError as exc:
+            raise ParameterError(
+                f"measure {measure!r} (proxy price year {year}): {exc}; give the proxy in a "
+                "price year the deflator covers, or report in its own price year"
+            ) from None
+    return factors
+
+
+#: The columns of :func:`proxies_used`, in order.
+PROXY_COLUMNS = (
+    "measure",
+    "outcome",
+    "unit",
+    "proxy_value",
+    "price_year",
+    "proxy_rebased",
+    "rebased",
+    "source",
+    "licence",
+    "verified",
+)
+
+
+def proxies_used(
+    measures: pd.DataFrame, factors: dict[str, float], price_year: int | str
+) -> pd.DataFrame:
+    """One row per measure used: its proxy as given (value, price year, source, licence,
+    whether checked against the source) and in ``price_year`` prices (``proxy_rebased``;
+    ``rebased`` is False where the proxy was already in that price year)."""
+    out = measures.copy()
+    if "verified" not in out:
+        out["verified"] = pd.NA
+    out["proxy_rebased"] = out["proxy_value"] * out["measure"].map(factors)
+    out["rebased"] = out["measure"].map(factors) != 1.0
+    out = out[list(PROXY_COLUMNS)].reset_index(drop=True)
+    out.attrs = {"price_year": str(parse_price_year(price_year, name="price_year"))}
+    return out
+
+
 def priced_lines(
     table: Table,
     quantity_columns: tuple[str, ...],
@@ -59,7 +130,8 @@ def priced_lines(
 
     Adds ``proxy_rebased``, ``gross_<q>`` for each quantity column ``q`` and, when the measure
     has adjustments, ``net_factor`` and ``net_<q>`` (NaN with ``net_assessed`` False when not).
-    Returns the lines and the measures used that have no adjustments.
+    Returns the lines (``attrs['proxies']``: :func:`proxies_used`) and the measures used that
+    have no adjustments.
 
     Raises
     ------
@@ -82,15 +154,10 @@ def priced_lines(
         )
     keep = ["measure", "theme", "outcome", "unit", "counts_people", "proxy_value", "price_year"]
     lines = lines.merge(book[keep], on="measure", how="left", validate="many_to_one")
-    factors = {}
-    for measure, year in book.set_index("measure")["price_year"].items():
-        if measure not in set(lines["measure"]):
-            continue
-        try:
-            factors[measure] = rebase(1.0, year, price_year, financial_year=financial_year)
-        except ParameterError as exc:
-            raise ParameterError(f"measure {measure!r} (proxy price year {year}): {exc}") from None
+    used = book[book["measure"].isin(set(lines["measure"]))]
+    factors = rebase_factors(used, price_year, financial_year)
     lines["proxy_rebased"] = lines["proxy_value"] * lines["measure"].map(factors)
+    lines.attrs["proxies"] = proxies_used(used, factors, price_year)
     for q in quantity_columns:
         lines[f"gross_{q}"] = lines[q] * lines["proxy_rebased"]
     missing: list[str] = sorted(set(lines["measure"]))
@@ -120,7 +187,10 @@ class SocialValueResult(Result):
     ``net_social_value`` (NaN where ``net_available`` is False), ``gross_per_pound`` and
     ``net_per_pound`` (social value per pound of contract value), ``gross_share_of_price`` and
     ``net_share_of_price`` (the same as a percentage of the contract value). ``lines`` has one
-    row per commitment.
+    row per commitment. ``proxies`` has one row per measure used
+    (:func:`proxies_used`). ``by_year`` has one row per bid and contract year: ``gross_undiscounted``
+    and ``net_undiscounted`` (in ``price_year`` prices), ``discount_factor`` and
+    ``gross_present_value``, ``net_present_value``.
     """
 
     bids: pd.DataFrame
@@ -130,6 +200,8 @@ class SocialValueResult(Result):
     unassessed_measures: tuple[str, ...]
     discounting: str
     method: str
+    proxies: pd.DataFrame
+    by_year: pd.DataFrame
 
     def to_frame(self) -> pd.DataFrame:
         """One row per bid (see the class notes)."""
@@ -164,6 +236,28 @@ class SocialValueResult(Result):
             + f" {self.discounting}"
             + caveat
         )
+
+
+def discounting_words(schedule: str | float, last_year: int) -> str:
+    """How multi-year commitments are discounted, in plain English: the schedule's name, the
+    rates that reach ``last_year`` and the convention of :mod:`evalkit.econ.discounting` (year 0,
+    the first year, not discounted; each year's rate applies to the step into that year)."""
+    if last_year == 0:
+        return "Every commitment falls in the first year of the contract, so none is discounted."
+    sched = discount_schedule(schedule)
+    rates = "; ".join(
+        f"{rate:.2%} a year up to year {hi}" if hi is not None else f"{rate:.2%} a year after that"
+        for lo, hi, rate in sched.bands
+        if lo <= last_year
+    )
+    step = f"{1 + sched.bands[0][2]:.4g}"
+    return (
+        "Commitments for later years of a contract are discounted to their present value at the "
+        f"start of the contract, as the Green Book does, with the {sched.label}: {rates}. The "
+        "first year of the contract (year 0 in the Green Book's counting) is not discounted, and "
+        "each year's commitment counts as one amount for that year: the second year's commitment "
+        f"is divided by {step}, the third year's by {step} x {step}, and so on."
+    )
 
 
 def _plain(value: object) -> str:
@@ -256,16 +350,41 @@ def social_value(
     lines, missing = priced_lines(
         table, ("quantity",), measures, adjustments, price_year, financial_year
     )
-    if "year" in lines:
-        lines["discount_factor"] = discount_factors(lines["year"].to_numpy(int), schedule)
-        last = int(lines["year"].max())
-        discounting = describe_schedule(schedule, last_year=last)
+    proxies = lines.attrs.pop("proxies")
+    if "year" in lines and lines["year"].notna().any():
+        if lines["year"].isna().any():
+            i = int(lines["year"].isna().to_numpy().argmax())
+            raise DataError(
+                f"{table.where(i)}, column 'year': the value is empty but other commitments give "
+                "a contract year; expected a whole number of years from the start of the contract "
+                "(0 for the first year) on every row, or on none"
+            )
+        years = lines["year"].to_numpy(int)
+        lines["discount_factor"] = discount_factors(years, schedule)
+        discounting = discounting_words(schedule, int(years.max()))
     else:
+        lines["year"] = 0
         lines["discount_factor"] = 1.0
-        discounting = "Commitments carry no contract year, so they are not discounted."
+        discounting = (
+            "Commitments carry no contract year, so they are not discounted: each is valued as "
+            "if delivered in the first year of the contract."
+        )
     for basis in ("gross", "net"):
+        lines[f"{basis}_undiscounted"] = lines[f"{basis}_quantity"]
         lines[f"{basis}_value"] = lines[f"{basis}_quantity"] * lines["discount_factor"]
     lines = lines.drop(columns=["gross_quantity", "net_quantity"])
+    by_year = (
+        lines.groupby(["tender", "bidder", "year"], sort=False)
+        .agg(
+            gross_undiscounted=("gross_undiscounted", "sum"),
+            net_undiscounted=("net_undiscounted", lambda v: v.sum(min_count=len(v))),
+            discount_factor=("discount_factor", "first"),
+            gross_present_value=("gross_value", "sum"),
+            net_present_value=("net_value", lambda v: v.sum(min_count=len(v))),
+        )
+        .reset_index()
+        .sort_values(["tender", "bidder", "year"], kind="stable", ignore_index=True)
+    )
     per_bid = _bid_level(table)
     grouped = lines.groupby(["tender", "bidder"], sort=False)
     sums = grouped[["gross_value", "net_value"]].sum(min_count=1)
@@ -297,6 +416,8 @@ def social_value(
         net_available=bool(out["net_available"].all()),
         unassessed_measures=tuple(missing),
         discounting=discounting,
+        proxies=proxies,
+        by_year=by_year,
         method=(
             "gross = sum of quantity x proxy rebased with the GDP deflator"
             + (f" (financial years: {financial_year})" if financial_year else "")
