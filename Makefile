@@ -1,6 +1,7 @@
 # evalkit: two commands on a fresh machine with python3 and make.
 #   make demo   create .venv, install evalkit, write both example programmes, produce their reports
 #   make test   run the whole test suite (creates .venv first if it is missing)
+#   make capture  the reflection form as a web page on this machine (make capture SPEC=your.yaml)
 # Other targets: make lab, make bench, make lint, make clean; make hooks for contributors.
 
 PYTHON ?= python3
@@ -18,7 +19,7 @@ NB_PYTHON ?= $(BIN)/python
 NB_STRIP  := "$(NB_PYTHON)" -m nbstripout --keep-id
 NB_GUARD  := [ -x "$(NB_PYTHON)" ] || { echo "evalkit: $(NB_PYTHON) is missing, so notebook outputs cannot be stripped: run make setup" >&2; exit 1; };
 
-.PHONY: setup notebook-filter hooks demo test lab bench lint format clean
+.PHONY: setup notebook-filter hooks demo test lab capture bench lint format clean
 
 setup: $(STAMP)
 	@$(MAKE) --no-print-directory notebook-filter
@@ -26,7 +27,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,distributed,pdf]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,capture,distributed,pdf,sql]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name evalkit --display-name "Python (evalkit)"
 	@$(MAKE) --no-print-directory notebook-filter
 	@touch $(STAMP)
@@ -63,6 +64,12 @@ test: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+# The capture form for people who do not use notebooks: a web page (Voila) on 127.0.0.1 that
+# saves into the learning log of $(SPEC)'s programme. Installs Voila (evalkit[capture]) if missing.
+capture: $(STAMP)
+	@$(BIN)/python -c "import voila" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[capture]"
+	$(BIN)/evalkit reflect serve $(SPEC)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

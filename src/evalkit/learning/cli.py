@@ -22,7 +22,7 @@ from evalkit.learning.redaction import possible_names
 from evalkit.learning.store import ReflectionStore, default_store_path
 from evalkit.learning.templates import list_templates, load_template
 
-__all__ = ["register"]
+__all__ = ["cmd_serve", "is_loopback", "register"]
 
 _STORE_HELP = "the reflection store (default data/processed/PROGRAMME/learning.sqlite)"
 
@@ -366,6 +366,237 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- serve -------------------------------------------------------------------------------------
+#: The spec ``evalkit reflect serve`` serves when given none (the demo's, as in the notebook).
+DEFAULT_SPEC = "data/raw/demo/family-support.yaml"
+#: Voilà's own default port.
+DEFAULT_PORT = 8866
+#: How long the server may take to start listening.
+_START_SECONDS = 60
+_INSTALL_HINT = (
+    "the capture page needs Voila, which is not installed: pip install 'evalkit[capture]' "
+    "(or pip install 'voila>=0.5')"
+)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable only from this machine (``localhost``, ``127.0.0.1``, ``::1``)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _port_taken(host: str, port: int) -> bool:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _listening(host: str, port: int) -> bool:
+    import socket
+
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    try:
+        with socket.create_connection((target, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _preflight(template: str, spec: str, store: str) -> dict[str, str]:
+    """The capture page's spec, template, notebook and key checked as its kernel will read them.
+
+    The check runs in a child process (``python -m evalkit.reports.capture``): the learning
+    package itself never reads a programme spec, the pipeline's capture module does.
+    """
+    import json
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "evalkit.reports.capture", template, spec, store],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        raise ParameterError(lines[-1] if lines else f"checking {spec or store} failed")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _kernel_name(notebook: Path) -> str:
+    """The kernel the notebook declares; raise if it is not installed here."""
+    import json
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    metadata = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    name = str(metadata.get("kernelspec", {}).get("name") or "python3")
+    if name not in KernelSpecManager().find_kernel_specs():
+        raise ParameterError(
+            f"the Jupyter kernel {name!r} of {notebook.name} is not installed: run make setup, or "
+            f"{Path(sys.executable).name} -m ipykernel install --sys-prefix --name {name}"
+        )
+    return name
+
+
+def _url(host: str, port: int, token: str) -> str:
+    import socket
+
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+
+
+def _stop(server: Any, seconds: float = 20) -> None:
+    """Ask Voilà to stop (it shuts its kernels down on SIGTERM), then make sure it has."""
+    import subprocess
+
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the capture form as a web page (Voilà) that saves into the programme's log."""
+    import importlib.util
+    import os
+    import secrets
+    import signal
+    import subprocess
+    import tempfile
+    import time
+
+    if importlib.util.find_spec("voila") is None:
+        raise ParameterError(_INSTALL_HINT)
+    spec = "" if args.store and not args.spec else (args.spec or DEFAULT_SPEC)
+    if spec and not Path(spec).is_file():
+        given = "" if args.spec else " (the demo's: run evalkit demo, or give your spec)"
+        raise ParameterError(f"no programme spec at {spec}{given}")
+    spec = str(Path(spec).resolve()) if spec else ""
+    store = str(Path(args.store).resolve()) if args.store else ""
+    template = args.template
+    if Path(template).suffix in {".yaml", ".yml"}:
+        template = str(Path(template).resolve())
+    found = _preflight(template, spec, store)
+    notebook = Path(found["notebook"])
+    _kernel_name(notebook)
+    host, port = args.host, args.port
+    if _port_taken(host, port):
+        raise ParameterError(f"port {port} on {host} is in use: choose another with --port")
+    # Reachable from other machines: a token in the address keeps out whoever lacks it.
+    token = "" if is_loopback(host) else secrets.token_urlsafe(16)
+    env = {
+        **os.environ,
+        "EVALKIT_CAPTURE_SPEC": spec,
+        "EVALKIT_CAPTURE_STORE": store,
+        "EVALKIT_CAPTURE_TEMPLATE": template,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        f"--port={port}",
+        f"--Voila.ip={host}",
+        "--Voila.port_retries=0",
+        "--no-browser",
+        "--show_tracebacks=False",  # the page says a cell failed; the details go to the log
+        "--strip_sources=True",
+        "--Voila.log_level=WARN",
+        f"--token={token}",
+    ]
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as log:
+        # Its own session: Ctrl-C reaches this process, which stops Voila cleanly (SIGTERM),
+        # so that Voila shuts its kernels down and nothing prints a traceback.
+        server = subprocess.Popen(
+            command,
+            cwd=found["root"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            deadline = time.monotonic() + _START_SECONDS
+            while not _listening(host, port):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    lines = [line for line in log.read().splitlines() if line.strip()]
+                    _stop(server)
+                    raise ParameterError(
+                        "the capture page did not start"
+                        + (f": {lines[-1].strip()}" if lines else "")
+                    )
+                time.sleep(0.2)
+            url = _url(host, port, token)
+            if not is_loopback(host):
+                print(
+                    f"evalkit: warning: the capture page is served on {host}, so other machines "
+                    "can reach it: reflections are personal data; serve it on a network you "
+                    "trust, only while people use it, and share its address only with them",
+                    file=sys.stderr,
+                )
+            where = f" for {found['programme']}" if found["programme"] else ""
+            print(
+                f"capture form{where} at {url}  (saves into {found['store']}; Ctrl-C stops it)",
+                flush=True,
+            )
+            if not args.no_browser:
+                _open_browser(url)
+            server.wait()
+            log.seek(0)
+            lines = [line for line in log.read().splitlines() if line.strip()]
+            raise ParameterError(
+                "the capture page stopped" + (f": {lines[-1].strip()}" if lines else "")
+            )
+        except KeyboardInterrupt:
+            _stop(server)
+            print("capture page stopped", flush=True)
+            return 0
+        finally:
+            _stop(server)
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _open_browser(url: str) -> None:
+    """Open ``url`` in a graphical browser if there is one (never a text browser in the terminal)."""
+    import os
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return
+    if type(browser).__name__ in {"GenericBrowser", "BackgroundBrowser"} and any(
+        text in getattr(browser, "name", "") for text in ("lynx", "links", "w3m", "www-browser")
+    ):
+        return
+    browser.open(url)
+
+
 def register(subparsers: Any) -> None:
     """Add ``evalkit reflect`` and its subcommands."""
     parser = subparsers.add_parser(
@@ -383,6 +614,7 @@ def register(subparsers: Any) -> None:
             "  evalkit reflect export --format qdpx --output log.qdpx --programme family-support\n"
             "  evalkit reflect erase 12 --by 'data protection lead' --reason 'erasure request' \\\n"
             "      --programme family-support\n"
+            "  evalkit reflect serve data/raw/demo/family-support.yaml   the form as a web page\n"
             "Run 'evalkit reflect COMMAND --help' for each command's options."
         ),
         formatter_class=help_formatter,
@@ -639,3 +871,43 @@ def register(subparsers: Any) -> None:
         "  EVALKIT_TEMPLATES=my_templates evalkit reflect templates   (add your own YAML files)\n",
     )
     p.set_defaults(func=cmd_templates)
+
+    p = _subparser(
+        sub,
+        "serve",
+        "serve the capture form as a web page (Voila) for people who do not use notebooks",
+        "  evalkit reflect serve                          the demo's programme, on this machine\n"
+        "  evalkit reflect serve data/raw/hp/homelessness-prevention.yaml --template gibbs\n"
+        "  evalkit reflect serve SPEC --port 8870 --no-browser\n"
+        "  evalkit reflect serve SPEC --host 0.0.0.0      reachable from phones on your network\n"
+        "\nThe page is notebooks/capture_reflection.ipynb shown through Voila, without its code:\n"
+        "the same form as in JupyterLab, sized for a phone. Each reflection is saved into the\n"
+        "programme's learning log (data/processed/PROGRAMME/learning.sqlite, from the spec),\n"
+        "pseudonymised and redacted, and waits for a person's review (redaction_pending).\n"
+        "Consent and who may see it are asked on the form. By default only this machine can\n"
+        "open the page (127.0.0.1); with another --host the address carries a token, and\n"
+        "reflections are personal data: serve them only on a network you trust. Needs Voila:\n"
+        "pip install 'evalkit[capture]'. Ctrl-C stops the page.",
+    )
+    p.add_argument(
+        "spec",
+        nargs="?",
+        metavar="SPEC",
+        help=f"the programme spec (default {DEFAULT_SPEC}, the demo's)",
+    )
+    p.add_argument(
+        "--store", metavar="PATH", help="save into this learning log instead of the spec's"
+    )
+    p.add_argument(
+        "--template",
+        default="hls",
+        help=f"template name or YAML path ({', '.join(list_templates())}; default hls)",
+    )
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8866)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    p.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
+    p.set_defaults(func=cmd_serve)

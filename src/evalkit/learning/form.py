@@ -17,11 +17,11 @@ from typing import Any
 import ipywidgets as widgets
 
 from evalkit.exceptions import EvalkitError
-from evalkit.learning.records import CONFIDENCE, SHARING_SCOPES, SYSTEM_SCALES
+from evalkit.learning.records import CONFIDENCE, SHARING_SCOPES, SLOTS, SYSTEM_SCALES
 from evalkit.learning.store import ReflectionStore
 from evalkit.learning.templates import Template, load_template
 
-__all__ = ["ROLES", "ReflectionForm", "build_form"]
+__all__ = ["ROLES", "SCOPE_LABELS", "ReflectionForm", "build_form"]
 
 #: Roles offered in the form (any other role may be typed).
 ROLES: tuple[str, ...] = (
@@ -33,9 +33,62 @@ ROLES: tuple[str, ...] = (
 )
 _CONTEXT = ("programme", "learning_cycle", "locality", "period", "author", "names")
 
+#: How each sharing scope reads on the form (the stored value is the scope's name).
+SCOPE_LABELS: dict[str, str] = {
+    "cycle": "only the people in this learning cycle",
+    "programme": "the programme's partners",
+    "public": "anyone: it may be published",
+}
+
+#: The form's own CSS: every label above its input and every input the width of the form, so
+#: that the form fits a phone's screen (390 px) as well as a notebook; nothing wider than the
+#: page, long labels wrapped rather than cut off.
+_CSS = """<style>
+.evalkit-capture { width: 100%; max-width: 44rem; box-sizing: border-box; }
+.evalkit-capture * { box-sizing: border-box; }
+.evalkit-capture .widget-inline-hbox {
+  flex-wrap: wrap; width: 100% !important; height: auto !important; margin-left: 0;
+  margin-right: 0;
+}
+.evalkit-capture .widget-inline-hbox > .widget-label {
+  width: 100% !important; max-width: 100%; white-space: normal; overflow: visible;
+  text-overflow: clip; line-height: 1.3; height: auto; margin: 0.6em 0 0.2em 0;
+  text-align: left; font-weight: 600;
+}
+.evalkit-capture .widget-inline-hbox > input,
+.evalkit-capture .widget-inline-hbox > select,
+.evalkit-capture .widget-inline-hbox > textarea,
+.evalkit-capture .widget-inline-hbox > .widget-dropdown,
+.evalkit-capture .widget-textarea textarea { width: 100%; max-width: 100%; min-width: 0; }
+.evalkit-capture textarea { min-height: 6em; }
+.evalkit-capture input[type="text"], .evalkit-capture select { min-height: 2.4em; }
+.evalkit-capture .widget-inline-hbox.widget-checkbox { height: auto; margin-top: 0.6em; }
+.evalkit-capture .widget-checkbox .widget-label-basic, .evalkit-capture .widget-checkbox label {
+  white-space: normal; overflow: visible; height: auto; line-height: 1.3; max-width: 100%;
+}
+.evalkit-capture .widget-checkbox input[type="checkbox"] {
+  width: 1.4em; height: 1.4em; flex: 0 0 auto; margin-right: 0.5em;
+}
+.evalkit-capture .widget-html-content { white-space: normal; overflow-wrap: anywhere; }
+.evalkit-capture button { margin: 1em 0 0.5em 0; min-height: 2.75em; max-width: 100%; }
+.evalkit-capture .evalkit-saved blockquote { margin: 0.3em 0 0.6em 0; padding-left: 0.8em;
+  border-left: 3px solid #999; white-space: pre-wrap; }
+</style>"""
+
+
+def _full_width() -> widgets.Layout:
+    """A widget as wide as the form and no wider."""
+    return widgets.Layout(width="100%", max_width="100%")
+
 
 class ReflectionForm:
-    """An ipywidgets form for one template; ``widget`` to display, ``submit()`` to save."""
+    """An ipywidgets form for one template; ``widget`` to display, ``submit()`` to save.
+
+    Every label stands above its input and every input is the width of the form (at most 44
+    characters' width), so that the form works in JupyterLab and, served by ``evalkit reflect
+    serve``, on a phone. Consent and who may see the reflection (its sharing scope) are asked on
+    the form; what the author typed is only ever shown back escaped, after redaction.
+    """
 
     def __init__(
         self,
@@ -46,7 +99,6 @@ class ReflectionForm:
         self.template = template
         self.store = store
         defaults = dict(defaults or {})
-        layout = widgets.Layout(width="95%")
         style = {"description_width": "initial"}
         labels = {
             "programme": "Programme",
@@ -60,7 +112,7 @@ class ReflectionForm:
             name: widgets.Text(
                 value=str(defaults.get(name, "")),
                 description=labels[name],
-                layout=layout,
+                layout=_full_width(),
                 style=style,
             )
             for name in _CONTEXT
@@ -70,37 +122,42 @@ class ReflectionForm:
             options=list(ROLES),
             description="Your role",
             ensure_option=False,
-            layout=layout,
+            layout=_full_width(),
             style=style,
         )
         self.fields["system_scale"] = widgets.Dropdown(
             options=list(SYSTEM_SCALES),
             value=defaults.get("system_scale", "team"),
             description="Scale",
+            layout=_full_width(),
             style=style,
         )
         self.fields["confidence"] = widgets.Dropdown(
             options=list(CONFIDENCE),
             value=defaults.get("confidence", "emerging"),
             description="How sure are we?",
+            layout=_full_width(),
             style=style,
         )
         self.fields["sharing_scope"] = widgets.Dropdown(
-            options=list(SHARING_SCOPES),
+            options=[(SCOPE_LABELS.get(s, s), s) for s in SHARING_SCOPES],
             value=defaults.get("sharing_scope", "programme"),
-            description="Share with",
+            description="Once reviewed, who may see it?",
+            layout=_full_width(),
             style=style,
         )
         self.fields["consent"] = widgets.Checkbox(
             value=bool(defaults.get("consent", False)),
             description="I agree that, once reviewed and redacted, this may be shared",
-            layout=layout,
+            indent=False,
+            layout=_full_width(),
             style=style,
         )
         self.fields["submit_for_review"] = widgets.Checkbox(
             value=True,
             description="Submit for review now (untick to keep as a draft)",
-            layout=layout,
+            indent=False,
+            layout=_full_width(),
             style=style,
         )
         self.answers: dict[str, widgets.Textarea] = {}
@@ -109,18 +166,33 @@ class ReflectionForm:
             self.answers[q.id] = widgets.Textarea(
                 placeholder=q.help,
                 description=label,
-                layout=widgets.Layout(width="95%", height="6em"),
+                rows=5,
+                layout=_full_width(),
                 style=style,
             )
-        self.message = widgets.HTML()
-        self.button = widgets.Button(description="Save reflection", button_style="primary")
+        self.message = widgets.HTML(layout=_full_width())
+        self.button = widgets.Button(
+            description="Save reflection",
+            button_style="primary",
+            layout=widgets.Layout(width="auto"),
+        )
         self.button.on_click(self.submit)
         intro = widgets.HTML(
-            f"<h3>{html.escape(template.title)}</h3><p>{html.escape(template.description)}</p>"
+            f"<h3>{html.escape(template.title)}</h3><p>{html.escape(template.description)}</p>",
+            layout=_full_width(),
         )
         self.widget = widgets.VBox(
-            [intro, *self.fields.values(), *self.answers.values(), self.button, self.message]
+            [
+                widgets.HTML(_CSS),
+                intro,
+                *self.fields.values(),
+                *self.answers.values(),
+                self.button,
+                self.message,
+            ],
+            layout=_full_width(),
         )
+        self.widget.add_class("evalkit-capture")
 
     def record(self) -> dict[str, Any]:
         """The reflection the form currently describes (answers mapped onto the slots)."""
@@ -153,8 +225,28 @@ class ReflectionForm:
         state = (
             "waiting for review" if self.fields["submit_for_review"].value else "kept as a draft"
         )
-        self.message.value = f"<p>Saved as reflection {rid}, {state}. Thank you.</p>"
+        self.message.value = (
+            f'<div class="evalkit-saved" role="status"><p>Saved as reflection {rid}, {state}. '
+            f"Thank you.</p>{self._as_stored(rid)}</div>"
+        )
         return rid
+
+    def _as_stored(self, rid: int) -> str:
+        """The saved reflection's text after automatic redaction, escaped, for its author to
+        check (what the reviewer will see first); nothing the author typed is shown unescaped."""
+        record = self.store.get(rid)
+        parts = [
+            f"<p>{html.escape(slot.replace('_', ' ').capitalize())}:</p>"
+            f"<blockquote>{html.escape(str(record.get('redacted_' + slot) or ''))}</blockquote>"
+            for slot in SLOTS
+            if record.get("redacted_" + slot)
+        ]
+        if not parts:
+            return ""
+        return (
+            "<p>After automatic redaction it reads as below; a reviewer checks it before "
+            "anything is shared.</p>" + "".join(parts)
+        )
 
 
 def build_form(
