@@ -25,6 +25,7 @@ SECTIONS = [
     "Impact: what the service caused",
     "Value for money",
     "What the partners learned",
+    "Download the tables",
     "Annex A. Methods, assumptions and caveats",
     "Annex B. Glossary",
     "Annex C. How this report was made",
@@ -258,3 +259,39 @@ def test_reader_text_has_no_jargon_or_machine_names(reports) -> None:
         text = reader_text(page)
         assert not JARGON.findall(text), (code, sorted(set(JARGON.findall(text))))
         assert not SNAKE.findall(text), (code, sorted(set(SNAKE.findall(text))))
+
+
+def _body(page: str) -> str:
+    """The report after the summary and before the annex: where the summary's figures come from."""
+    after = page.split('<ul class="summary">', 1)[1].split("</ul>", 1)[1]
+    return _text(after.split("Annex A.", 1)[0])
+
+
+def test_every_summary_figure_is_the_figure_in_the_body(reports) -> None:
+    """One source: each number the summary gives (counts, estimates, intervals, pounds) appears
+    in the body of the same report, as printed there."""
+    _, _, pages = reports
+    for code in ("E08000012", "E06000027"):
+        summary, body = _summary(pages[code]), _body(pages[code])
+        numbers = set(re.findall(r"£?[+-]?\d[\d,]*(?:\.\d+)?", summary)) - {"95", "1", "3", "5"}
+        missing = sorted(n for n in numbers if n.lstrip("+-") not in body)
+        assert not missing, (code, missing, summary)
+
+
+def test_the_weak_locality_reads_weak_and_the_strong_one_strong(reports) -> None:
+    """Torbay (planted effects a fraction of the others') reads weak in its summary, its value
+    for money and the index; Liverpool reads strong in each."""
+    spec, _, pages = reports
+    torbay, liverpool = _summary(pages["E06000027"]), _summary(pages["E08000012"])
+    assert torbay.count("We cannot tell whether the service changed") >= 2
+    assert "started here in April 2023" in _text(pages["E06000027"])  # the late start, said
+    assert liverpool.count("We cannot tell whether") == 0
+    assert liverpool.count("is estimated to have") >= 2
+    value = _text(pages["E06000027"]).split("Value for money", 1)[1]
+    assert "do not cover the cost" in value
+    index = _text((spec.output_folder / "index.html").read_text())
+    torbay_row = index.split("Torbay", 1)[1].split("Report ready", 1)[1][:600]
+    assert torbay_row.count("we cannot tell") >= 2
+    liverpool_row = index.split("Liverpool", 1)[1].split("Report ready", 1)[1][:600]
+    assert "we cannot tell" not in liverpool_row and liverpool_row.count("better:") >= 3
+    assert "The programme at a glance" in index

@@ -415,9 +415,8 @@ def summary_sentences(c: Comparison) -> list[str]:
             return f"{(mine['verdict'] == 'better').sum()} of {len(mine)}"
 
         out.append(
-            f"Estimates showing the service made things better: {share(first)} in the areas "
-            f"that started first ({waves[0]:%B %Y}), against {share(later)} in those that "
-            "started later, where the service has had less time."
+            f"Where the service started first ({waves[0]:%B %Y}), {share(first)} estimates show "
+            f"it made things better. Where it started later, {share(later)} do."
         )
     too_few = [f.locality_name for f in c.findings.values() if f.too_few]
     if too_few:

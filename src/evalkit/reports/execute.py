@@ -3,6 +3,10 @@
 This runs in a worker (a process of the pool, or a Dask worker). It never raises for a failed
 notebook: it returns a :class:`JobOutcome` with the failing cell and error, keeps the executed
 notebook under ``_failed/`` for inspection, and leaves any previous good report in place.
+
+The tables a report published (:mod:`evalkit.reports.downloads`) are written beside its page as
+CSV files and one XLSX workbook, after the notebook ran and exported and before the page that
+links them.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from evalkit._io import atomic_write_text
 from evalkit.intake.partitions import ALL_LOCALITIES
+from evalkit.reports import downloads
 from evalkit.reports.export import FIGURE_MIME, export_html
 from evalkit.reports.kernels import (
     KernelSession,
@@ -54,6 +59,7 @@ class JobOutcome:
     figures: dict[str, Any] = dataclasses.field(default_factory=dict)
     cache_key: str | None = None
     worker_pid: int | None = None
+    downloads: tuple[str, ...] = ()  # the report's tables as CSV and XLSX, beside its page
 
     @property
     def seconds(self) -> float:
@@ -187,8 +193,11 @@ def _execute(
         title = f"{job.title}: {job.locality_name}" + (
             "" if job.locality == ALL_LOCALITIES else f" ({job.locality})"
         )
-        atomic_write_text(job.html_path, export_html(nb, title=title))
-        logger.info("job %s: wrote %s", job.key, job.html_path)
+        tables = downloads.prepare(nb, job.html_path, report=title)
+        page = export_html(nb, title=title)
+        written = tables.write() if tables is not None else []
+        atomic_write_text(job.html_path, page)
+        logger.info("job %s: wrote %s and %d download(s)", job.key, job.html_path, len(written))
         ok = True
         return JobOutcome(
             status="ok",
@@ -196,6 +205,7 @@ def _execute(
             finished=time.time(),
             html_path=str(job.html_path),
             figures=figures_from(nb),
+            downloads=tuple(str(p) for p in written),
             **common,
         )
     except Exception as exc:  # a failed notebook is a result, not a crash of the run

@@ -68,6 +68,7 @@ def _entry(job: Job, outcome: JobOutcome, folder: Path) -> dict[str, Any]:
         "cell": outcome.cell,
         "error": outcome.error,
         "figures": outcome.figures,
+        "downloads": [_rel(p, folder) for p in outcome.downloads],
     }
 
 

@@ -1,11 +1,12 @@
 """The main job: every report of a programme, for every locality, in parallel, with nothing lost.
 
 :func:`run` plans the jobs, checks them before any kernel starts, prepares the partitioned inputs,
-skips reports whose cache key has not changed, executes the rest on a
-:class:`concurrent.futures.Executor` (a process pool sized to the machine, or a Dask cluster), and
-writes ``manifest.json``, ``index.html``, ``failures.json`` and a block of ``_logs/run.log``. One
-locality failing never stops the others. Each report runs in a kernel evalkit starts (fresh, or
-in fast mode the worker's warm kernel) and is stopped when it passes its time limit.
+skips reports whose cache key has not changed (when their page and the downloads it links are all
+there), executes the rest on a :class:`concurrent.futures.Executor` (a process pool sized to the
+machine, or a Dask cluster), and writes ``manifest.json``, ``index.html``, ``failures.json`` and
+a block of ``_logs/run.log``. One locality failing never stops the others. Each report runs in a
+kernel evalkit starts (fresh, or in fast mode the worker's warm kernel) and is stopped when it
+passes its time limit.
 
 If a pool worker dies (killed, out of memory), the pool breaks and every unfinished job gets
 ``BrokenProcessPool``. The jobs that had started are suspects: each is retried alone in a fresh
@@ -31,6 +32,7 @@ from evalkit._io import file_sha256
 from evalkit.config import ProgrammeSpec
 from evalkit.exceptions import PipelineError
 from evalkit.intake import prepare
+from evalkit.reports import downloads
 from evalkit.reports.cache import (
     cache_key,
     notebook_source_hash,
@@ -193,6 +195,7 @@ def _skipped(job: Job, key: str, prev: dict) -> JobOutcome:
         log_path=str(job.log_path),
         figures=prev.get("figures", {}),
         cache_key=key,
+        downloads=tuple(str(p) for p in downloads.linked(job.html_path)),
     )
 
 
@@ -283,6 +286,7 @@ def run(
             and prev.get("status") in ("ok", "skipped")
             and prev.get("cache_key") == keys[job.key]
             and job.html_path.is_file()
+            and not downloads.missing(job.html_path)  # its CSV and XLSX files are there too
         ):
             fresh[job.key] = _skipped(job, keys[job.key], prev)
         else:

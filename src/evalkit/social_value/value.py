@@ -253,7 +253,7 @@ def discounting_words(schedule: str | float, last_year: int) -> str:
     step = f"{1 + sched.bands[0][2]:.4g}"
     return (
         "Commitments for later years of a contract are discounted to their present value at the "
-        f"start of the contract, as the Green Book does, with the {sched.label}: {rates}. The "
+        f"start of the contract, as the HM Treasury Green Book does: {rates}. The "
         "first year of the contract (year 0 in the Green Book's counting) is not discounted, and "
         "each year's commitment counts as one amount for that year: the second year's commitment "
         f"is divided by {step}, the third year's by {step} x {step}, and so on."

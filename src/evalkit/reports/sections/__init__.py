@@ -2,9 +2,11 @@
 
 The report notebook computes :func:`evalkit.reports.findings.compute_findings` once and displays
 each section. Every table passes through disclosure control, every piece of text from data or
-results is HTML-escaped, and every chart carries alt text.
+results is HTML-escaped, and every chart carries alt text. The last cell calls :func:`downloads`,
+which hands the tables published to ``evalkit run`` to write beside the report as CSV and XLSX.
 """
 
+from evalkit.reports.downloads import publish as downloads
 from evalkit.reports.sections._html import show
 from evalkit.reports.sections.basics import (
     glossary,
@@ -20,6 +22,7 @@ from evalkit.reports.sections.people import outcomes, reach
 from evalkit.reports.sections.value import value_for_money
 
 __all__ = [
+    "downloads",
     "glossary",
     "header",
     "impact",

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from evalkit.disclosure import get_policy, protect, protect_count
+from evalkit.reports import downloads
 
 __all__ = ["callout", "esc", "key_value_table", "para", "protected_table", "show"]
 
@@ -66,7 +67,9 @@ def protected_table(
 
     ``shares`` adds, after each named count column, a column of its percentages worked out from
     the published counts (see :func:`published_shares`). The index's name is shown in the
-    header row's first cell (pandas would add a row for it).
+    header row's first cell (pandas would add a row for it). The table is recorded as published
+    (the texts of its cells, as shown) among the report's downloads
+    (:mod:`evalkit.reports.downloads`).
     """
     table = table.rename_axis(index=None, columns=table.index.name)
     protected = protect(table, policy, counts=counts, derived=derived, totals=totals, warn=False)
@@ -77,6 +80,7 @@ def protected_table(
     out = protected.to_html()
     if caption:
         out = out.replace("<thead>", f"<caption>{esc(caption)}</caption><thead>", 1)
+    downloads.register(protected, caption=caption, html=out)
     return out
 
 
