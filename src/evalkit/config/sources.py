@@ -1,6 +1,8 @@
 """Where a programme's data are and what their columns mean: the spec's ``sources:`` section.
 
-Each source is one file (CSV, a sheet of an XLSX workbook, or parquet) of one *kind*:
+Each source is one file (CSV, a sheet of an XLSX workbook, or parquet), or the rows an SQL query
+returns from a database (``query:``, with the database's URL in the environment variable that
+``url_env:`` names, never in the spec), of one *kind*:
 
 - ``people``: one row per person served (and, optionally, per eligible person not served);
 - ``readings``: one row per person per assessment (intake, reviews, exit), as outcome tools
@@ -20,6 +22,7 @@ the file, row and column.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -80,11 +83,23 @@ IDENTIFIER_ROLES: dict[str, str] = {"person_id": "p-", "household_id": "h-"}
 DATE_ROLES = frozenset({"referral_date", "start_date", "end_date", "date", "period"})
 
 
+#: The name of an environment variable (``EVALKIT_WAREHOUSE_URL``).
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 class SourceSpec(Model):
-    """One data file and the meaning of its columns."""
+    """One data file, or one SQL query on a database, and the meaning of its columns.
+
+    Give ``file`` (a path relative to the project folder) or ``query`` (SQL text) with
+    ``url_env``, the name of the environment variable that holds the database's SQLAlchemy URL
+    (such as ``postgresql+psycopg://user:password@host/db``): the URL, and the password in it,
+    stay out of the spec and out of git.
+    """
 
     kind: SourceKind
-    file: Path
+    file: Path | None = None
+    query: str | None = Field(default=None, min_length=1)
+    url_env: str | None = None
     sheet: str | None = None
     header_row: int = Field(default=1, ge=1, le=1000)
     columns: dict[str, str]
@@ -108,10 +123,48 @@ class SourceSpec(Model):
 
     @field_validator("file")
     @classmethod
-    def _file_type(cls, value: Path) -> Path:
-        if value.suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm", ".parquet"):
+    def _file_type(cls, value: Path | None) -> Path | None:
+        if value is not None and value.suffix.lower() not in (
+            ".csv",
+            ".txt",
+            ".xlsx",
+            ".xlsm",
+            ".parquet",
+        ):
             raise ValueError("expected a .csv, .xlsx or .parquet file")
         return value
+
+    @model_validator(mode="after")
+    def _file_or_query(self) -> SourceSpec:
+        if self.file is not None and self.query is not None:
+            raise ValueError(
+                "file and query are both given; expected one of them: file (a CSV, XLSX or "
+                "parquet file) or query (SQL run on the database named by url_env)"
+            )
+        if self.file is None and self.query is None:
+            raise ValueError(
+                "file or query is required; expected file (a CSV, XLSX or parquet file) or "
+                "query (SQL run on the database named by url_env)"
+            )
+        if self.query is not None and self.url_env is None:
+            raise ValueError(
+                "url_env is required with query; expected the name of the environment variable "
+                "that holds the database URL (such as url_env: EVALKIT_WAREHOUSE_URL)"
+            )
+        if self.url_env is not None and not ENV_NAME.match(self.url_env):
+            # The value is not shown: it may be the URL itself, password and all.
+            what = "holds a URL" if "://" in self.url_env else "is not a variable name"
+            raise ValueError(
+                f"url_env {what}; expected the name of the environment variable that holds the "
+                "database URL (such as EVALKIT_WAREHOUSE_URL), so that the URL and its password "
+                "stay out of the spec"
+            )
+        if self.query is None and self.url_env is not None:
+            raise ValueError("url_env is given without query; expected it only with a query")
+        if self.query is not None and (self.sheet is not None or self.header_row != 1):
+            which = "sheet" if self.sheet is not None else "header_row"
+            raise ValueError(f"{which} applies to a file, not to a query; remove it")
+        return self
 
     @field_validator("groups", mode="before")
     @classmethod
@@ -141,7 +194,9 @@ class SourceSpec(Model):
                 f"columns: role {missing[0]!r} ({what}) is required for a {self.kind} source; "
                 f"add '{missing[0]}: <your column name>'"
             )
-        if self.sheet is not None and self.file.suffix.lower() not in (".xlsx", ".xlsm"):
+        if self.sheet is not None and (
+            self.file is not None and self.file.suffix.lower() not in (".xlsx", ".xlsm")
+        ):
             raise ValueError(f"sheet {self.sheet!r} given but {self.file} is not a workbook")
         if self.groups and "group" not in self.columns:
             raise ValueError("groups given but no column has the role 'group'")

@@ -383,8 +383,16 @@ class ProgrammeSpec(Model):
         return self.path(self.processed_dir) / self.programme
 
     def data_files(self) -> dict[str, Path]:
-        """The data files the spec names, by source name, as absolute paths."""
-        files = {name: self.path(s.file) for name, s in self.sources.items()}
+        """The data files the spec names, by source name, as absolute paths.
+
+        A source read by a query (``query:``) has no file and is not listed; see
+        :meth:`query_sources`.
+        """
+        files = {name: self.path(s.file) for name, s in self.sources.items() if s.file is not None}
         if self.eligible is not None and self.eligible.file is not None:
             files["eligible"] = self.path(self.eligible.file)
         return files
+
+    def query_sources(self) -> dict[str, SourceSpec]:
+        """The sources read from a database by an SQL query, by name."""
+        return {name: s for name, s in self.sources.items() if s.query is not None}

@@ -1,17 +1,19 @@
 """Intake: read each source the spec names, map and validate it, pseudonymise, partition.
 
-``data/raw/`` is read-only. :func:`prepare` reads every source of a programme spec, keeps only the
+``data/raw/`` is read-only. :func:`prepare` reads every source of a programme spec (a file, or the
+rows an SQL query returns from a database: :func:`read_query`), keeps only the
 columns the plan uses, applies the declared missing-value markers, recodes and date format,
 replaces identifiers by keyed hashes, keeps the records of the reporting period, and writes each
 source once to ``data/processed/<programme>/<source>/locality_code=<code>/part-0.parquet`` (hive
 layout), so each report reads only its own locality's slice with :func:`load_partition`. A file
-``_intake.json`` records the hash of each raw file and of each partition: :func:`prepare` skips
-the work when the raw files and the plan have not changed, and the report cache keys use the
-partition hashes.
+``_intake.json`` records the hash of each raw file (or query's rows) and of each partition:
+:func:`prepare` skips the work when the raw data and the plan have not changed, and the report
+cache keys use the partition hashes.
 """
 
 from __future__ import annotations
 
+from evalkit.intake.database import read_query
 from evalkit.intake.mapping import map_source, used_columns
 from evalkit.intake.partitions import (
     IntakeResult,
@@ -34,6 +36,7 @@ __all__ = [
     "prepare",
     "pseudonym",
     "pseudonymise",
+    "read_query",
     "read_table",
     "sheet_names",
     "used_columns",

@@ -232,9 +232,10 @@ def map_source(spec: ProgrammeSpec, source: str, raw: pd.DataFrame, path: str) -
     absent = [u for u in used if u.column.name not in raw.columns]
     if absent:
         u = absent[0]
+        held = "the query's result" if s.query is not None else "the file"
         raise DataError(
-            f"{where}: column {u.column.name!r} named in spec field {u.field} is not in the file; "
-            f"the file has: {', '.join(map(str, raw.columns))}"
+            f"{where}: column {u.column.name!r} named in spec field {u.field} is not in {held}; "
+            f"{held} has: {', '.join(map(str, raw.columns))}"
         )
     raw = _exclude(raw, s, source, where)
     excluded = raw.attrs["excluded"]

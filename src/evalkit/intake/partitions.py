@@ -17,6 +17,7 @@ from evalkit import __version__
 from evalkit._io import atomic_write_text, file_sha256
 from evalkit.config.sources import IDENTIFIER_ROLES
 from evalkit.exceptions import DataError
+from evalkit.intake.database import read_query, rows_sha256
 from evalkit.intake.mapping import map_source
 from evalkit.intake.pseudonymise import load_key, pseudonymise
 from evalkit.intake.readers import read_table
@@ -67,7 +68,33 @@ def _key_fingerprint(key: bytes) -> str:
     return hmac.new(key, b"evalkit-key-fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
-def _stamp_inputs(spec: ProgrammeSpec, files: dict[str, Path], key: bytes) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True)
+class _Inputs:
+    """What intake reads: each file source's path, and each query source's rows (fetched once).
+
+    Messages name a file by its path and a query by its spec field (``sources.<name>.query``).
+    """
+
+    files: dict[str, Path]
+    queried: dict[str, pd.DataFrame]
+
+    @property
+    def where(self) -> dict[str, str]:
+        """How messages name each input, by source name."""
+        return {
+            **{name: str(path) for name, path in self.files.items()},
+            **{name: df.attrs["where"] for name, df in self.queried.items()},
+        }
+
+    def hashes(self) -> dict[str, str]:
+        """The hash of each input: a file's bytes, a query's rows."""
+        return {
+            **{name: file_sha256(path) for name, path in self.files.items()},
+            **{name: rows_sha256(df) for name, df in self.queried.items()},
+        }
+
+
+def _stamp_inputs(spec: ProgrammeSpec, inputs: _Inputs, key: bytes) -> dict[str, Any]:
     plan = spec.model_dump(
         mode="json",
         include={
@@ -84,7 +111,7 @@ def _stamp_inputs(spec: ProgrammeSpec, files: dict[str, Path], key: bytes) -> di
         "evalkit_version": __version__,
         "key": _key_fingerprint(key),
         "spec": hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest(),
-        "raw": {name: file_sha256(path) for name, path in sorted(files.items())},
+        "raw": dict(sorted(inputs.hashes().items())),
     }
 
 
@@ -113,13 +140,18 @@ def _write_table(
     return hashes
 
 
-def _input_files(spec: ProgrammeSpec) -> dict[str, Path]:
+def _read_inputs(spec: ProgrammeSpec) -> _Inputs:
+    """Check that every data file exists and run every query (each once)."""
     files = spec.data_files()
     for name, path in files.items():
         if not path.is_file():
             field = "eligible.file" if name == "eligible" else f"sources.{name}.file"
             raise DataError(f"{path}: data file named in {spec.source} ({field}) not found")
-    return files
+    queried = {
+        name: read_query(str(s.query), str(s.url_env), source=name)
+        for name, s in spec.query_sources().items()
+    }
+    return _Inputs(files, queried)
 
 
 def _select_period(spec: ProgrammeSpec, tables: dict[str, pd.DataFrame]) -> None:
@@ -152,7 +184,7 @@ def _select_period(spec: ProgrammeSpec, tables: dict[str, pd.DataFrame]) -> None
 
 
 def _readings_localities(
-    spec: ProgrammeSpec, tables: dict[str, pd.DataFrame], files: dict[str, Path]
+    spec: ProgrammeSpec, tables: dict[str, pd.DataFrame], where: dict[str, str]
 ) -> None:
     """Readings without a locality column take each person's locality from the people source."""
     people = tables[spec.people_source].drop_duplicates("person_id").set_index("person_id")
@@ -167,7 +199,7 @@ def _readings_localities(
             first = unknown.idxmax()
             row = int(first) + int(df.attrs.get("first_row", 2))
             raise DataError(
-                f"{files[name]}, row {row}, column {s.columns['person_id']!r}: person "
+                f"{where[name]}, row {row}, column {s.columns['person_id']!r}: person "
                 f"{df.at[first, 'person_id']!r} is not in the {spec.people_source} source; "
                 "expected every reading to belong to a person in it"
             )
@@ -196,17 +228,21 @@ def _eligible(spec: ProgrammeSpec, path: Path) -> pd.DataFrame:
 
 
 def _load_tables(
-    spec: ProgrammeSpec, files: dict[str, Path], key: bytes | None
+    spec: ProgrammeSpec, inputs: _Inputs, key: bytes | None
 ) -> dict[str, pd.DataFrame]:
     """Read, map and validate every source; pseudonymise identifiers when a key is given."""
+    files, where = inputs.files, inputs.where
     tables: dict[str, pd.DataFrame] = {}
     for name, s in spec.sources.items():
-        raw = read_table(files[name], sheet=s.sheet, header_row=s.header_row)
-        typed = map_source(spec, name, raw, str(files[name]))
+        if name in inputs.queried:
+            raw = inputs.queried[name]
+        else:
+            raw = read_table(files[name], sheet=s.sheet, header_row=s.header_row)
+        typed = map_source(spec, name, raw, where[name])
         typed.attrs["first_row"] = raw.attrs.get("first_row", 2)
         tables[name] = typed
-    _readings_localities(spec, tables, files)
-    _check_occasions(spec, tables, files)
+    _readings_localities(spec, tables, where)
+    _check_occasions(spec, tables, where)
     if "eligible" in files:
         tables["eligible"] = _eligible(spec, files["eligible"])
     if key is not None:
@@ -221,7 +257,7 @@ def _load_tables(
     if empty:
         names = ", ".join(f"{c} ({spec.locality_name(c)})" for c in empty)
         raise DataError(
-            f"{files[spec.people_source]}: no people served in locality {names} "
+            f"{where[spec.people_source]}: no people served in locality {names} "
             f"({spec.reporting_period.describe()}); expected at least one record per locality "
             "listed in the spec"
         )
@@ -251,9 +287,9 @@ class SourceCheck:
 
 
 def validate_inputs(spec: ProgrammeSpec) -> dict[str, SourceCheck]:
-    """Check every data file the spec names, writing nothing; say what was kept per source."""
+    """Check every data file and query the spec names, writing nothing; say what was kept."""
     out = {}
-    for name, df in _load_tables(spec, _input_files(spec), None).items():
+    for name, df in _load_tables(spec, _read_inputs(spec), None).items():
         occasions = {}
         if "occasion" in df.columns:
             counts = df["occasion"].astype("string").str.strip().value_counts(dropna=True)
@@ -267,7 +303,9 @@ def validate_inputs(spec: ProgrammeSpec) -> dict[str, SourceCheck]:
     return out
 
 
-def _check_occasions(spec: ProgrammeSpec, tables: dict[str, pd.DataFrame], files) -> None:
+def _check_occasions(
+    spec: ProgrammeSpec, tables: dict[str, pd.DataFrame], where: dict[str, str]
+) -> None:
     """Every occasion an outcome names is in its readings (or nobody would be compared)."""
     for i, o in enumerate(spec.outcomes):
         source = spec.outcome_source(o)
@@ -279,17 +317,21 @@ def _check_occasions(spec: ProgrammeSpec, tables: dict[str, pd.DataFrame], files
             if which and which not in ("first", "last") and which.casefold() not in labels:
                 listed = ", ".join(map(repr, sorted(set(found))[:12]))
                 raise DataError(
-                    f"{files[source]}: no reading is recorded as {which!r}, the occasion named in "
+                    f"{where[source]}: no reading is recorded as {which!r}, the occasion named in "
                     f"spec field outcomes[{i}].{side}; the occasions in the file are: {listed}"
                 )
 
 
 def prepare(spec: ProgrammeSpec, *, force: bool = False) -> IntakeResult:
-    """Validate, pseudonymise and partition the spec's data files (skipped when unchanged)."""
+    """Validate, pseudonymise and partition the spec's data (skipped when unchanged).
+
+    Data files are compared with the last run's by their hash; query sources are run and their
+    rows compared by their hash (see :func:`~evalkit.intake.database.rows_sha256`).
+    """
     folder = spec.processed_folder
-    files = _input_files(spec)
+    raw_inputs = _read_inputs(spec)
     key = load_key()
-    inputs = _stamp_inputs(spec, files, key)
+    inputs = _stamp_inputs(spec, raw_inputs, key)
     stamp_path = folder / STAMP
     if not force and stamp_path.is_file():
         stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
@@ -302,7 +344,7 @@ def prepare(spec: ProgrammeSpec, *, force: bool = False) -> IntakeResult:
             return IntakeResult(folder, stamp["partitions"], inputs["raw"], reused=True)
 
     all_codes = [*spec.localities, *spec.comparison_localities]
-    tables = _load_tables(spec, files, key)
+    tables = _load_tables(spec, raw_inputs, key)
     partitions: dict[str, dict[str, str]] = {}
     for name, df in tables.items():
         partitions[name] = _write_table(folder, name, df, all_codes)

@@ -8,9 +8,11 @@ column rather than silently turned into a missing value.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import csv
 import datetime as dt
+import itertools
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
@@ -18,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evalkit.exceptions import DataError
@@ -69,6 +72,21 @@ def _filled(value: Any) -> bool:
     return value is not None and (value.__class__ is not str or value.strip() != "")
 
 
+def _filled_rows(columns: list[list[object]], n: int) -> np.ndarray:
+    """Which rows hold something, from the converted columns.
+
+    Decided on the first column where it is filled (an identifier, in most exports), so that
+    only the rows whose first cell is empty are looked at cell by cell.
+    """
+    if not columns:
+        return np.zeros(n, dtype=bool)
+    first = columns[0]
+    filled = np.fromiter(map(_filled, first), dtype=bool, count=n)
+    for i in np.flatnonzero(~filled):
+        filled[i] = any(_filled(c[i]) for c in columns[1:])
+    return filled
+
+
 def _frame(
     path: Path,
     title: str,
@@ -81,7 +99,8 @@ def _frame(
     ``rows`` start at the header row, each cell as the library read it (None or blank text when
     empty); ``convert`` turns one column of cells into :func:`_cell`'s values. Blank rows are
     dropped and the others keep their place in the index, so that error messages give the row
-    the user sees.
+    the user sees. Built column by column: a workbook of thousands of rows has far fewer
+    columns than rows.
     """
     if not rows or all(v is None for v in rows[0]):
         where = f"sheet {title!r}, row {header_row}"
@@ -89,14 +108,19 @@ def _frame(
     header = [("" if v is None else str(v).strip()) for v in rows[0]]
     width = max((i + 1 for i, h in enumerate(header) if h), default=0)
     header = header[:width]
-    body, index = [], []
-    for i, r in enumerate(rows[1:]):
-        r = r[:width]
-        if any(map(_filled, r)):
-            body.append(r if len(r) == width else [*r, *[None] * (width - len(r))])
-            index.append(i)  # kept, so that error messages give the row the user sees
-    columns = list(zip(*body, strict=True)) if body else [()] * width
-    df = pd.DataFrame({j: convert(c) for j, c in enumerate(columns)}, index=index, dtype=object)
+    body = rows[1:]
+    if any(len(r) < width for r in body):  # a short row (openpyxl): padded with empty cells
+        body = [r if len(r) >= width else [*r, *[None] * (width - len(r))] for r in body]
+    n = len(body)
+    # Every row is at least ``width`` long: the first ``width`` columns are whole.
+    cells = itertools.islice(zip(*body, strict=False), width)
+    columns = [convert(c) for c in cells] if n else []
+    keep = _filled_rows(columns, n)
+    index = np.flatnonzero(keep)  # kept, so that error messages give the row the user sees
+    if len(index) < n:
+        columns = [np.array(c, dtype=object)[keep] for c in columns]
+    data = dict(enumerate(columns)) if n else {j: [] for j in range(width)}
+    df = pd.DataFrame(data, index=pd.Index(index, dtype="int64"), dtype=object)
     df.columns = header
     return df
 
@@ -220,12 +244,16 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int) -> pd.DataFra
         raise DataError(
             f"{path}: no sheet named {sheet!r}; the workbook has {', '.join(map(repr, names))}"
         )
-    try:
-        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)[header_row - 1 :]
-        # calamine reads an error cell as empty: look for one only when some cell is empty.
-        errors = any("" in r for r in rows) and _has_error_cells(path, sheet)
-    except Exception:  # a sheet calamine cannot read: openpyxl reads it or says why not
-        return _read_workbook_openpyxl(path, sheet, header_row)
+    # calamine reads an error cell as empty, so the sheet's XML is searched for one while
+    # calamine parses it (both let other threads run); the answer is needed only when some
+    # cell is empty.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        search = pool.submit(_has_error_cells, path, sheet)
+        try:
+            rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)[header_row - 1 :]
+            errors = any("" in r for r in rows) and search.result()
+        except Exception:  # a sheet calamine cannot read: openpyxl reads it or says why not
+            return _read_workbook_openpyxl(path, sheet, header_row)
     if errors:
         return _read_workbook_openpyxl(path, sheet, header_row)
     if rows:

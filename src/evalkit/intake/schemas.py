@@ -94,7 +94,9 @@ def parse_dates(series: pd.Series, date_format: str) -> pd.Series:
     if is_date.any():
         cells = pd.to_datetime(series.where(is_date), errors="coerce").dt.normalize()
         parsed = parsed.where(~is_date, cells)
-    return parsed
+    # One resolution whatever the values' origin (text, workbook or database dates, or none),
+    # so that the same dates from a CSV, a workbook or a database give the same partitions.
+    return parsed.astype("datetime64[us]")
 
 
 def _numbers(series: pd.Series) -> pd.Series:
