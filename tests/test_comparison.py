@@ -121,3 +121,33 @@ def test_the_weak_locality_reads_weak_and_the_tiny_one_is_not_estimated(comparis
     found = re.search(r"\), (\d+) of (\d+) estimates .* started later, (\d+) of (\d+) do", wave)
     b1, n1, b2, n2 = (int(x) for x in found.groups())
     assert b1 / n1 > b2 / n2
+
+
+@pytest.mark.parametrize("n", [20, 23, 25, 48, 150, 152, 420, 1003])
+def test_cost_per_person_never_narrows_the_published_count(n: int) -> None:
+    """Spend / (cost per head, as printed) bounds the count a reader could work back; that range
+    must cover the published count's own rounding (nearest 5 under NHS rules), so the unit cost
+    adds nothing to what is published. Mid Devon's £84,770 over 25 people once read 'about
+    £3,400', which pinned the count to 25 exactly."""
+    import pandas as pd
+
+    from evalkit.disclosure import protect_count
+    from evalkit.reports.findings import Findings
+
+    spend = 84_770.0 * n / 25
+    f = Findings("x", "X", "nhs", n, 0, pd.DataFrame(), cba_spec={"costs": [{"amount": spend}]})
+    low, high = f.unit_costs()["person"]
+    shown = protect_count(n, "nhs")
+    if low == high:  # one figure, rounded: the counts it implies
+        digits = len(f"{low:.0f}".rstrip("0"))
+        step = 10 ** (len(f"{low:.0f}") - digits) / 2
+        low, high = spend / (low + step), spend / (low - step)
+        assert low <= shown - 2.5 and high >= shown + 2.5
+    else:  # a range: spend over the ends of the published count's rounding interval
+        assert (spend / high, spend / low) == pytest.approx((shown - 2.5, shown + 2.5))
+        from evalkit.reports.sections.value import cost_phrase
+
+        printed = [
+            float(x.replace(",", "")) for x in re.findall(r"£([\d,]+)", cost_phrase(low, high))
+        ]
+        assert spend / printed[1] <= shown - 2.5 and spend / printed[0] >= shown + 2.5

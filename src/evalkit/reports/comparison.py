@@ -327,6 +327,8 @@ def _outcome_section(c: Comparison, outcome: str, group: pd.DataFrame, policy: A
 
 def _value_section(c: Comparison, policy: Any) -> list[str]:
     """Value for money side by side, only where it rests on the locality's measured impact."""
+    from evalkit.reports.sections.value import cost_phrase
+
     rows, assumed = [], []
     for code, f in c.findings.items():
         if f.cba is None:
@@ -345,7 +347,7 @@ def _value_section(c: Comparison, policy: Any) -> list[str]:
                 if mc is not None
                 else "not simulated",
                 "All value per £1": f"£{f.cba.public_value_roi:.2f}",
-                "Cost per person served": narrative.money(units["person"])
+                "Cost per person served": cost_phrase(*units["person"])
                 if "person" in units
                 else "not published",
                 "Savings cover the cost": "yes" if f.cba.financial_roi >= 1 else "no",

@@ -126,35 +126,37 @@ class Findings:
             return None
         return float(sum(c["amount"] for c in self.cba_spec.get("costs", [])))
 
-    def unit_costs(self) -> dict[str, float]:
-        """Spending per person served and per household, over the counts as published.
+    def unit_costs(self) -> dict[str, tuple[float, float]]:
+        """Spending per person served and per household, as (low, high), over published counts.
 
-        The divisors are the published (rounded) counts and the results are rounded to two
-        significant figures, so a cost per head never reveals an unrounded count. A count that
-        is suppressed gives no unit cost.
+        A reader who knows the spend and a cost per head can work back the count (spend / cost);
+        that must never narrow the published count's own rounding interval (the count ± half
+        the rounding base). So the cost per head over the published count is rounded to two
+        significant figures, or one, whichever keeps the implied counts around that whole
+        interval, and given as one figure (low == high); where neither does, it is the range of
+        spend over the interval's ends, which says no more than the published count. A
+        suppressed count gives no unit cost.
         """
         if self.spend is None:
             return {}
+        half = get_policy(self.policy).rounding / 2
         out = {}
         for unit, n in (("person", self.n_served), ("household", self.n_households)):
-            if n and not is_disclosive(n, self.policy):
-                out[unit] = float(f"{self.spend / protect_count(n, self.policy):.2g}")
+            if not n or is_disclosive(n, self.policy):
+                continue
+            shown = protect_count(n, self.policy)
+            out[unit] = (self.spend / (shown + half), self.spend / max(shown - half, 0.5))
+            if half < 1:
+                out[unit] = (self.spend / shown,) * 2
+                continue
+            for digits in (2, 1):
+                per = float(f"{self.spend / shown:.{digits}g}")
+                step = 10 ** (np.floor(np.log10(per)) - digits + 1) / 2
+                low, high = self.spend / (per + step), self.spend / max(per - step, 1e-9)
+                if low <= shown - half and high >= shown + half:
+                    out[unit] = (per, per)
+                    break
         return out
-
-    @property
-    def value_measured(self) -> bool:
-        """Whether every benefit of the cost-benefit model comes from a measured impact."""
-        return bool(self.benefits) and all(b.measured for b in self.benefits)
-
-    @property
-    def suppressed(self) -> bool:
-        """Whether the number served is itself too small to publish."""
-        return is_disclosive(self.n_served, self.policy)
-
-    @property
-    def too_few(self) -> bool:
-        """Whether there are too few people to estimate effects."""
-        return self.n_served < MIN_FOR_ESTIMATES
 
 
 # -- who was reached ----------------------------------------------------------------------

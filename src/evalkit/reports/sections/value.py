@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from evalkit import narrative
@@ -17,7 +19,7 @@ from evalkit.reports.context import ReportContext
 from evalkit.reports.findings import Findings
 from evalkit.reports.sections._html import callout, esc, key_value_table, para
 
-__all__ = ["cost_sentence", "value_for_money"]
+__all__ = ["cost_phrase", "cost_sentence", "value_for_money"]
 
 
 def _headline(f: Findings) -> str:
@@ -49,11 +51,28 @@ def _headline(f: Findings) -> str:
     )
 
 
+def cost_phrase(low: float, high: float) -> str:
+    """'about £2,100' or, where one figure would say more than the published count, 'between
+    about £3,000 and £3,800' with the ends rounded outwards to two significant figures (see
+    :meth:`Findings.unit_costs`)."""
+    if low == high:
+        return f"about {narrative.money(low)}"
+
+    def outward(value: float, up: bool) -> float:
+        step = 10 ** (math.floor(math.log10(value)) - 1)
+        return (math.ceil if up else math.floor)(value / step) * step
+
+    return (
+        f"between about {narrative.money(outward(low, False))} and "
+        f"{narrative.money(outward(high, True))}"
+    )
+
+
 def cost_sentence(f: Findings) -> str:
     """Recorded spending and what it comes to per person served and per household."""
     units = f.unit_costs()
     each = " and ".join(
-        f"about {narrative.money(v)} for each {'person served' if u == 'person' else u}"
+        f"{cost_phrase(*v)} for each {'person served' if u == 'person' else u}"
         for u, v in units.items()
     )
     return f"Recorded spending was {narrative.money(f.spend)} ({f.cba.price_year} prices)" + (
