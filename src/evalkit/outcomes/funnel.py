@@ -64,14 +64,18 @@ def funnel_limits(
     return out
 
 
-def funnel_position(rate: float, n: int, target: float, level: float = 0.998) -> str:
-    """'above', 'below' or 'within' the funnel's limits at ``level`` for one locality."""
-    limits = funnel_limits(target, [n], levels=(level,)).iloc[0]
-    if rate > limits[f"upper_{level:g}"]:
+def _position(value: float, limits: pd.Series, level: float) -> str:
+    """'above', 'below' or 'within' one row of limits at ``level``."""
+    if value > limits[f"upper_{level:g}"]:
         return "above"
-    if rate < limits[f"lower_{level:g}"]:
+    if value < limits[f"lower_{level:g}"]:
         return "below"
     return "within"
+
+
+def funnel_position(rate: float, n: int, target: float, level: float = 0.998) -> str:
+    """'above', 'below' or 'within' the funnel's limits at ``level`` for one locality."""
+    return _position(rate, funnel_limits(target, [n], levels=(level,)).iloc[0], level)
 
 
 def pooled_estimate(estimates: Sequence[float], ses: Sequence[float]) -> tuple[float, float]:
@@ -112,9 +116,4 @@ def estimate_limits(
 
 def estimate_position(estimate: float, se: float, target: float, level: float = 0.998) -> str:
     """'above', 'below' or 'within' an estimate's funnel limits at ``level``."""
-    limits = estimate_limits(target, [se], levels=(level,)).iloc[0]
-    if estimate > limits[f"upper_{level:g}"]:
-        return "above"
-    if estimate < limits[f"lower_{level:g}"]:
-        return "below"
-    return "within"
+    return _position(estimate, estimate_limits(target, [se], levels=(level,)).iloc[0], level)
