@@ -158,6 +158,21 @@ class Findings:
                     break
         return out
 
+    @property
+    def value_measured(self) -> bool:
+        """Whether every benefit of the cost-benefit model comes from a measured impact."""
+        return bool(self.benefits) and all(b.measured for b in self.benefits)
+
+    @property
+    def suppressed(self) -> bool:
+        """Whether the number served is itself too small to publish."""
+        return is_disclosive(self.n_served, self.policy)
+
+    @property
+    def too_few(self) -> bool:
+        """Whether there are too few people to estimate effects."""
+        return self.n_served < MIN_FOR_ESTIMATES
+
 
 # -- who was reached ----------------------------------------------------------------------
 

@@ -113,7 +113,7 @@ def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
         if of.impact is None and of.not_used:
             reasons = "; ".join(sorted({n.reason for n in of.not_used}))
             out.append(f"What the service caused for {name} could not be estimated ({reasons}).")
-        elif of.impact is None and of.outcome.designs != ["before_after"]:
+        elif of.impact is None and of.source_kind != "series" and of.distance is None:
             out.append(
                 f"There is no comparison for {name}: readings from similar people not served "
                 "would show what the service caused."
@@ -129,6 +129,12 @@ def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
         out.append(
             "Value for money rests on assumptions for " + ", ".join(assumed) + ": linking each "
             "to an outcome the evaluation measures, with a comparison, would put evidence behind it."
+        )
+    if f.cba is not None and f.value_measured and f.cba.financial_roi < 1:
+        out.append(
+            f"The savings to public budgets do not cover the cost here (£{f.cba.financial_roi:.2f} "
+            "per £1): the value for money section shows which assumption would have to change, "
+            "and by how much, for them to do so."
         )
     first = min(ctx.spec.launches.values(), default=None)
     unclear = any(
@@ -149,6 +155,17 @@ def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
                 f"The service had run here for about {months} months by the end of the period: "
                 "effects that take longer to show may not be seen yet."
             )
+    helped = [
+        narrative.in_sentence(of.name)
+        for of in f.outcomes.values()
+        if of.impact is not None and not of.impact.crosses_no_effect
+    ]
+    if helped and len(out) < 5:
+        out.append(
+            f"The service made a measurable difference to {', '.join(helped[:2])} here: a question "
+            "for the next learning cycle is what made the difference, and whether it can spread "
+            "to the areas where we cannot tell yet."
+        )
     return out[:5]
 
 
