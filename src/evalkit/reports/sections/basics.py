@@ -130,12 +130,6 @@ def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
             "Value for money rests on assumptions for " + ", ".join(assumed) + ": linking each "
             "to an outcome the evaluation measures, with a comparison, would put evidence behind it."
         )
-    if f.cba is not None and f.value_measured and f.cba.financial_roi < 1:
-        out.append(
-            f"The savings to public budgets do not cover the cost here (£{f.cba.financial_roi:.2f} "
-            "per £1): the value for money section shows which assumption would have to change, "
-            "and by how much, for them to do so."
-        )
     first = min(ctx.spec.launches.values(), default=None)
     unclear = any(
         of.impact is not None and of.impact.crosses_no_effect for of in f.outcomes.values()
@@ -155,6 +149,12 @@ def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
                 f"The service had run here for about {months} months by the end of the period: "
                 "effects that take longer to show may not be seen yet."
             )
+    if f.cba is not None and f.value_measured and f.cba.financial_roi < 1:
+        out.append(
+            f"The savings to public budgets do not cover the cost here (£{f.cba.financial_roi:.2f} "
+            "per £1): the value for money section shows which assumption would have to change, "
+            "and by how much, for them to do so."
+        )
     helped = [
         narrative.in_sentence(of.name)
         for of in f.outcomes.values()
@@ -162,7 +162,7 @@ def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
     ]
     if helped and len(out) < 5:
         out.append(
-            f"The service made a measurable difference to {', '.join(helped[:2])} here: a question "
+            f"The service made a measurable difference to {' and '.join(helped[:2])} here: a question "
             "for the next learning cycle is what made the difference, and whether it can spread "
             "to the areas where we cannot tell yet."
         )
