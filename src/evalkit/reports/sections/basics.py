@@ -118,12 +118,23 @@ def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
                 f"There is no comparison for {name}: readings from similar people not served "
                 "would show what the service caused."
             )
-        elif of.impact is not None and of.impact.crosses_no_effect:
-            out.append(
-                f"We cannot tell whether the service changed {name} here: a question for the "
-                "next learning cycle is what got in the way, and whether more time or more "
-                "people would show an effect."
-            )
+    unclear_names = [
+        narrative.in_sentence(of.name)
+        for of in f.outcomes.values()
+        if of.impact is not None and of.impact.crosses_no_effect
+    ]
+    if unclear_names:
+        listed = (
+            ", ".join(unclear_names[:-1]) + " or " + unclear_names[-1]
+            if len(unclear_names) > 1
+            else unclear_names[0]
+        )
+        out.insert(
+            0,
+            f"We cannot tell whether the service changed {listed} here: a question for the "
+            "next learning cycle is what got in the way, and whether more time or more people "
+            "would show an effect.",
+        )
     if f.benefits and not f.value_measured:
         assumed = [narrative.in_sentence(b.outcome) for b in f.benefits if not b.measured]
         out.append(
