@@ -8,6 +8,7 @@ which hands the tables published to ``evalkit run`` to write beside the report a
 
 from evalkit.reports.downloads import publish as downloads
 from evalkit.reports.sections._html import show
+from evalkit.reports.sections.assumptions import assumed_against_measured
 from evalkit.reports.sections.basics import (
     glossary,
     header,
@@ -22,6 +23,7 @@ from evalkit.reports.sections.people import outcomes, reach
 from evalkit.reports.sections.value import value_for_money
 
 __all__ = [
+    "assumed_against_measured",
     "downloads",
     "glossary",
     "header",
