@@ -118,13 +118,23 @@ TWO = ["E08000012", "E06000017"]
 _DEMO_RUN: dict[str, object] = {}
 
 
+#: Why a browser or PDF test cannot run (with :func:`chromium_found`).
+NO_BROWSER = (
+    "Chromium or Playwright is not installed (apt-get install chromium; pip install playwright)"
+)
+
+
 def chromium_found() -> bool:
-    """Whether headless Chromium is installed (the PDF and browser tests need it)."""
+    """Whether headless Chromium and Playwright are installed (the PDF and browser tests need both).
+
+    The tests that need them call ``need(chromium_found(), ...)`` (tests/_needs.py): a skip
+    locally, a failure in CI.
+    """
     from evalkit.exceptions import PipelineError
-    from evalkit.reports.pdf import chromium_path
+    from evalkit.reports.pdf import check_pdf_support
 
     try:
-        chromium_path()
+        check_pdf_support()
     except PipelineError:
         return False
     return True

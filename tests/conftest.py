@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-# A test-only key (an environment variable, as a user would set one), never a real secret.
-os.environ.setdefault("EVALKIT_PSEUDONYM_KEY", "evalkit-test-key-not-a-secret-0001")
+#: A test-only pseudonymisation key, never a real secret.
+TEST_KEY = "evalkit-test-key-not-a-secret-0001"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pseudonym_key() -> Iterator[str]:
+    """The test key in ``EVALKIT_PSEUDONYM_KEY`` (as a user would set one) for the session.
+
+    Set with a MonkeyPatch (undone at the end), not at import, and always the test key: a key or
+    key file in the developer's own environment does not change what the tests see. A test that
+    needs no key, or another one, changes it with its own ``monkeypatch``.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EVALKIT_PSEUDONYM_KEY", TEST_KEY)
+        mp.delenv("EVALKIT_KEY_FILE", raising=False)
+        yield TEST_KEY
 
 
 def make_project(root: Path, seed: int = 2024) -> Path:

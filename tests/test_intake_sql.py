@@ -6,7 +6,8 @@ demo). In SQLite they are stored as the CSV holds them (dates as dd/mm/yyyy text
 as a warehouse holds them: real ``date`` and ``timestamp`` columns, integers, ``numeric`` money,
 NULL for an empty cell. The PostgreSQL server is started by the fixture below in a temporary
 folder (on a free port of 127.0.0.1, as an unprivileged user when the tests run as root) and
-stopped afterwards; the tests that need it are skipped, saying why, when it cannot be started.
+stopped afterwards; the tests that need it are skipped, saying why, when it cannot be started
+(a failure instead under ``CI=true``: tests/_needs.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from _needs import need
 from evalkit.cli import main
 from evalkit.config import load_spec
 from evalkit.exceptions import ConfigError, DataError
@@ -142,17 +144,17 @@ def postgres() -> Iterator[str]:
     """A PostgreSQL server loaded with the records; yields its SQLAlchemy URL (with password)."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not (initdb and pg_ctl):
-        pytest.skip("PostgreSQL's initdb and pg_ctl are not on PATH or in /usr/lib/postgresql")
+        need(False, "PostgreSQL's initdb and pg_ctl are not on PATH or in /usr/lib/postgresql")
     try:
         import psycopg
     except ImportError:
-        pytest.skip("psycopg (psycopg 3) is not installed")
+        need(False, "psycopg (psycopg 3) is not installed")
     base = Path(tempfile.mkdtemp(prefix="evalkit-pg-"))
     run_as: list[str] = []
     if os.geteuid() == 0:  # postgres refuses to run as root: run it as nobody
         if not shutil.which("runuser"):
             shutil.rmtree(base)
-            pytest.skip("running as root and runuser (to run postgres as nobody) is missing")
+            need(False, "running as root and runuser (to run postgres as nobody) is missing")
         nobody = pwd.getpwnam("nobody")
         os.chown(base, nobody.pw_uid, nobody.pw_gid)
         run_as = ["runuser", "-u", "nobody", "--"]
@@ -174,7 +176,7 @@ def postgres() -> Iterator[str]:
             "--auth-local=trust", f"--pwfile={base / 'pw'}", "-E", "UTF8", "--no-locale",
         )  # fmt: skip
         if setup.returncode != 0:
-            pytest.skip(f"initdb failed: {setup.stderr.strip().splitlines()[-1:]}")
+            need(False, f"initdb failed: {setup.stderr.strip().splitlines()[-1:]}")
         pg("mkdir", str(sockets))
         options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
         start = pg(
@@ -182,7 +184,7 @@ def postgres() -> Iterator[str]:
         )
         if start.returncode != 0:
             tail = log.read_text().strip().splitlines()[-1:] if log.exists() else []
-            pytest.skip(f"postgres did not start: {start.stderr.strip() or tail}")
+            need(False, f"postgres did not start: {start.stderr.strip() or tail}")
         started = True
         admin = f"host=127.0.0.1 port={port} user=evalkit password={PASSWORD} dbname=postgres"
         with psycopg.connect(admin, autocommit=True) as connection:

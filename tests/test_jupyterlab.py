@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from _reports import chromium_found
+from _needs import need
+from _reports import NO_BROWSER, chromium_found
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kernels")]
 
@@ -90,8 +91,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def lab(project: Path, tmp_path_factory: pytest.TempPathFactory):
     """A JupyterLab server on the project; yields its base URL and token, stopped afterwards."""
-    if not chromium_found():
-        pytest.skip("Chromium is not installed (apt-get install chromium): no browser to test with")
+    need(chromium_found(), f"{NO_BROWSER}: no browser to test with")
     home = tmp_path_factory.mktemp("jupyter-home")
     settings = home / "settings"
     for relative, values in SETTINGS.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,8 +15,8 @@ from _learning import KEY, reflection
 from evalkit.cli import main
 from evalkit.learning.store import ReflectionStore
 
-REPO = Path(__file__).resolve().parents[1]
-EVALKIT = REPO / ".venv" / "bin" / "evalkit"
+# The console script installed beside the running interpreter (a venv or a conda environment).
+EVALKIT = Path(sys.executable).parent / "evalkit"
 SUBCOMMANDS = (
     "add",
     "import",

@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from evalkit.learning.records import SLOTS
 from evalkit.learning.store import ReflectionStore
 
 REPO = Path(__file__).resolve().parents[1]
-EVALKIT = REPO / ".venv" / "bin" / "evalkit"
+# The console script installed beside the running interpreter (a venv or a conda environment).
+EVALKIT = Path(sys.executable).parent / "evalkit"
 FIXTURE = REPO / "tests" / "fixtures" / "learning" / "store_v1.sqlite"
 #: A word that occurs only in the reflection that is erased (and never in any label or name).
 MARKER = "quokka"

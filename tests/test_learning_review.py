@@ -305,7 +305,7 @@ def test_learning_review_notebook_runs_with_papermill(fresh_project, tmp_path, m
     papermill.execute_notebook(
         str(REPO / "notebooks" / "learning_review.ipynb"),
         str(output),
-        kernel_name="python3",
+        kernel_name="evalkit",  # the project kernel, as the notebooks name it
         parameters={
             "spec_path": str(demo_spec_path),
             "locality": "E08000012",
@@ -332,7 +332,7 @@ def test_capture_notebook_runs_with_papermill(tmp_path, monkeypatch):
     papermill.execute_notebook(
         str(REPO / "notebooks" / "capture_reflection.ipynb"),
         str(output),
-        kernel_name="python3",
+        kernel_name="evalkit",  # the project kernel, as the notebooks name it
         parameters={"store_path": str(tmp_path / "learning.sqlite"), "template": "gibbs"},
         progress_bar=False,
     )

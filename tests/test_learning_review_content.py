@@ -9,7 +9,6 @@ from the functions that produce it, no notebook run."""
 from __future__ import annotations
 
 import html
-import os
 import re
 
 import pytest
@@ -251,9 +250,9 @@ def demo_project(tmp_path_factory):
         yield spec_path, store_path
 
 
-def test_the_demo_codes_tracks_and_runs_cycles_through_the_real_api(demo_project):
+def test_the_demo_codes_tracks_and_runs_cycles_through_the_real_api(demo_project, monkeypatch):
     _, store_path = demo_project
-    os.environ.setdefault("EVALKIT_PSEUDONYM_KEY", KEY)
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", KEY)
     with ReflectionStore(store_path) as store:
         shared, codings, actions = store.shareable(), store.codings(), store.actions()
         cycles = store.cycles()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from evalkit import narrative
@@ -107,3 +108,85 @@ def test_targets_are_judged_with_the_interval() -> None:
     assert target_verdict(Row(ci_low=0.05, ci_high=0.15, **lower)) == "met"
     assert target_verdict(Row(ci_low=0.25, ci_high=0.35, **lower)) == "not met"
     assert target_verdict(Row(target=float("nan"), ci_low=0.1, ci_high=0.2)) == "no target"
+
+
+# --- value_sentence: the cost-benefit return in words (expected sentences written by hand) ----
+
+
+def _cba(financial_roi: float, public_value_roi: float, basis: str):
+    """A cost-benefit result with the fields value_sentence reads (the rest zero or empty)."""
+    from evalkit.econ.cba import CostBenefitResult
+
+    empty = pd.DataFrame()
+    return CostBenefitResult(
+        pv_costs=100_000.0,
+        pv_fiscal=100_000.0 * financial_roi,
+        pv_fiscal_cashable=0.0,
+        pv_economic=0.0,
+        pv_social=0.0,
+        net_present_budget_impact=0.0,
+        financial_roi=financial_roi,
+        net_present_public_value=0.0,
+        public_value_roi=public_value_roi,
+        pv_fiscal_non_cashable=0.0,
+        payback_years=None,
+        net_successes=0.0,
+        price_year="2024/25",
+        discount="green-book",
+        discounting="3.5%",
+        horizon_years=5,
+        basis=basis,
+        method="test",
+        optimism_bias_verified=True,
+        by_agency=empty,
+        by_year=empty,
+        by_outcome=empty,
+        by_agency_year=empty,
+    )
+
+
+def _monte_carlo(financial_rois: list[float]):
+    from evalkit.econ.sensitivity import MonteCarloResult
+
+    samples = pd.DataFrame({"financial_roi": financial_rois})
+    return MonteCarloResult(
+        n=len(financial_rois), seed=1, prob_roi_below_1=0.0, prob_public_value_roi_below_1=0.0,
+        prob_never_pays_back=0.0, financial_roi_median=0.0, financial_roi_ci_low=0.0,
+        financial_roi_ci_high=0.0, basis="test", method="test", samples=samples,
+        percentiles=pd.DataFrame(),
+    )  # fmt: skip
+
+
+def test_value_sentence_gross_says_it_is_not_the_impact_and_that_savings_fall_short() -> None:
+    assert narrative.value_sentence(_cba(0.85, 1.6, "gross")) == (
+        "Each £1 spent is estimated to return £0.85 to public budgets (2024/25 prices, "
+        "discounted; GROSS: it includes what would have happened anyway, so it is not the "
+        "impact). Counting wider economic and social value as well, the return is £1.60 per £1. "
+        "The savings to public budgets do not cover the cost."
+    )
+
+
+def test_value_sentence_net_of_deadweight_with_the_simulated_range() -> None:
+    # Five draws 0.5, 1.0, ..., 2.5: the 5th and 95th percentiles (linear interpolation between
+    # order statistics) are 0.5 + 0.2 * 0.5 = 0.60 and 2.0 + 0.8 * 0.5 = 2.40.
+    sentence = narrative.value_sentence(
+        _cba(1.234, 2.5, "net of deadweight"), _monte_carlo([2.5, 0.5, 1.5, 1.0, 2.0])
+    )
+    assert sentence == (
+        "Each £1 spent is estimated to return £1.23 to public budgets (2024/25 prices, "
+        "discounted; net of what would have happened anyway (deadweight)); in simulations "
+        "varying the uncertain assumptions, 90% of results lay between £0.60 and £2.40. "
+        "Counting wider economic and social value as well, the return is £2.50 per £1."
+    )
+
+
+def test_value_sentence_net_of_a_measured_counterfactual_at_break_even() -> None:
+    # A return of exactly £1 covers the cost: no shortfall sentence.
+    assert narrative.value_sentence(_cba(1.0, 1.0, "net of a measured counterfactual")) == (
+        "Each £1 spent is estimated to return £1.00 to public budgets (2024/25 prices, "
+        "discounted; net of what would have happened anyway, as the comparison measured it). "
+        "Counting wider economic and social value as well, the return is £1.00 per £1."
+    )
+    assert narrative.value_sentence(_cba(0.5, 0.8, "net of a measured counterfactual")).endswith(
+        " the return is £0.80 per £1. The savings to public budgets do not cover the cost."
+    )

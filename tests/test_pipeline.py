@@ -90,4 +90,4 @@ def test_rerun_with_nothing_changed_skips_every_report(two_reports) -> None:
     spec, _ = two_reports
     again = run(spec, localities=TWO, progress=False)
     assert {o.status for o in again.outcomes} == {"skipped"}
-    assert again.seconds < 10
+    # How fast a rerun is (target < 10 s) is measured in benchmarks/bench_reports.py, not here.

@@ -24,6 +24,7 @@ SECTIONS = [
     "Outcomes: what changed for people",
     "Impact: what the service caused",
     "Value for money",
+    "The business case against what was measured",
     "What the partners learned",
     "Download the tables",
     "Annex A. Methods, assumptions and caveats",
@@ -109,8 +110,14 @@ def test_no_report_claims_impact_from_a_before_after_comparison(reports) -> None
         for para in re.findall(r"<p>(.*?)</p>|<li>(.*?)</li>", page, re.S):
             sentence = _text("".join(para))
             if "estimated to have" in sentence or "lower than expected" in sentence:
+                # Every impact claim states its evidence level, and it is at least level 2.
                 level = re.search(r"level (\d) of 5", sentence)
-                assert level is None or int(level.group(1)) >= 2, (code, sentence)
+                assert level is not None, (
+                    code,
+                    "impact claim without its evidence level",
+                    sentence,
+                )
+                assert int(level.group(1)) >= 2, (code, sentence)
             if "d_z" in sentence or "between the start and" in sentence:
                 assert "not" in sentence and ("change over time" in sentence), (code, sentence)
 
@@ -141,11 +148,11 @@ def test_every_table_is_disclosure_controlled_or_a_table_of_methods(reports) -> 
 
 
 def test_browser_shows_every_section_and_every_chart_has_alt_text(reports, tmp_path) -> None:
-    from _reports import chromium_found
+    from _needs import need
+    from _reports import NO_BROWSER, chromium_found
     from evalkit.reports.pdf import chromium
 
-    if not chromium_found():
-        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    need(chromium_found(), f"{NO_BROWSER}; .ci/run installs it")
     spec, _, _ = reports
     with chromium() as browser:
         page = browser.new_page()

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from _reports import TWO, chromium_found, demo_run
+from _needs import need
+from _reports import NO_BROWSER, TWO, chromium_found, demo_run
 from evalkit.reports.pdf import CHROMIUM_ARGS, chromium_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kernels")]
@@ -25,8 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kernels")]
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
     """The demo reports served on 127.0.0.1 (a free port); yields the index URL."""
-    if not chromium_found():
-        pytest.skip("Chromium is not installed (apt-get install chromium): no browser to test with")
+    need(chromium_found(), f"{NO_BROWSER}: no browser to test with")
     spec, pages = demo_run(tmp_path_factory)
     handler = functools.partial(_QuietHandler, directory=str(spec.output_folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -1,7 +1,8 @@
 """Incremental reruns and logs: only what changed is rerun; logs are complete and free of noise.
 
-One probe project (three localities, real kernels) goes through a sequence of runs; each test
-makes one change and checks which reports ran. The tests run in file order and share the project.
+One probe project (three localities, real kernels) is shared by the tests; each test first brings
+it up to date (:func:`_settled`: a run, so whatever an earlier test changed is rerun), then makes
+one change and checks which reports ran. The tests therefore pass in any order (pytest-randomly).
 """
 
 from __future__ import annotations
@@ -33,15 +34,23 @@ def _statuses(spec, **kwargs) -> dict[str, str]:
     return {o.locality: o.status for o in result.outcomes}
 
 
+def _settled(spec):
+    """``spec`` after a run, so that every report is up to date whatever ran before."""
+    _statuses(spec)
+    return spec
+
+
 def _notebook(spec):
     return spec.project_root / "notebooks" / "probe.ipynb"
 
 
 def test_rerun_with_nothing_changed_skips_all(project) -> None:
+    _settled(project)
     assert set(_statuses(project).values()) == {"skipped"}
 
 
 def test_changing_one_localitys_data_reruns_only_that_locality(project) -> None:
+    _settled(project)
     path = project.data_files()["service_users"]
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -56,6 +65,7 @@ def test_changing_one_localitys_data_reruns_only_that_locality(project) -> None:
 
 
 def test_output_only_changes_to_the_notebook_do_not_invalidate(project) -> None:
+    _settled(project)
     nb = nbformat.read(_notebook(project), as_version=4)
     code = nb.cells[-1]
     code.execution_count = 42
@@ -67,6 +77,7 @@ def test_output_only_changes_to_the_notebook_do_not_invalidate(project) -> None:
 
 
 def test_changing_the_notebook_source_reruns_all(project) -> None:
+    _settled(project)
     nb = nbformat.read(_notebook(project), as_version=4)
     nb.cells[-1].source += "\n# a changed line"
     nbformat.write(nb, _notebook(project))
@@ -74,6 +85,7 @@ def test_changing_the_notebook_source_reruns_all(project) -> None:
 
 
 def test_force_reruns_all(project) -> None:
+    _settled(project)
     assert set(_statuses(project).values()) == {"skipped"}
     assert set(_statuses(project, force=True).values()) == {"ok"}
 

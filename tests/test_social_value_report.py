@@ -322,7 +322,7 @@ def test_notebook_executes_with_papermill(project, tmp_path):
         papermill.execute_notebook(
             str(project.parents[3] / "notebooks" / "social_value.ipynb"),
             str(out),
-            kernel_name="python3",
+            kernel_name="evalkit",  # the project kernel, as the notebooks name it
             parameters={"spec_path": str(project), "locality": "E06000017", "period": "2024/25"},
             cwd=str(project.parents[3]),
             progress_bar=False,
