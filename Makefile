@@ -19,7 +19,7 @@ NB_PYTHON ?= $(BIN)/python
 NB_STRIP  := "$(NB_PYTHON)" -m nbstripout --keep-id
 NB_GUARD  := [ -x "$(NB_PYTHON)" ] || { echo "evalkit: $(NB_PYTHON) is missing, so notebook outputs cannot be stripped: run make setup" >&2; exit 1; };
 
-.PHONY: setup notebook-filter hooks demo test lab capture bench lint format clean
+.PHONY: setup notebook-filter hooks demo test lab capture mutate bench lint format clean
 
 setup: $(STAMP)
 	@$(MAKE) --no-print-directory notebook-filter
@@ -70,6 +70,11 @@ lab: $(STAMP)
 capture: $(STAMP)
 	@$(BIN)/python -c "import voila" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[capture]"
 	$(BIN)/evalkit reflect serve $(SPEC)
+
+# Mutation testing (mutmut, configured in pyproject's [tool.mutmut]): mutants killed and survived.
+mutate: $(STAMP)
+	$(BIN)/mutmut run --max-children 2
+	@$(BIN)/mutmut results --all true | awk '{print $$NF}' | sort | uniq -c
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

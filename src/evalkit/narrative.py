@@ -217,7 +217,7 @@ def value_sentence(cba: Any, monte_carlo: Any | None = None) -> str:
         f". Counting wider economic and social value as well, the return is "
         f"£{cba.public_value_roi:.2f} per £1."
     )
-    if cba.financial_roi < 1:
+    if round(cba.financial_roi, 2) < 1:  # as printed: £1.00 never reads as falling short
         text += " The savings to public budgets do not cover the cost."
     return text
 
