@@ -85,7 +85,8 @@ def test_previous_good_report_is_kept_byte_identical_and_the_index_says_so(
     entry = next(r for r in manifest["reports"] if r["locality"] == BAD)
     assert entry["previous_report_kept"] and entry["html"] == f"{BAD}.html"
     index = (spec.output_folder / "index.html").read_text()
-    assert "failed (previous report shown)" in index and "1 report(s) failed" in index
+    assert "Failed: see above (the previous report is shown)" in index
+    assert "1 report(s) failed" in index
     assert not list(spec.output_folder.glob(".*.tmp"))  # no half-written files left
 
 
