@@ -16,11 +16,18 @@ from evalkit.learning.records import (
     Action,
     Code,
     Reflection,
+    clean_text,
     period_bounds,
     period_end,
     validate,
 )
-from evalkit.learning.redaction import KINDS, nhs_number_is_valid, possible_names, redact
+from evalkit.learning.redaction import (
+    KINDS,
+    identifier_shapes,
+    nhs_number_is_valid,
+    possible_names,
+    redact,
+)
 from evalkit.learning.templates import TEMPLATES_ENV, list_templates, load_template
 from evalkit.reference import source_of
 
@@ -276,3 +283,17 @@ def test_property_redaction_is_idempotent_and_spans_are_ordered(text):
     spans = [(e.start, e.end) for e in log]
     assert spans == sorted(spans)
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
+
+
+def test_identifier_shapes_are_case_numbers_never_bare_amounts():
+    ids = [f"FS{i:06d}" for i in range(50)] + ["FAM000001"] * 10 + ["250000", "x", "", None]
+    assert identifier_shapes(ids) == [r"FS\d{6}", r"FAM\d{6}"]
+    text, log = redact("case fs000123, FS12345 and 250000", identifiers=identifier_shapes(ids))
+    assert text == "case [ID], FS12345 and 250000"  # whole words of the shape only
+    assert [e.kind for e in log] == ["identifier"]
+
+
+def test_clean_text_drops_controls_and_bidi_and_keeps_tabs_and_lines():
+    assert clean_text("a\x00b\u202ec\u2066d\u200fe\r\nf\tg\x1bh") == "abcde\nf\tgh"
+    r = validate(Reflection, reflection(what_happened="x\x00\u202ey", author="Jo\u202e Bloggs"))
+    assert r.what_happened == "xy" and r.author == "Jo Bloggs"

@@ -22,18 +22,31 @@ DEMO_DIRS = {"family-support": "data/raw/demo", "homelessness-prevention": "data
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Write an example's data, its programme spec and (if missing) a pseudonymisation key."""
+    """Write an example's data, its programme spec and (if missing) a pseudonymisation key.
+
+    Nothing of the user's is replaced: a file in the folder that the example did not write (or
+    that was changed since) is refused unless ``--force`` is given, and a learning log holding
+    anybody else's work is never replaced; both are checked before anything is written.
+    """
+    import os
+
     from evalkit.demo import EXAMPLES
+    from evalkit.demo._files import check_learning_log
     from evalkit.intake.pseudonymise import KEY_ENV, create_key_file
 
     example = EXAMPLES[args.example]
     directory = Path(args.dir or DEMO_DIRS[args.example])
     if args.extra_localities and args.example != "family-support":
         raise ConfigError("--extra-localities applies to the family-support example only")
+    if args.extra_localities < 0:
+        raise ConfigError(f"--extra-localities must be 0 or more; got {args.extra_localities}")
     options = {"extra_localities": args.extra_localities} if args.extra_localities else {}
     seed = args.seed if args.seed is not None else example.DEFAULT_SEED
-    spec_path = example.write(directory, seed=seed, **options)
-    import os
+    if not 0 <= seed < 2**32:
+        raise ConfigError(f"--seed must be a whole number from 0 to {2**32 - 1}; got {seed}")
+    if hasattr(example, "learning_log_path"):
+        check_learning_log(example.learning_log_path(directory / f"{example.PROGRAMME}.yaml"))
+    spec_path = example.write(directory, seed=seed, force=args.force, **options)
 
     if not os.environ.get(KEY_ENV):
         key_file = create_key_file()
@@ -131,9 +144,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             formats=("html", "pdf") if args.format == "pdf" else ("html",),
         )
     except OSError as exc:
+        where = exc.filename or "a report file"
         if exc.errno in _DISK_FULL:
-            raise PipelineError(_disk_full(exc.filename or "a report file")) from None
-        raise
+            raise PipelineError(_disk_full(where)) from None
+        reason = exc.strerror or type(exc).__name__
+        raise PipelineError(f"{where}: {reason} (previous good reports are unchanged)") from None
+    except KeyboardInterrupt:
+        print(
+            "evalkit: interrupted: the reports still running were stopped; the index shows the "
+            "last run that finished",
+            file=sys.stderr,
+        )
+        return 130
     full = next((f for f in result.failures if "No space left on device" in str(f.error)), None)
     if full is not None:
         raise PipelineError(_disk_full(f"the report for {full.locality}"))
@@ -152,6 +174,54 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"failures listed in {result.manifest_path.parent / 'failures.json'}", file=sys.stderr
         )
     return result.exit_code
+
+
+def positive_whole_number(text: str) -> int:
+    """An option's value as a whole number of 1 or more (argparse's ``type``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Write the monitoring and evaluation plan and, with --template, the data return template."""
+    from evalkit.config import load_spec
+    from evalkit.intake.template import (
+        how_to_send,
+        read_as_sent,
+        template_sheets,
+        write_template,
+    )
+    from evalkit.reports.evaluation_plan import write_plan
+
+    for option, value, suffix in (
+        ("--output", args.output, ".html"),
+        ("--template", args.template, ".xlsx"),
+    ):
+        if value and Path(value).suffix.lower() != suffix:
+            raise ConfigError(f"{option} {value}: expected a file name ending {suffix}")
+    spec = load_spec(args.spec)
+    try:
+        for path in write_plan(spec, args.output, pdf=args.format == "pdf"):
+            print(f"plan: {path}")
+        if args.business_case:
+            from evalkit.reports.business_case import write_business_case
+
+            print(f"business case: {write_business_case(args.spec, pdf=args.format == 'pdf')}")
+        if not args.template:
+            return 0
+        template = write_template(spec, args.template)
+    except OSError as exc:
+        raise PipelineError(f"cannot write {exc.filename or 'the plan'}: {exc.strerror}") from None
+    print(f"data return template: {template}")
+    for name, sheet in template_sheets(spec).items():
+        if not read_as_sent(spec, name, sheet):
+            print(f"  {how_to_send(spec, name, sheet, template.name)}")
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -178,6 +248,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--dir", help="folder to write to (default: data/raw/demo or data/raw/hp by example)"
     )
     demo.add_argument("--seed", type=int, help="random seed (default: the example's own)")
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files in the folder that the example did not write (never a learning "
+        "log holding anybody else's reflections)",
+    )
     demo.add_argument(
         "--extra-localities",
         type=int,
@@ -228,7 +304,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--locality", action="append", metavar="CODE", help="only this locality (repeatable)"
     )
     run.add_argument(
-        "--jobs", type=int, metavar="N", help="parallel workers (default: the CPUs available)"
+        "--jobs",
+        type=positive_whole_number,
+        metavar="N",
+        help="parallel workers, 1 or more (default: the CPUs available)",
     )
     run.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS")
     run.add_argument("--force", action="store_true", help="rerun reports even if nothing changed")
@@ -251,3 +330,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="html (default), or pdf: also print each report to PDF with headless Chromium",
     )
     run.set_defaults(func=cmd_run)
+
+    plan = subparsers.add_parser(
+        "plan",
+        help="write the monitoring and evaluation plan (and a data return template)",
+        description="Write the programme's monitoring and evaluation plan, in plain English, for "
+        "commissioner and providers to agree before the service starts: the outcomes and why "
+        "they matter, the data asked of providers field by field and why, when returns are due, "
+        "the designs and what each can show, privacy and publication, learning, and the review. "
+        "With --template, also write a workbook for providers to fill in: one sheet per return "
+        "in their own column names, with lists, dates and hints, that the spec reads as it is.",
+        epilog="examples:\n  evalkit plan data/raw/demo/family-support.yaml\n"
+        "  evalkit plan SPEC --format pdf                 # a PDF beside the HTML (needs Chromium)\n"
+        "  evalkit plan SPEC --template returns.xlsx      # and the provider's data return template\n"
+        "  evalkit plan SPEC --output shared/plan.html\n"
+        "  evalkit plan SPEC --business-case              # and the business case before the service",
+        formatter_class=help_formatter,
+    )
+    plan.add_argument("spec", help="the programme spec (.yaml)")
+    plan.add_argument(
+        "--format",
+        choices=("html", "pdf"),
+        default="html",
+        help="html (default), or pdf: also print the plan to PDF with headless Chromium",
+    )
+    plan.add_argument(
+        "--template",
+        metavar="PATH",
+        help="also write the provider's data return template to PATH (.xlsx)",
+    )
+    plan.add_argument(
+        "--output",
+        metavar="PATH",
+        help="where to write the plan (default: reports/<programme>/plan.html)",
+    )
+    plan.add_argument(
+        "--business-case",
+        action="store_true",
+        help="also write reports/<programme>/business_case.html: the spec's cost-benefit "
+        "assumptions appraised before the service starts",
+    )
+    plan.set_defaults(func=cmd_plan)

@@ -55,8 +55,16 @@ __all__ = [
     "project_folder",
 ]
 
-#: The largest spec evalkit reads (a spec is a page or two of YAML).
-MAX_SPEC_BYTES = 1_000_000
+#: The largest spec evalkit reads. A spec is a page or two of YAML (the Family Support demo's is
+#: 7 kB); PyYAML reads a few tens of kB a second, so a bigger file is refused unread.
+MAX_SPEC_BYTES = 256_000
+#: The most values (mappings, lists and scalars) a spec may hold once its aliases are expanded:
+#: the demo's holds 448; a "billion laughs" alias bomb holds billions.
+MAX_SPEC_NODES = 100_000
+#: The deepest nesting of mappings and lists in a spec (a real spec nests five or six deep).
+MAX_SPEC_DEPTH = 40
+#: The longest message a spec error gives: a bad value is quoted as a short excerpt.
+MAX_MESSAGE = 600
 
 
 def _holding_notebooks(start: Path) -> Path | None:
@@ -139,8 +147,16 @@ def _model_for(loc: tuple[Any, ...]) -> type[BaseModel] | None:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
+    if isinstance(value, dict | list | tuple | set):
+        return f"a {type(value).__name__} of {len(value)} item(s)"
+    text = repr(value) if not isinstance(value, str) else repr(value[:80])
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _one_line(message: str) -> str:
+    """A message on one line and at most :data:`MAX_MESSAGE` characters."""
+    message = " ".join(message.split())
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
 
 
 def _format_error(path: Path, error: dict[str, Any]) -> str:
@@ -199,6 +215,89 @@ _UniqueKeyLoader.add_implicit_resolver(
 )
 
 
+def _expanded_size(root: yaml.Node) -> tuple[int, int]:
+    """How many nodes ``root`` holds with every alias expanded, and how deep it nests.
+
+    Counted over the composed node graph, where an alias is a second reference to the same
+    node, so nothing is expanded to count it: each node's size is computed once. Raises
+    ValueError for a node that holds itself (a recursive alias).
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
+        if done:
+            open_nodes.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            raise ValueError("an alias refers to a value that holds it (a recursive alias)")
+        open_nodes.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                raise ValueError("an alias refers to a value that holds it (a recursive alias)")
+            if id(child) not in size:
+                stack.append((child, False))
+    return size[id(root)], depth[id(root)]
+
+
+_QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|(?:^|\s)#[^\n]*")
+
+
+def _flow_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest in ``text``, outside quotes and comments (an upper bound).
+
+    Checked before parsing: PyYAML parses nesting by recursion, slowly, and a spec of a few
+    kilobytes of ``[[[[`` would otherwise take seconds to refuse.
+    """
+    depth = deepest = 0
+    for m in re.finditer(r"[\[\]{}]", _QUOTED_OR_COMMENT.sub("", text)):
+        depth = depth + 1 if m.group() in "[{" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
+    """The spec's YAML as Python values, refused if its aliases expand beyond the limits."""
+    if _flow_depth(text) > MAX_SPEC_DEPTH:
+        raise ConfigError(
+            f"{path}: the spec nests too deeply; expected at most {MAX_SPEC_DEPTH} levels"
+        )
+    loader = _UniqueKeyLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            nodes, depth = _expanded_size(node)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: not a programme spec: {exc}") from None
+        if nodes > MAX_SPEC_NODES or depth > MAX_SPEC_DEPTH:
+            what = (
+                f"{nodes:,} values once its aliases (*name) are expanded; expected at most "
+                f"{MAX_SPEC_NODES:,}"
+                if nodes > MAX_SPEC_NODES
+                else f"values nested {depth} deep; expected at most {MAX_SPEC_DEPTH}"
+            )
+            raise ConfigError(f"{path}: the spec holds {what}")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 #: The value ``evalkit init`` writes where only the user can decide (an ambiguous date format).
 DECIDE = "DECIDE"
 
@@ -229,22 +328,36 @@ def load_spec(path: str | Path) -> ProgrammeSpec:
             f"{path}: not UTF-8 text (byte {exc.start}); save the spec as UTF-8"
         ) from None
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)
+        raw = _parse_yaml(path, text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+        raise ConfigError(_one_line(f"{path}: not valid YAML{where}: {problem}")) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: the spec nests too deeply; expected at most {MAX_SPEC_DEPTH} levels"
+        ) from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of fields at the top level; got {raw!r:.60}")
+        raise ConfigError(
+            f"{path}: expected a mapping of fields at the top level; got {_shown(raw)}"
+        )
     undecided = _undecided(raw)
     if undecided:
         raise ConfigError(
-            f"{path}: {len(undecided)} decision(s) still to make: {', '.join(undecided)}; "
-            "edit the lines marked DECIDE (evalkit init could not tell), then validate again"
+            _one_line(
+                f"{path}: {len(undecided)} decision(s) still to make: {', '.join(undecided)}; "
+                "edit the lines marked DECIDE (evalkit init could not tell), then validate again"
+            )
         )
-    root = Path(raw["root"]) if isinstance(raw.get("root"), str) else None
-    root = (path.resolve().parent / root).resolve() if root else find_root(path)
+    try:
+        root = Path(raw["root"]) if isinstance(raw.get("root"), str) else None
+        root = (path.resolve().parent / root).resolve() if root else find_root(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"{path}: field 'root' has value {_shown(raw.get('root'))}: {exc}; expected the "
+            "project folder"
+        ) from None
     try:
         spec = ProgrammeSpec.model_validate({**raw, "root": root, "source": path.resolve()})
     except ValidationError as exc:
@@ -252,5 +365,5 @@ def load_spec(path: str | Path) -> ProgrammeSpec:
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         first = _format_error(path, errors[0])
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise ConfigError(first + more) from None
+        raise ConfigError(_one_line(first) + more) from None
     return spec

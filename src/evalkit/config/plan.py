@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from evalkit.config._base import Model
+from evalkit.config._base import Finite, Label, Model
 
 __all__ = [
     "DESIGN_LEVELS",
@@ -44,11 +44,11 @@ SERIES_DESIGNS = ("time_series", "never_treated")
 class CharacteristicSpec(Model):
     """A column for the reach and equity tables: categories as the user labels them, or bands."""
 
-    name: str = Field(min_length=1)
-    column: str = Field(min_length=1)
-    categories: list[str] | None = None
-    bands: list[float] | None = None
-    unit: str = ""
+    name: Label
+    column: Label
+    categories: list[Label] | None = Field(default=None, max_length=1000)
+    bands: list[Finite] | None = Field(default=None, max_length=100)
+    unit: str = Field(default="", max_length=50)
 
     @model_validator(mode="after")
     def _bands(self) -> CharacteristicSpec:
@@ -84,9 +84,9 @@ class OutcomeSpec(Model):
     ``after`` names the count and ``population`` the column of the population it is a rate of.
     """
 
-    name: str = Field(min_length=1)
-    definition: str = Field(min_length=1)
-    why: str = ""
+    name: Label
+    definition: str = Field(min_length=1, max_length=2000)
+    why: str = Field(default="", max_length=2000)
     kind: Literal["binary", "count", "scale", "money"]
     source: str | None = None
     after: str | None = None
@@ -94,14 +94,14 @@ class OutcomeSpec(Model):
     column: str | None = None
     areas: list[str] | None = None
     polarity: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
-    unit: str = ""
-    target: float | None = None
-    range: tuple[float, float] | None = None
+    unit: str = Field(default="", max_length=50)
+    target: Finite | None = None
+    range: tuple[Finite, Finite] | None = None
     reliability: float | None = Field(default=None, gt=0, lt=1)
-    norm_sd: float | None = Field(default=None, gt=0)
-    cutoff: float | None = None
+    norm_sd: Finite | None = Field(default=None, gt=0)
+    cutoff: Finite | None = None
     population: str | None = None
-    per: int = Field(default=10_000, ge=1)
+    per: int = Field(default=10_000, ge=1, le=1_000_000_000)
     designs: list[str] | None = None
 
     @field_validator("designs")
@@ -145,8 +145,8 @@ class OutcomeSpec(Model):
 class MatchingSpec(Model):
     """A matched comparison: comparison-group people matched to those served on covariates."""
 
-    covariates: list[str] = Field(min_length=1)
-    caliper: float = Field(default=0.2, gt=0)
+    covariates: list[str] = Field(min_length=1, max_length=100)
+    caliper: float = Field(default=0.2, gt=0, le=10)
 
 
 class DesignsSpec(Model):
@@ -194,7 +194,7 @@ class EligibleSpec(Model):
 class PeriodSpec(Model):
     """The reporting period: its label and dates. People are selected by when support started."""
 
-    label: str = Field(min_length=1)
+    label: str = Field(min_length=1, max_length=200)
     start: dt.date | None = None
     end: dt.date | None = None
     select: Literal["started", "active", "all"] = "started"

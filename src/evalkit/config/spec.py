@@ -6,7 +6,10 @@ expected (with a suggestion for a misspelt field name). Sections are parsed once
 models (sources, outcomes, designs, cost-benefit, disclosure) and passed on as such.
 
 Relative paths in a spec are read from the project folder: the nearest folder at or above the spec
-that holds a ``notebooks/`` folder (or the ``root`` the spec names).
+that holds a ``notebooks/`` folder (or the ``root`` the spec names). Every path the spec names
+(data, reflections, notebooks, report and processed folders) must lie inside that folder unless
+the spec says ``allow_outside: true``, so that a spec from elsewhere cannot read or write outside
+the project. Numbers have bounds and text a maximum length (see :mod:`evalkit.config._base`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from evalkit.config._base import Model
+from evalkit.config._base import Finite, Model
 from evalkit.config.plan import (
     PERSON_DESIGNS,
     SERIES_DESIGNS,
@@ -50,9 +53,9 @@ CUSTOM_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 class ReportSpec(Model):
     """A notebook run once per locality (``scope: locality``) or once for the whole programme."""
 
-    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str = Field(pattern=r"^[a-z0-9_]+$", max_length=100)
     notebook: Path
-    title: str = "Evaluation report"
+    title: str = Field(default="Evaluation report", min_length=1, max_length=200)
     scope: Literal["locality", "programme"] = "locality"
 
 
@@ -81,9 +84,9 @@ class SensitivitySpec(Model):
     ``"engagement_rate"`` or ``"<outcome name>.success_rate"``.
     """
 
-    ranges: dict[str, tuple[float, float]] = {}
+    ranges: dict[str, tuple[Finite, Finite]] = {}
     draws: int = Field(default=5000, ge=100, le=1_000_000)
-    seed: int = 1
+    seed: int = Field(default=1, ge=0, le=2**32 - 1)
 
     @field_validator("ranges")
     @classmethod
@@ -153,11 +156,21 @@ class ProgrammeSpec(Model):
     disclosure: DisclosureSpec = DisclosureSpec()
     cost_benefit: CostBenefitSpec | None = None
     sensitivity: SensitivitySpec = SensitivitySpec()
+    # When commissioner and provider will review the service: a date, or words such as
+    # "each March, with the partnership board". The evaluation plan (evalkit plan) states it.
+    review: dt.date | str | None = Field(default=None, union_mode="left_to_right")
     kernel: str = "evalkit"
-    timeout_seconds: int = Field(default=600, gt=0)
+    timeout_seconds: int = Field(default=600, gt=0, le=7 * 24 * 3600)
     root: Path | None = None
     output_dir: Path = Path("reports")
     processed_dir: Path = Path("data/processed")
+    #: Whether the spec's paths (data, reflections, notebooks, outputs) may lie outside the
+    #: project folder; by default every one must lie inside it.
+    allow_outside: bool = False
+    #: Regular expressions of the programme's own identifiers (case numbers such as FS000123),
+    #: removed from reflection text like an email address or a phone number. When left out,
+    #: they are learned from the shape of the people source's identifiers at import.
+    identifier_patterns: list[str] = Field(default=[], max_length=20)
     # Set by load_spec: where the spec came from and the folder relative paths are read from.
     source: Path | None = None
 
@@ -165,6 +178,24 @@ class ProgrammeSpec(Model):
     @classmethod
     def _period(cls, value: Any) -> Any:
         return {"label": value, "select": "all"} if isinstance(value, str) else value
+
+    @field_validator("identifier_patterns")
+    @classmethod
+    def _patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"{pattern[:60]!r} is not a regular expression ({exc}); expected a pattern "
+                    r"such as 'FS\d{6}'"
+                ) from None
+            if len(pattern) > 200 or compiled.match(""):
+                raise ValueError(
+                    f"{pattern[:60]!r} would match empty text or is over 200 characters; "
+                    r"expected the shape of one identifier, such as 'FS\d{6}'"
+                )
+        return patterns
 
     @field_validator("localities", "comparison_localities", mode="before")
     @classmethod
@@ -214,6 +245,7 @@ class ProgrammeSpec(Model):
             self._check_outcome(f"outcomes[{i}]", outcome)
         self._check_designs()
         self._check_value_for_money()
+        self._check_inside()
         eligible = self.eligible.source if self.eligible else None
         if eligible == "comparison_group" and not self.people.groups.get("comparison"):
             raise _Plan(
@@ -222,6 +254,36 @@ class ProgrammeSpec(Model):
                 "label your file gives eligible people who were not served)",
             )
         return self
+
+    def spec_paths(self) -> dict[str, Path]:
+        """Every path the spec names, by the field that names it."""
+        paths: dict[str, Path | None] = {
+            **{f"sources.{n}.file": s.file for n, s in self.sources.items()},
+            "eligible.file": self.eligible.file if self.eligible else None,
+            "reflections": self.reflections,
+            **{f"reports[{i}].notebook": r.notebook for i, r in enumerate(self.reports)},
+            "output_dir": self.output_dir,
+            "processed_dir": self.processed_dir,
+        }
+        return {field: p for field, p in paths.items() if p is not None}
+
+    def _check_inside(self) -> None:
+        """Every path inside the project folder, unless the spec says ``allow_outside: true``."""
+        if self.allow_outside or self.root is None:
+            return
+        root = self.root.resolve()
+        for field, relative in self.spec_paths().items():
+            try:
+                where = self.path(relative).resolve()
+            except (OSError, ValueError) as exc:
+                raise _Plan(field, f"{str(relative)[:80]!r} is not a path ({exc})") from None
+            if not where.is_relative_to(root):
+                raise _Plan(
+                    field,
+                    f"{str(relative)[:80]!r} lies outside the project folder {str(root)[:80]!r}; "
+                    "expected a path inside it (or set allow_outside: true to read or write "
+                    "there on purpose)",
+                )
 
     def _check_outcome(self, field: str, o: OutcomeSpec) -> None:
         source_name = o.source or self.people_source

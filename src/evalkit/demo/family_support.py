@@ -58,6 +58,8 @@ AREAS = (
 WAVES = {1: ("2021Q2", 8), 2: ("2022Q2", 12), 3: ("2023Q2", 16)}
 FIRST_QUARTER = pd.Period("2019Q2", freq="Q")
 N_QUARTERS = 24
+#: The demo's tables, each written as ``<name>.csv``.
+TABLES = ("service_users", "reviews", "timeseries", "costs", "reflections")
 WELLBEING_COMPARISON_CHANGE = 0.8
 HOUSING_BEFORE = 0.55
 HOUSING_COMPARISON_AFTER = 0.58
@@ -592,17 +594,26 @@ def write(
     seed: int = DEFAULT_SEED,
     *,
     extra_localities: int = 0,
+    force: bool = False,
 ) -> Path:
     """Write the demo files and the programme spec under ``directory``; return the spec's path.
 
     Each file is written to a temporary name and renamed, so a reader never sees half a file.
+    A file of the same name that the demo did not write, or that was changed since it did, is
+    never overwritten unless ``force`` is given: DataError names it and nothing is written
+    (see :mod:`evalkit.demo._files`).
     """
     from evalkit._io import atomic_write_text
+    from evalkit.demo._files import data_dir, record_written, refuse_foreign
+    from evalkit.reports.social_value import INPUT_FILES
 
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    names = [f"{n}.csv" for n in TABLES] + ["truth.json", "README.md", f"{PROGRAMME}.yaml"]
+    names += list(INPUT_FILES.values())
+    refuse_foreign(directory, names, PROGRAMME, force=force)
     data = generate(seed, extra_localities=extra_localities)
-    for name in ("service_users", "reviews", "timeseries", "costs", "reflections"):
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
         atomic_write_text(directory / f"{name}.csv", getattr(data, name).to_csv(index=False))
     atomic_write_text(directory / "truth.json", json.dumps(data.truth, indent=2) + "\n")
     from evalkit.demo.social_value import write_demo_inputs
@@ -613,7 +624,7 @@ def write(
 
     spec_text = path_of("demo_programme.yaml").read_text(encoding="utf-8")
     spec_text = spec_text.split("\n", 1)[1]  # the template's own first line, not the spec's
-    spec_text = spec_text.replace("{data_dir}", directory.as_posix())
+    spec_text = spec_text.replace("{data_dir}", data_dir(directory, f"{PROGRAMME}.yaml"))
     spec_text = spec_text.replace("{localities}", ", ".join(data.localities))
     spec_text = spec_text.replace("{comparison}", ", ".join(data.truth["comparison_localities"]))
     launches = ", ".join(
@@ -623,7 +634,17 @@ def write(
     spec_text = spec_text.replace("{{launches}}", "{" + launches + "}")
     spec_path = directory / f"{PROGRAMME}.yaml"
     atomic_write_text(spec_path, spec_text)
+    record_written(directory, names, PROGRAMME)
     return spec_path
+
+
+def learning_log_path(spec_path: str | Path) -> Path:
+    """Where the demo's learning log goes for the spec at ``spec_path`` (which may not exist yet):
+    ``<project folder>/data/processed/<programme>/learning.sqlite``."""
+    from evalkit.config import ProgrammeSpec, find_root
+
+    processed = ProgrammeSpec.model_fields["processed_dir"].default
+    return find_root(Path(spec_path)) / processed / PROGRAMME / "learning.sqlite"
 
 
 #: Names in the demo reflections' free text that are not authors (redacted on import).
@@ -632,6 +653,9 @@ DEMO_NAMES_IN_TEXT = ("Sarah Jones",)
 
 def load_demo_reflections(spec_path: str | Path) -> Path:
     """Load the demo reflections into the programme's learning log (rebuilt from scratch).
+
+    Only a log the demo wrote itself is rebuilt: one that holds anybody else's work is never
+    replaced (DataError, see :func:`evalkit.demo._files.check_learning_log`).
 
     The demo stands in for a human reviewer: consented reflections are redacted (authors' names,
     the names above, emails, phone numbers, postcodes ...) and marked reviewed and shareable, so
@@ -642,15 +666,18 @@ def load_demo_reflections(spec_path: str | Path) -> Path:
     Returns the store's path, ``data/processed/<programme>/learning.sqlite``.
     """
     from evalkit.config import load_spec
+    from evalkit.demo._files import check_learning_log
     from evalkit.intake import read_table
+    from evalkit.intake.mapping import identifier_patterns
     from evalkit.learning import ReflectionStore, import_reflections
 
     spec = load_spec(spec_path)
     path = spec.processed_folder / "learning.sqlite"
-    for stale in path.parent.glob(path.name + "*"):
-        stale.unlink()
+    check_learning_log(path)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with ReflectionStore(path) as store:
+    with ReflectionStore(path, identifiers=identifier_patterns(spec)) as store:
         reflections = read_table(spec.path(spec.reflections))
         reflections.attrs["source"] = str(spec.path(spec.reflections))
         import_reflections(

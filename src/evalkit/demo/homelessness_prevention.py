@@ -47,8 +47,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.exceptions import DataError
-
 __all__ = [
     "COMPARISON_DISTRICTS",
     "DEFAULT_SEED",
@@ -544,49 +542,31 @@ def _readme(truth: dict[str, Any]) -> str:
 
 
 def _spec_text(directory: Path) -> str:
+    from evalkit.demo._files import data_dir
     from evalkit.reference import path_of
 
     text = path_of(TEMPLATE).read_text(encoding="utf-8")
     text = text.split("\n", 1)[1]  # drop the template's first line, which says it is a template
     # The paths sit in single-quoted YAML scalars, in which a quote is written twice.
-    return text.replace("{data_dir}", directory.as_posix().replace("'", "''"))
+    return text.replace("{data_dir}", data_dir(directory, SPEC_FILE).replace("'", "''"))
 
 
-def _refuse_foreign(directory: Path) -> None:
-    """Raise DataError if a file this example would write exists but was not written by it."""
-    ours: set[str] = set()
-    record = directory / "truth.json"
-    if record.is_file():
-        try:
-            previous = json.loads(record.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            previous = None
-        if isinstance(previous, dict) and previous.get("programme") == PROGRAMME:
-            ours = {str(f) for f in previous.get("files", ())} | {"truth.json"}
-    names = [*FILES, "truth.json", "README.md", SPEC_FILE]
-    foreign = [n for n in names if (directory / n).exists() and n not in ours]
-    if foreign:
-        raise DataError(
-            f"{directory / foreign[0]}: already exists and was not written by the "
-            f"{PROGRAMME} example (it is not listed in a truth.json of this example there); "
-            "refusing to overwrite it. Choose an empty folder, or move the file"
-            + (f" (and {', '.join(foreign[1:])})" if len(foreign) > 1 else "")
-        )
-
-
-def write(directory: str | Path = Path("data/raw/hp"), seed: int = DEFAULT_SEED) -> Path:
+def write(
+    directory: str | Path = Path("data/raw/hp"), seed: int = DEFAULT_SEED, *, force: bool = False
+) -> Path:
     """Write the example's files and programme spec under ``directory``; return the spec's path.
 
     Each file is written to a temporary name and renamed, so a reader never sees half a file.
-    A file of the same name that this example did not write before (one not listed in a
-    ``truth.json`` of this example in ``directory``) is never overwritten: DataError names it.
+    A file of the same name that this example did not write, or that was changed since it did,
+    is never overwritten unless ``force`` is given: DataError names it and nothing is written
+    (see :mod:`evalkit.demo._files`).
     """
     from evalkit._io import atomic_path, atomic_write_text
+    from evalkit.demo._files import record_written, refuse_foreign
 
     directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise DataError(f"{directory}: not a folder; expected a folder for the example's files")
-    _refuse_foreign(directory)
+    names = [*FILES, "truth.json", "README.md", SPEC_FILE]
+    refuse_foreign(directory, names, PROGRAMME, force=force)
     data = generate(seed)
     spec_text = _spec_text(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -598,4 +578,5 @@ def write(directory: str | Path = Path("data/raw/hp"), seed: int = DEFAULT_SEED)
     atomic_write_text(directory / "README.md", _readme(data.truth))
     spec_path = directory / SPEC_FILE
     atomic_write_text(spec_path, spec_text)
+    record_written(directory, names, PROGRAMME)
     return spec_path

@@ -16,11 +16,18 @@ from evalkit.exceptions import ConfigError, EvalkitError
 __all__ = ["CohortSpec", "CostBenefitSpec", "CostSpec", "OutcomeSpec", "ValuesSpec", "parse_spec"]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-Money = Annotated[float, Field(allow_inf_nan=False)]
+#: The largest amount of money, people or years a model takes: beyond these a value is a typing
+#: slip, and sums of such values overflow to infinity in the arithmetic of a model.
+MAX_AMOUNT = 1e12
+MAX_PEOPLE = 1e9
+MAX_YEARS = 200
+Money = Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False)]
+Year = Annotated[int, Field(ge=0, le=MAX_YEARS)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=2000)
 
 
 def _known(fn, value, field: str):
@@ -55,14 +62,14 @@ class _Biased(_Strict):
 
 
 class CohortSpec(_Strict):
-    year: int = Field(ge=0)
-    size: float = Field(ge=0, allow_inf_nan=False)
+    year: Year
+    size: float = Field(ge=0, le=MAX_PEOPLE, allow_inf_nan=False)
 
 
 class CostSpec(_Biased):
-    name: str = Field(min_length=1)
-    year: int = Field(ge=0)
-    amount: float = Field(ge=0, allow_inf_nan=False)
+    name: Name
+    year: Year
+    amount: float = Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)
     agency: str | None = None
 
     @field_validator("agency")
@@ -92,15 +99,15 @@ class ValuesSpec(_Strict):
 
 
 class OutcomeSpec(_Biased):
-    name: str = Field(min_length=1)
+    name: Name
     success_rate: Share
     deadweight: Share
     #: The measured outcome whose impact estimate gave ``success_rate`` (whoever builds the
     #: model resolves the name). Such successes are net of what would have happened anyway
     #: already, so deadweight 0 does not make the result gross.
     measured_by: str | None = None
-    lag_years: int = Field(default=0, ge=0)
-    duration_years: int = Field(default=1, ge=1)
+    lag_years: int = Field(default=0, ge=0, le=MAX_YEARS)
+    duration_years: int = Field(default=1, ge=1, le=MAX_YEARS)
     drop_off: Share = 0.0
     values: ValuesSpec
 
@@ -108,11 +115,11 @@ class OutcomeSpec(_Biased):
 class CostBenefitSpec(_Strict):
     price_year: int | str
     discount: str | float = "standard"
-    horizon_years: int = Field(ge=1)
-    cohorts: list[CohortSpec] = Field(min_length=1)
+    horizon_years: int = Field(ge=1, le=MAX_YEARS)
+    cohorts: list[CohortSpec] = Field(min_length=1, max_length=MAX_YEARS)
     engagement_rate: Share
-    costs: list[CostSpec] = Field(min_length=1)
-    outcomes: list[OutcomeSpec] = Field(min_length=1)
+    costs: list[CostSpec] = Field(min_length=1, max_length=1000)
+    outcomes: list[OutcomeSpec] = Field(min_length=1, max_length=1000)
 
     @field_validator("discount")
     @classmethod
@@ -169,7 +176,9 @@ def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         message = "unexpected field (misspelt?)"
     shown = error.get("input")
-    got = "" if isinstance(shown, dict | list) else f" (got {shown!r})"
+    text = repr(shown[:60] if isinstance(shown, str) else shown)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    got = "" if isinstance(shown, dict | list) else f" (got {text})"
     return f"{path}: {message}{got}" if path else f"{message}{got}"
 
 
@@ -182,5 +191,7 @@ def parse_spec(spec: Any, *, source: str = "cost_benefit spec") -> CostBenefitSp
     try:
         return CostBenefitSpec.model_validate(spec)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e) for e in exc.errors())
-        raise ConfigError(f"{source}: {problems}") from None
+        errors = exc.errors()
+        problems = "; ".join(_describe(e) for e in errors[:3])
+        more = f" (and {len(errors) - 3} more problem(s))" if len(errors) > 3 else ""
+        raise ConfigError(f"{source}: {problems}{more}") from None

@@ -27,11 +27,18 @@ import pandas as pd
 
 from evalkit.config import ProgrammeSpec, SourceSpec
 from evalkit.config.plan import CharacteristicSpec
-from evalkit.config.sources import DATE_ROLES, ROLES
+from evalkit.config.sources import DATE_ROLES, IDENTIFIER_ROLES, ROLES
 from evalkit.exceptions import DataError
-from evalkit.intake.schemas import Column, validate_table
+from evalkit.intake.schemas import Column, column_list, excerpt, validate_table
 
-__all__ = ["UsedColumn", "band", "locality_codes", "map_source", "used_columns"]
+__all__ = [
+    "UsedColumn",
+    "band",
+    "identifier_patterns",
+    "locality_codes",
+    "map_source",
+    "used_columns",
+]
 
 GROUPS = ("participant", "comparison")
 
@@ -148,7 +155,7 @@ def _recode(
         if not unknown.empty:
             row = int(unknown.index[0]) + first_row
             raise DataError(
-                f"{where}, row {row}, column {column!r}: value {values[unknown.index[0]]!r} is "
+                f"{where}, row {row}, column {column!r}: value {excerpt(values[unknown.index[0]])} is "
                 f"not covered by sources.{source}.recodes.{column}; expected one of "
                 f"{', '.join(map(repr, codes))} or a missing-value marker "
                 f"({', '.join(map(repr, s.missing))})"
@@ -181,7 +188,7 @@ def locality_codes(
             names = ", ".join(f"{c} ({n})" for c, n in list(declared.items())[:6])
             raise DataError(
                 f"{where}, row {int(first) + first_row}, column {col!r}: value "
-                f"{df.at[first, 'locality']!r} is not a locality of the spec; expected a code or "
+                f"{excerpt(df.at[first, 'locality'])} is not a locality of the spec; expected a code or "
                 f"name declared under localities (such as {names})"
             )
     out = df.assign(locality_code=codes).drop(columns="locality")
@@ -200,7 +207,7 @@ def _groups(df: pd.DataFrame, s: SourceSpec, source: str, where: str, first_row:
         labels = [lab for g in GROUPS for lab in s.groups.get(g, [])]
         raise DataError(
             f"{where}, row {int(first) + first_row}, column {s.columns['group']!r}: value "
-            f"{df.at[first, 'group']!r} is not a label under sources.{source}.groups; expected "
+            f"{excerpt(df.at[first, 'group'])} is not a label under sources.{source}.groups; expected "
             f"one of {', '.join(map(repr, labels))}"
         )
     return df.assign(group=groups)
@@ -235,7 +242,7 @@ def map_source(spec: ProgrammeSpec, source: str, raw: pd.DataFrame, path: str) -
         held = "the query's result" if s.query is not None else "the file"
         raise DataError(
             f"{where}: column {u.column.name!r} named in spec field {u.field} is not in {held}; "
-            f"{held} has: {', '.join(map(str, raw.columns))}"
+            f"{held} has: {column_list(raw.columns)}"
         )
     raw = _exclude(raw, s, source, where)
     excluded = raw.attrs["excluded"]
@@ -275,7 +282,7 @@ def _exclude(raw: pd.DataFrame, s: SourceSpec, source: str, where: str) -> pd.Da
         if column not in raw.columns:
             raise DataError(
                 f"{where}: column {column!r} named in spec field sources.{source}.exclude is not "
-                f"in the file; the file has: {', '.join(map(str, raw.columns))}"
+                f"in the file; the file has: {column_list(raw.columns)}"
             )
         marks = {str(label).strip().casefold() for label in labels}
         keys = raw[column].map(lambda v: str(v).strip().casefold())
@@ -297,7 +304,7 @@ def _check_people(df: pd.DataFrame, s: SourceSpec, where: str, first_row: int) -
         who = df.loc[repeated.idxmax(), "person_id"]
         rows = [int(i) + first_row for i in df.index[df["person_id"] == who]]
         raise DataError(
-            f"{where}, column {column!r}: {who!r} is on rows {', '.join(map(str, rows))}; "
+            f"{where}, column {column!r}: {excerpt(who)} is on rows {', '.join(map(str, rows[:10]))}; "
             "expected one row per person (for a re-referral keep one row, or give the second "
             "referral its own identifier)"
         )
@@ -318,3 +325,24 @@ def _check_people(df: pd.DataFrame, s: SourceSpec, where: str, first_row: int) -
                 f"support ended on {df.at[first, 'end_date']:%d/%m/%Y}, before it started on "
                 f"{df.at[first, 'start_date']:%d/%m/%Y}; expected an end date on or after the start"
             )
+
+
+def identifier_patterns(spec: ProgrammeSpec) -> list[str]:
+    """Regular expressions of the programme's own identifiers, for redacting reflection text.
+
+    The spec's ``identifier_patterns`` where given; else the shapes of the values in the people
+    source's identifier columns (person and household: ``FS000123`` gives ``FS\\d{6}``, see
+    :func:`evalkit.learning.redaction.identifier_shapes`), read from its file. A source read
+    by a query gives none (the database is not queried for this).
+    """
+    from evalkit.intake.readers import read_table
+    from evalkit.learning.redaction import identifier_shapes
+
+    if spec.identifier_patterns:
+        return list(spec.identifier_patterns)
+    s = spec.people
+    if s.file is None:
+        return []
+    raw = read_table(spec.path(s.file), sheet=s.sheet, header_row=s.header_row)
+    columns = [s.columns[r] for r in IDENTIFIER_ROLES if r in s.columns and s.columns[r] in raw]
+    return identifier_shapes(v for c in columns for v in raw[c].dropna().head(10_000))

@@ -61,24 +61,64 @@ class Column:
         return word
 
 
+#: How many problems a message shows in full; the rest are counted.
+SHOWN_PROBLEMS = 3
+#: The longest excerpt of a value a message quotes.
+EXCERPT = 40
+#: The largest whole number a count column holds: beyond 2**53 a float no longer holds every
+#: whole number, so a larger value is a typing slip or an overflow, never a count.
+LARGEST_WHOLE = 2**53
+
+
 def _row(index: object, first_row: int) -> int:
     return int(index) + first_row  # type: ignore[call-overload]
 
 
-def _fail(
-    source: str, row: int, column: Column, value: object, n_bad: int, original: object = None
-) -> DataError:
-    more = f" ({n_bad - 1} more row(s) in this column have the same problem)" if n_bad > 1 else ""
-    hint = f"; {column.hint}" if column.hint else ""
+def excerpt(value: object, limit: int = EXCERPT) -> str:
+    """A value as a message quotes it: its repr, cut to ``limit`` characters."""
     if hasattr(value, "item"):  # a numpy scalar: show it as Python writes it
         value = value.item()
-    shown = repr(value.isoformat() if isinstance(value, dt.date) else value)
+    text = repr(value.isoformat() if isinstance(value, dt.date) else value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclasses.dataclass(frozen=True)
+class _Problem:
+    """One bad cell: where it is, what it holds (as shown) and whether it is empty."""
+
+    row: int
+    column: Column
+    shown: str = ""
+
+    def full(self, source: str) -> str:
+        hint = f"; {self.column.hint}" if self.column.hint else ""
+        what = f"value {self.shown} is not valid" if self.shown else "value is empty"
+        return (
+            f"{source}, row {self.row}, column {self.column.name!r}: {what}; expected "
+            f"{self.column.expected()}{hint}"
+        )
+
+    def brief(self) -> str:
+        return f"row {self.row}, column {self.column.name!r} ({self.shown or 'empty'})"
+
+
+def _shown(value: object, original: object = None) -> str:
+    shown = excerpt(value)
     if original is not None and str(original) != str(value):
-        shown = f"{original!r} (recoded to {value!r})"
-    return DataError(
-        f"{source}, row {row}, column {column.name!r}: value {shown} is not valid; expected "
-        f"{column.expected()}{hint}{more}"
-    )
+        shown = f"{excerpt(original)} (recoded to {shown})"
+    return shown
+
+
+def _message(source: str, problems: list[_Problem], total: int, columns: int) -> str:
+    """One line: the first problem in full, the next few briefly, and how many in all."""
+    problems = sorted(problems, key=lambda p: p.row)
+    text = problems[0].full(source)
+    if total > 1:
+        others = ", ".join(p.brief() for p in problems[1:SHOWN_PROBLEMS])
+        rest = total - min(len(problems), SHOWN_PROBLEMS)
+        more = f" and {rest} more" if rest > 0 else ""
+        text += f" ({total} problems in {columns} column(s) in all; also {others}{more})"
+    return text
 
 
 def parse_dates(series: pd.Series, date_format: str) -> pd.Series:
@@ -100,12 +140,18 @@ def parse_dates(series: pd.Series, date_format: str) -> pd.Series:
 
 
 def _numbers(series: pd.Series) -> pd.Series:
+    """Numbers (nullable Int64 or Float64), missing where a value is not a number."""
     text = series.astype("string").str.strip().str.replace(r"^£|,", "", regex=True)
     return pd.to_numeric(text, errors="coerce")
 
 
 def _coerce(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
-    """Typed values and a mask of present values that failed to convert or fall outside the rule."""
+    """Typed values and a mask of present values that failed to convert or fall outside the rule.
+
+    A number is checked before it is cast: it must be finite (no ``inf`` or ``nan`` written in
+    a cell), and a whole-number column's values must be whole and at most 2**53 in size, so that
+    no value is silently rounded or overflows.
+    """
     present = series.notna() & (series.astype("string").str.strip() != "")
     if column.kind == "text":
         return series.astype("string").str.strip().where(present), pd.Series(
@@ -118,21 +164,24 @@ def _coerce(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
         values = parse_dates(series.where(present), column.date_format)
         return values, present & values.isna()
     values = _numbers(series.where(present))
-    bad = present & ~np.isfinite(values.astype(float).fillna(0))
-    bad |= present & values.isna()
+    # Checked as floats (NaN for anything not a number) before any cast of the values.
+    number = pd.Series(
+        values.astype("Float64").to_numpy(dtype=float, na_value=np.nan), index=series.index
+    )
+    bad = present & ~np.isfinite(number)
     ok = present & ~bad
     if column.kind in ("integer", "binary"):
-        bad |= ok & (values != np.round(values))
+        bad |= ok & ((number.abs() > LARGEST_WHOLE) | (number != np.round(number)))
     if column.kind == "binary":
-        bad |= ok & ~values.isin((0, 1))
+        bad |= ok & ~number.isin((0, 1))
     if column.low is not None:
-        bad |= ok & (values < column.low)
+        bad |= ok & (number < column.low)
     if column.high is not None:
-        bad |= ok & (values > column.high)
-    values = values.where(~bad)
+        bad |= ok & (number > column.high)
+    values = values.where(present & ~bad)
     if column.kind in ("integer", "binary"):
         values = values.round().astype("Int64")
-    return values.where(present), bad
+    return values, bad
 
 
 def validate_table(
@@ -143,10 +192,12 @@ def validate_table(
     row_offset: int | None = None,
     original: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """A typed copy of ``df`` if every column rule holds; otherwise DataError for the first problem.
+    """A typed copy of ``df`` if every column rule holds; otherwise one DataError for them all.
 
-    The row a person sees is ``index + row_offset``; ``row_offset`` defaults to
-    ``df.attrs["first_row"]`` as :func:`~evalkit.intake.readers.read_table` sets it (2 for a
+    Every column is checked before anything is raised: the message names the first bad cell
+    in full (row, column, value, what was expected) and the next few briefly, with the number
+    of problems in all. The row a person sees is ``index + row_offset``; ``row_offset`` defaults
+    to ``df.attrs["first_row"]`` as :func:`~evalkit.intake.readers.read_table` sets it (2 for a
     file whose header is on row 1). ``original`` is the table as the file held it, before
     recodes, so that a message can show the label the user wrote.
     """
@@ -156,24 +207,37 @@ def validate_table(
     if missing:
         raise DataError(
             f"{source}: missing column(s) {', '.join(map(repr, missing))}; "
-            f"the file has: {', '.join(map(str, df.columns))}"
+            f"the file has: {column_list(df.columns)}"
         )
     out = df.copy()
+    problems: list[_Problem] = []
+    total = columns = 0
     for column in schema:
         values, bad = _coerce(df[column.name], column)
-        if bad.any():
-            first = bad.idxmax()
-            value = df.at[first, column.name]
-            label = original.at[first, column.name] if original is not None else None
-            raise _fail(source, _row(first, first_row), column, value, int(bad.sum()), label)
-        if not column.nullable:
-            empty = values.isna()
-            if empty.any():
-                first = empty.idxmax()
-                hint = f"; {column.hint}" if column.hint else ""
-                raise DataError(
-                    f"{source}, row {_row(first, first_row)}, column {column.name!r}: value is "
-                    f"empty; expected {column.expected()}{hint}"
-                )
+        for index in bad[bad].index[:SHOWN_PROBLEMS].tolist():
+            label = original.at[index, column.name] if original is not None else None
+            shown = _shown(df.at[index, column.name], label)
+            problems.append(_Problem(_row(index, first_row), column, shown))
+        empty = values.isna() & ~bad if not column.nullable else bad & False
+        problems.extend(
+            _Problem(_row(index, first_row), column)
+            for index in empty[empty].index[:SHOWN_PROBLEMS].tolist()
+        )
+        total += int(bad.sum()) + int(empty.sum())
+        columns += bool(bad.any() or empty.any())
         out[column.name] = values
+    if problems:
+        raise DataError(_message(source, problems, total, columns))
     return out
+
+
+def column_list(columns: Iterable[object], limit: int = 12) -> str:
+    """The column names of a file as a message lists them: at most ``limit``, each cut short.
+
+    A header is shown so that a user can see a misspelt name, never the file's content: a
+    file that is not a table at all has a long first line, cut to a short excerpt here.
+    """
+    names = [str(c) for c in columns]
+    shown = [n if len(n) <= EXCERPT else n[: EXCERPT - 3] + "..." for n in names[:limit]]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(shown) + more

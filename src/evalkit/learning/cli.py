@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import os
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +31,28 @@ __all__ = ["cmd_serve", "is_loopback", "register"]
 _STORE_HELP = "the reflection store (default data/processed/PROGRAMME/learning.sqlite)"
 
 
+def _identifiers(args: argparse.Namespace) -> list[str]:
+    """The ``--id-pattern`` regular expressions, each checked to compile."""
+    patterns = list(getattr(args, "id_pattern", None) or ())
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ParameterError(
+                f"--id-pattern {pattern[:60]!r} is not a regular expression ({exc}); expected "
+                r"the shape of one identifier, such as 'FS\d{6}'"
+            ) from None
+    return patterns
+
+
 def _store(args: argparse.Namespace) -> ReflectionStore:
+    identifiers = _identifiers(args)
     if args.store:
-        return ReflectionStore(args.store)
+        if Path(args.store).is_dir():
+            raise DataError(f"{args.store}: is a folder; expected a learning log file (.sqlite)")
+        return ReflectionStore(args.store, identifiers=identifiers)
     if getattr(args, "programme", None):
-        return ReflectionStore(default_store_path(args.programme))
+        return ReflectionStore(default_store_path(args.programme), identifiers=identifiers)
     raise ParameterError(
         "no store given: pass --store PATH, or --programme NAME to use "
         "data/processed/NAME/learning.sqlite"
@@ -43,6 +64,35 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--programme", metavar="NAME", help="programme short name, e.g. family-support"
     )
+    parser.add_argument(
+        "--id-pattern",
+        action="append",
+        metavar="REGEX",
+        help="the shape of the programme's case numbers, redacted from text like an email "
+        r"address (repeatable), e.g. 'FS\d{6}'",
+    )
+
+
+def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``command`` with a file problem as one line, and quiet when its reader goes away.
+
+    A file that cannot be opened (missing, a folder, no permission) is a DataError naming it;
+    a closed pipe (``evalkit reflect templates | head``) ends the command quietly, status 0.
+    """
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except BrokenPipeError:
+            # Python flushes stdout at exit: point it at /dev/null so that flush cannot fail.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        except OSError as exc:
+            where = exc.filename if exc.filename is not None else "a file"
+            raise DataError(f"{where}: {exc.strerror or exc}") from None
+
+    return run
 
 
 def _subparser(sub: Any, name: str, summary: str, examples: str) -> argparse.ArgumentParser:
@@ -648,7 +698,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--consent", choices=("yes", "no"), help="may it be shared once reviewed")
     p.add_argument("--names", nargs="*", metavar="NAME", help="names to redact from the text")
     p.add_argument("--draft", action="store_true", help="keep as a draft (not sent for review)")
-    p.set_defaults(func=cmd_add)
+    p.set_defaults(func=_guarded(cmd_add))
 
     p = _subparser(
         sub,
@@ -668,7 +718,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--all-or-nothing", action="store_true", help="import nothing if any row fails")
     p.add_argument("--encoding", default="utf-8", help="CSV text encoding (default utf-8)")
     p.add_argument("--names-file", metavar="FILE", help="names to redact, one per line")
-    p.set_defaults(func=cmd_import)
+    p.set_defaults(func=_guarded(cmd_import))
 
     p = _subparser(
         sub,
@@ -686,7 +736,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--text", action="store_true", help="also show the start of each one's redacted text"
     )
-    p.set_defaults(func=cmd_list)
+    p.set_defaults(func=_guarded(cmd_list))
 
     p = _subparser(
         sub,
@@ -705,7 +755,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--edit", action="append", metavar="SLOT=TEXT", help="corrected redacted text")
     p.add_argument("--note", default="", help="a note for the audit trail")
-    p.set_defaults(func=cmd_review)
+    p.set_defaults(func=_guarded(cmd_review))
 
     p = _subparser(
         sub,
@@ -723,7 +773,7 @@ def register(subparsers: Any) -> None:
     _store_options(p)
     p.add_argument("--by", required=True, help="who made the change (stored as a pseudonym)")
     p.add_argument("--note", default="")
-    p.set_defaults(func=cmd_status)
+    p.set_defaults(func=_guarded(cmd_status))
 
     p = _subparser(
         sub,
@@ -745,7 +795,7 @@ def register(subparsers: Any) -> None:
         "--by", required=True, metavar="ROLE", help="your role (recorded as given: not a name)"
     )
     p.add_argument("--reason", required=True, metavar="TEXT", help="why it is erased")
-    p.set_defaults(func=cmd_erase)
+    p.set_defaults(func=_guarded(cmd_erase))
 
     p = _subparser(
         sub,
@@ -756,7 +806,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("file")
     _store_options(p)
     p.add_argument("--by", required=True)
-    p.set_defaults(func=cmd_codebook)
+    p.set_defaults(func=_guarded(cmd_codebook))
 
     p = _subparser(
         sub,
@@ -770,7 +820,7 @@ def register(subparsers: Any) -> None:
     _store_options(p)
     p.add_argument("--by", required=True, help="who applied the code")
     p.add_argument("--slot", choices=SLOTS)
-    p.set_defaults(func=cmd_code)
+    p.set_defaults(func=_guarded(cmd_code))
 
     p = _subparser(
         sub,
@@ -781,7 +831,7 @@ def register(subparsers: Any) -> None:
     _store_options(p)
     p.add_argument("--locality")
     p.add_argument("--top", type=int, default=3)
-    p.set_defaults(func=cmd_suggest)
+    p.set_defaults(func=_guarded(cmd_suggest))
 
     p = _subparser(
         sub,
@@ -794,7 +844,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("query", nargs="+")
     _store_options(p)
     p.add_argument("--all", action="store_true", help="also search reflections not yet shareable")
-    p.set_defaults(func=cmd_search)
+    p.set_defaults(func=_guarded(cmd_search))
 
     p = _subparser(
         sub,
@@ -814,7 +864,7 @@ def register(subparsers: Any) -> None:
         default="programme",
         help="who receives it: only reflections shared at least this widely (default programme)",
     )
-    p.set_defaults(func=cmd_export)
+    p.set_defaults(func=_guarded(cmd_export))
 
     p = _subparser(
         sub,
@@ -833,7 +883,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--from-reflection", type=int, metavar="ID", help="the reflection it came from")
     p.add_argument("--names", nargs="*", metavar="NAME", help="names to redact")
     p.add_argument("--by", required=True)
-    p.set_defaults(func=cmd_action)
+    p.set_defaults(func=_guarded(cmd_action))
 
     p = _subparser(
         sub,
@@ -847,7 +897,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--reflection", type=int, metavar="ID", help="the follow-up reflection")
     p.add_argument("--status", choices=ACTION_STATUSES, default="done")
     p.add_argument("--by", required=True)
-    p.set_defaults(func=cmd_follow_up)
+    p.set_defaults(func=_guarded(cmd_follow_up))
 
     p = _subparser(
         sub,
@@ -861,7 +911,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--overdue", action="store_true", help="only actions past their due date")
     p.add_argument("--today", metavar="DATE", help="the reference date (default today)")
     p.add_argument("--weeks", type=int, default=8, help="weeks without a reflection = quiet")
-    p.set_defaults(func=cmd_actions)
+    p.set_defaults(func=_guarded(cmd_actions))
 
     p = _subparser(
         sub,
@@ -870,7 +920,7 @@ def register(subparsers: Any) -> None:
         "  evalkit reflect templates\n"
         "  EVALKIT_TEMPLATES=my_templates evalkit reflect templates   (add your own YAML files)\n",
     )
-    p.set_defaults(func=cmd_templates)
+    p.set_defaults(func=_guarded(cmd_templates))
 
     p = _subparser(
         sub,
@@ -910,4 +960,4 @@ def register(subparsers: Any) -> None:
         help="address to listen on (default 127.0.0.1: this machine only)",
     )
     p.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
-    p.set_defaults(func=cmd_serve)
+    p.set_defaults(func=_guarded(cmd_serve))

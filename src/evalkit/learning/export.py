@@ -15,6 +15,12 @@ REFI-QDA (Rotterdam Exchange Format Initiative, https://www.qdasoftware.org, sta
 
 GUIDs are UUID-5 values derived from the programme and the code or reflection, so exporting twice
 gives the same identifiers and a QDA tool can merge the files.
+
+Text leaves without control or bidirectional characters (the store's
+:meth:`~evalkit.learning.store.SharedText.shareable` removes them, whatever an older evalkit
+stored), and a CSV cell that a spreadsheet would run as a formula (one
+starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) starts with an apostrophe,
+as OWASP advises against CSV injection: the spreadsheet shows it as text.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalkit._io import atomic_path, atomic_write_text
+from evalkit.exceptions import DataError
 from evalkit.learning.records import SLOTS, Code
 from evalkit.learning.store import SHARED_COLUMNS, ReflectionStore
 
@@ -39,8 +46,13 @@ __all__ = [
     "export_csv",
     "export_qdc",
     "export_qdpx",
+    "neutralise_formula",
     "shareable_table",
 ]
+
+#: The first characters with which a spreadsheet reads a cell as a formula (OWASP, "CSV
+#: Injection"): a cell starting with one of them is written with a leading apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -72,8 +84,23 @@ def shareable_table(
         .groupby("reflection_id")["code"]
         .agg(lambda s: "; ".join(sorted(s)))
     )
-    frame["codes"] = frame["id"].map(codes).fillna("")
+    frame["codes"] = [codes.get(i, "") for i in frame["id"]]
     return frame[[c for c in (*SHARED_COLUMNS, "codes") if c != "author"]]
+
+
+def neutralise_formula(value: object) -> object:
+    """``value`` with a leading apostrophe if a spreadsheet would read it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _writable(path: str | Path) -> Path:
+    """``path`` as an export target (its folder is made if missing): DataError if it is a folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; expected the path of the file to write")
+    return path
 
 
 def export_csv(
@@ -84,8 +111,9 @@ def export_csv(
     audience: str = "programme",
 ) -> Path:
     """Write the shareable reflections to a UTF-8 CSV; return its path."""
+    path = _writable(path)
     table = shareable_table(store, locality=locality, audience=audience)
-    return atomic_write_text(path, table.to_csv(index=False))
+    return atomic_write_text(path, table.map(neutralise_formula).to_csv(index=False))
 
 
 def _code_elements(parent: ET.Element, codes: Sequence[Code], ns: str, programme: str) -> None:
@@ -122,6 +150,7 @@ def codebook_xml(codes: Sequence[Code], *, programme: str = "") -> str:
 
 def export_qdc(store: ReflectionStore, path: str | Path, *, programme: str = "") -> Path:
     """Write the store's codebook as a REFI-QDA ``.qdc`` file; return its path."""
+    path = _writable(path)
     return atomic_write_text(path, codebook_xml(store.codebook(), programme=programme) + "\n")
 
 
@@ -145,6 +174,7 @@ def export_qdpx(
     applied to a slot covers that slot's answer, a code applied to the whole reflection covers all
     of it. Coders appear as their pseudonyms.
     """
+    path = _writable(path)
     ns = PROJECT_NS
     ET.register_namespace("", ns)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

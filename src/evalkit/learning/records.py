@@ -25,6 +25,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from evalkit.exceptions import DataError
@@ -41,6 +42,7 @@ __all__ = [
     "Code",
     "LearningCycle",
     "Reflection",
+    "clean_text",
     "field_problems",
     "period_bounds",
     "period_end",
@@ -126,8 +128,36 @@ def _choice(value: Any, choices: tuple[str, ...], name: str) -> str:
     return options[text]
 
 
+#: Characters never kept in text: NUL and the other C0/C1 controls but tab and newline, and the
+#: Unicode bidirectional controls (U+200E/F, U+202A-E, U+2066-9, U+061C), which can make text
+#: read differently from what it holds (the "Trojan Source" attack, CVE-2021-42574).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without control characters and bidirectional controls (see :data:`_UNSAFE`).
+
+    A carriage return is dropped too: a line ends with a newline. Tabs and newlines are kept.
+    """
+    return _UNSAFE.sub("", text.replace("\r\n", "\n"))
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {k: _cleaned(v) for k, v in value.items()}
+    return value
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, data: Any) -> Any:
+        """Text of every field without control or bidirectional characters (:func:`clean_text`)."""
+        return _cleaned(data) if isinstance(data, dict) else data
 
 
 #: The fields of a reflection that take one of a fixed set of values, and those values.

@@ -1,11 +1,12 @@
 """Redaction of personal details from free text, with a log that holds no original text.
 
 :func:`redact` replaces supplied names, email addresses, UK phone numbers, postcodes, NHS numbers
-(only those whose modulus-11 check digit is right), National Insurance numbers and dates by a
-bracketed label such as ``[EMAIL]``. Each replacement is logged with its kind, its span in the
-original text and the label - never the text removed - so the log itself can be shared with a
-reviewer. Automatic redaction is a first pass: a person reviews every reflection before it can be
-shared (see :mod:`evalkit.learning.store`).
+(only those whose modulus-11 check digit is right), National Insurance numbers, dates and the
+programme's own identifiers (case numbers such as ``FS000123``, given as regular expressions by the
+caller, see :func:`identifier_shapes`) by a bracketed label such as ``[EMAIL]``. Each replacement
+is logged with its kind, its span in the original text and the label - never the text removed - so
+the log itself can be shared with a reviewer. Automatic redaction is a first pass: a person reviews
+every reflection before it can be shared (see :mod:`evalkit.learning.store`).
 
 Notes
 -----
@@ -21,15 +22,34 @@ when "Sarah Jones" is supplied.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
+from collections import Counter
 from collections.abc import Iterable
 
-__all__ = ["KINDS", "RedactionEntry", "nhs_number_is_valid", "possible_names", "redact"]
+__all__ = [
+    "KINDS",
+    "RedactionEntry",
+    "identifier_shapes",
+    "nhs_number_is_valid",
+    "possible_names",
+    "redact",
+]
 
 #: Kinds of redaction, in priority order when two matches overlap.
-KINDS: tuple[str, ...] = ("email", "nhs_number", "ni_number", "phone", "postcode", "date", "name")
+KINDS: tuple[str, ...] = (
+    "email",
+    "identifier",
+    "nhs_number",
+    "ni_number",
+    "phone",
+    "postcode",
+    "date",
+    "name",
+)
 _LABELS = {
     "email": "[EMAIL]",
+    "identifier": "[ID]",
     "nhs_number": "[NHS NUMBER]",
     "ni_number": "[NI NUMBER]",
     "phone": "[PHONE]",
@@ -123,8 +143,49 @@ def _name_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(pattern)
 
 
-def _candidates(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
+@functools.lru_cache(maxsize=64)
+def _identifier_pattern(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern matching any of ``patterns`` as a whole word (case-insensitive)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(rf"(?<![\w])(?:{p})(?![\w])" for p in patterns), re.IGNORECASE)
+
+
+def identifier_shapes(values: Iterable[object], *, share: float = 0.05) -> list[str]:
+    """Regular expressions for the shapes of a programme's identifiers (``FS000123``).
+
+    Each value's shape keeps its letters and other characters and replaces each run of digits
+    by ``\\d{n}``: ``FS000123`` -> ``FS\\d{6}``. Shapes held by at least ``share`` of the values
+    that have at least one letter and three digits are returned (a bare number such as 250000
+    is not a shape: it would remove every amount of money from the text).
+
+    Examples
+    --------
+    >>> identifier_shapes(["FS000001", "FS000002", "FAM000001"])
+    ['FS\\d{6}', 'FAM\\d{6}']
+    """
+    shapes: Counter[str] = Counter()
+    for value in values:
+        text = str(value).strip()
+        if not text or len(text) > 40 or value is None:
+            continue
+        digits = sum(c.isdigit() for c in text)
+        if digits < 3 or not any(c.isalpha() for c in text):
+            continue
+        pieces = re.split(r"(\d+)", text)
+        shape = "".join(rf"\d{{{len(p)}}}" if p.isdigit() else re.escape(p) for p in pieces if p)
+        shapes[shape] += 1
+    total = sum(shapes.values())
+    return [s for s, n in shapes.most_common(10) if total and n / total >= share]
+
+
+def _candidates(
+    text: str, names: Iterable[str], identifiers: Iterable[str] = ()
+) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
+    id_re = _identifier_pattern(tuple(identifiers))
+    if id_re is not None:
+        found.extend((m.start(), m.end(), "identifier") for m in id_re.finditer(text))
     for kind, pattern in _PATTERNS.items():
         for m in pattern.finditer(text):
             if kind == "nhs_number" and not nhs_number_is_valid(m.group()):
@@ -138,7 +199,9 @@ def _candidates(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
     return found
 
 
-def redact(text: str, names: Iterable[str] = ()) -> tuple[str, list[RedactionEntry]]:
+def redact(
+    text: str, names: Iterable[str] = (), identifiers: Iterable[str] = ()
+) -> tuple[str, list[RedactionEntry]]:
     """Replace personal details in ``text``; return the redacted text and the redaction log.
 
     Parameters
@@ -147,6 +210,9 @@ def redact(text: str, names: Iterable[str] = ()) -> tuple[str, list[RedactionEnt
         Free text, e.g. one slot of a reflection.
     names
         Names of people to remove (authors, colleagues, family members known to the service).
+    identifiers
+        Regular expressions of the programme's own identifiers (case numbers), matched as whole
+        words whatever their case; see :func:`identifier_shapes`.
 
     Returns
     -------
@@ -163,7 +229,7 @@ def redact(text: str, names: Iterable[str] = ()) -> tuple[str, list[RedactionEnt
     priority = {kind: i for i, kind in enumerate(KINDS)}
     chosen: list[tuple[int, int, str]] = []
     for start, end, kind in sorted(
-        _candidates(text, names), key=lambda c: (priority[c[2]], c[0], -(c[1] - c[0]))
+        _candidates(text, names, identifiers), key=lambda c: (priority[c[2]], c[0], -(c[1] - c[0]))
     ):
         if all(end <= s or start >= e for s, e, _ in chosen):
             chosen.append((start, end, kind))

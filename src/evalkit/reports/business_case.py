@@ -243,7 +243,7 @@ def _costs(bc: BusinessCase) -> str:
         rows[c.name] = {
             "Year": c.year,
             "Paid by": c.agency or "not stated",
-            "Amount (£)": narrative.money(c.amount),
+            "Forecast cost (£)": narrative.money(c.amount),
             "Optimism allowance": f"{c.bias:.0%}",
             "With the allowance (£)": narrative.money(raised),
             "In today's money (£)": narrative.money(raised * factors[c.year]),

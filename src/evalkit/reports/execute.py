@@ -32,6 +32,7 @@ from evalkit.reports.export import FIGURE_MIME, export_html
 from evalkit.reports.kernels import (
     KernelSession,
     discard_warm_session,
+    fresh_session,
     register_engine,
     warm_session,
 )
@@ -125,7 +126,8 @@ def execute_job(
 ) -> JobOutcome:
     """Execute, export and write one report; return its outcome (never raises for a bad notebook).
 
-    The report runs in a kernel evalkit starts (fresh, or this worker's warm kernel when ``fast``)
+    The report runs in a kernel evalkit starts (a fresh one of its own, pre-imported while the
+    previous report ran; or this worker's reused warm kernel when ``fast``)
     with its standard error sent to the job's log. A watchdog kills the kernel when the report
     has run for ``job.timeout`` seconds; the report then fails with a message saying so.
     Scratch files go under ``scratch`` when that folder exists here (the run's own temporary
@@ -162,7 +164,7 @@ def _execute(
     timer: threading.Timer | None = None
     ok = exporting = False
     try:
-        session = warm_session(job.kernel, job.cwd) if fast else KernelSession(job.kernel, job.cwd)
+        session = warm_session(job.kernel, job.cwd) if fast else fresh_session(job.kernel, job.cwd)
 
         def expire() -> None:
             expired.set()

@@ -5,15 +5,26 @@ papermill, so that evalkit knows the kernel's process: a watchdog kills it when 
 limit is reached, and its standard error is read line by line into the report's log, with the
 kernel's start-up warning about unencrypted TCP transport left out.
 
-Normal mode starts a fresh kernel per report. Fast mode (``evalkit run --fast``) keeps one warm
-kernel per worker (per worker thread on Dask) and, between reports, clears it with ``%reset -f``
-and closes every matplotlib figure, so that the imports (pandas, statsmodels, matplotlib, evalkit)
-are paid once per worker instead of once per report. A kernel that failed, timed out or died is
-discarded and the next report gets a new one.
+Normal mode gives each report a fresh kernel of its own, never reused, whose imports are already
+done: each worker (each worker thread on Dask) keeps one *spare* kernel that was started and had
+the report libraries imported (:data:`PREIMPORT`) while the previous report ran; a report takes
+the spare and a replacement starts warming in the background (:func:`fresh_session`). The imports
+run in the kernel's own process, silently and outside its history, and bind no names, so a
+report sees the state of a fresh kernel that has already imported those modules: nothing set by
+another report (a variable, a matplotlib setting) can reach it. ``EVALKIT_PREWARM=0`` turns the
+spares off (a kernel started when the report needs it, as before).
+
+Fast mode (``evalkit run --fast``) keeps one warm kernel per worker (per worker thread on Dask)
+and, between reports, clears it with ``%reset -f`` and closes every matplotlib figure, so that the
+imports (pandas, statsmodels, matplotlib, evalkit) are paid once per worker instead of once per
+report; state a report leaves outside its namespace (module attributes, matplotlib settings) can
+reach the next. A kernel that failed, timed out or died is discarded and the next report gets a
+new one.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
@@ -26,7 +37,19 @@ from typing import IO
 
 from evalkit.reports.logs import is_noise
 
-__all__ = ["ENGINE", "KernelSession", "discard_warm_session", "register_engine", "warm_session"]
+__all__ = [
+    "ENGINE",
+    "PREIMPORT",
+    "PREWARM_ENV",
+    "KernelSession",
+    "discard_spare",
+    "discard_warm_session",
+    "fresh_session",
+    "prewarm_enabled",
+    "register_engine",
+    "shutdown_spares",
+    "warm_session",
+]
 
 #: The papermill engine name under which evalkit's engine (papermill's nbclient engine, run on a
 #: kernel that evalkit started) is registered.
@@ -38,6 +61,35 @@ _RESET = (
     "if 'matplotlib.pyplot' in _sys.modules:\n"
     "    _sys.modules['matplotlib.pyplot'].close('all')\n"
     "del _sys\n"
+)
+
+
+#: The modules a spare kernel imports before it is given a report: those the report notebooks
+#: import (directly, or lazily through evalkit's sections and charts). Missing ones are skipped.
+PREIMPORT = (
+    "pandas",
+    "pyarrow.parquet",
+    "scipy.stats",
+    "statsmodels.api",
+    "matplotlib",
+    "seaborn",
+    "evalkit.reports",
+    "evalkit.reports.sections",
+)
+#: Set to ``0`` to start each report's kernel when the report needs it (no spare kernels).
+PREWARM_ENV = "EVALKIT_PREWARM"
+
+# Imports only: no name is bound in the kernel's namespace, nothing is configured.
+_WARM = (
+    "def _evalkit_preimport():\n"
+    "    import importlib\n"
+    "    for name in {modules!r}:\n"
+    "        try:\n"
+    "            importlib.import_module(name)\n"
+    "        except ImportError:\n"
+    "            pass\n"
+    "_evalkit_preimport()\n"
+    "del _evalkit_preimport\n"
 )
 
 
@@ -108,6 +160,26 @@ class KernelSession:
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
 
+    def preimport(self, modules: tuple[str, ...] = PREIMPORT, timeout: float = 120) -> None:
+        """Import ``modules`` in the kernel, silently (no output, no history, no names bound)."""
+        self._run_quietly(_WARM.format(modules=tuple(modules)), timeout)
+
+    def _run_quietly(self, code: str, timeout: float) -> None:
+        # A client of the kernel's manager: it knows the kernel is alive while it starts up.
+        kc = self.km.blocking_client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=timeout)
+            msg_id = kc.execute(code, silent=True, store_history=False)
+            while True:
+                reply = kc.get_shell_msg(timeout=timeout)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"the kernel could not run {code.splitlines()[0]!r}")
+        finally:
+            kc.stop_channels()
+
     def reset(self, timeout: float = 60) -> None:
         """Clear the kernel's namespace and figures before the next report (fast mode)."""
         from jupyter_client import BlockingKernelClient
@@ -166,6 +238,106 @@ def discard_warm_session() -> None:
     _local.session = None
     if session is not None:
         session.shutdown()
+
+
+class _Spare:
+    """A kernel being started and pre-imported in a background thread, for the next report."""
+
+    def __init__(self, kernel_name: str, cwd: Path) -> None:
+        self.kernel_name = kernel_name
+        self.cwd = Path(cwd)
+        self.session: KernelSession | None = None
+        self._thread = threading.Thread(target=self._warm, daemon=True)
+        self._thread.start()
+
+    def _warm(self) -> None:
+        session = None
+        try:
+            session = KernelSession(self.kernel_name, self.cwd)
+            with _spares_lock:
+                _spares.add(session)
+            session.preimport()
+            self.session = session
+        except Exception:  # the report then starts a kernel of its own, as without spares
+            if session is not None:
+                _forget(session)
+                session.shutdown()
+
+    def take(self, kernel_name: str, cwd: Path) -> KernelSession | None:
+        """The warmed kernel, if it is for ``kernel_name`` in ``cwd`` and alive; else None."""
+        self._thread.join()
+        session, self.session = self.session, None
+        if session is None:
+            return None
+        _forget(session)
+        if session.kernel_name == kernel_name and session.cwd == Path(cwd) and session.alive():
+            return session
+        session.shutdown()
+        return None
+
+    def discard(self) -> None:
+        """Shut the spare down (waiting for it to finish starting)."""
+        self._thread.join()
+        session, self.session = self.session, None
+        if session is not None:
+            _forget(session)
+            session.shutdown()
+
+
+_spares: set[KernelSession] = set()
+_spares_lock = threading.Lock()
+
+
+def _forget(session: KernelSession) -> None:
+    with _spares_lock:
+        _spares.discard(session)
+
+
+def shutdown_spares() -> None:
+    """Shut down every spare kernel of this process (at exit, and on Dask workers after a run,
+    so that no kernel imported with today's code waits idle for tomorrow's run)."""
+    with _spares_lock:
+        left = list(_spares)
+        _spares.clear()
+    for session in left:
+        session.shutdown()
+
+
+atexit.register(shutdown_spares)
+# A pool worker process ends through multiprocessing, which runs its finalizers, not atexit.
+Finalize(None, shutdown_spares, exitpriority=10)
+
+
+def prewarm_enabled() -> bool:
+    """Whether reports get pre-imported spare kernels (``EVALKIT_PREWARM`` is not ``0``)."""
+    return os.environ.get(PREWARM_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def fresh_session(kernel_name: str, cwd: Path) -> KernelSession:
+    """A kernel of the report's own, never used before, with :data:`PREIMPORT` already imported.
+
+    It is this worker thread's spare when that was started for ``kernel_name`` in ``cwd`` (waiting
+    for it to finish warming if need be), else a kernel started now. Either way, a spare for the
+    next report starts warming in the background. The caller shuts the kernel down after the
+    report. With ``EVALKIT_PREWARM=0``, simply a kernel started now.
+    """
+    if not prewarm_enabled():
+        return KernelSession(kernel_name, cwd)
+    spare: _Spare | None = getattr(_local, "spare", None)
+    _local.spare = None
+    session = spare.take(kernel_name, cwd) if spare is not None else None
+    if session is None:
+        session = KernelSession(kernel_name, cwd)
+    _local.spare = _Spare(kernel_name, cwd)
+    return session
+
+
+def discard_spare() -> None:
+    """Shut down this worker thread's spare kernel, if any."""
+    spare: _Spare | None = getattr(_local, "spare", None)
+    _local.spare = None
+    if spare is not None:
+        spare.discard()
 
 
 @functools.cache

@@ -12,6 +12,12 @@ If a pool worker dies (killed, out of memory), the pool breaks and every unfinis
 ``BrokenProcessPool``. The jobs that had started are suspects: each is retried alone in a fresh
 single-worker pool, so the one that kills its worker again is reported as failed and the innocent
 ones complete; jobs that had not started go back to a fresh parallel pool.
+
+Hostile and careless use is guarded (:mod:`evalkit.reports.guard`): a locality given twice is one
+job; a report folder that cannot be written stops the run before the data is prepared; two runs of
+one programme take turns to prepare the data and to merge their reports into the manifest, so
+neither loses the other's entries; Ctrl-C stops the workers and their kernels; workers die with a
+killed runner, and the next run removes the temporary folder it left.
 """
 
 from __future__ import annotations
@@ -21,10 +27,9 @@ import dataclasses
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -39,7 +44,16 @@ from evalkit.reports.cache import (
     package_fingerprint,
     side_inputs_fingerprint,
 )
+from evalkit.reports.cluster import check_workers, release_workers
 from evalkit.reports.execute import JobOutcome, execute_job
+from evalkit.reports.guard import (
+    check_writable,
+    process_pool,
+    programme_lock,
+    remove_stale_scratch,
+    scratch_folder,
+    stop_workers_on_interrupt,
+)
 from evalkit.reports.index import read_manifest, write_index, write_manifest
 from evalkit.reports.logs import write_failures, write_run_log
 from evalkit.reports.pdf import check_pdf_support, write_pdfs
@@ -89,9 +103,13 @@ def default_workers() -> int:
 
 
 @contextlib.contextmanager
-def _executor(workers: int, scheduler: str | None) -> Iterator[Executor]:
+def _executor(
+    workers: int, scheduler: str | None, jobs: list[Job] | None = None
+) -> Iterator[Executor]:
+    """A process pool of ``workers``, or an executor on the Dask cluster at ``scheduler`` whose
+    workers have been checked (:func:`evalkit.reports.cluster.check_workers`) for ``jobs``."""
     if scheduler is None:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with process_pool(workers) as pool:
             yield pool
         return
     try:
@@ -110,9 +128,12 @@ def _executor(workers: int, scheduler: str | None) -> Iterator[Executor]:
             f"({reason}); expected the address of a running scheduler, e.g. tcp://127.0.0.1:8786"
         ) from None
     try:
+        if jobs is not None:
+            check_workers(client, jobs)
         with client.get_executor(pure=False) as executor:
             yield executor
     finally:
+        release_workers(client)
         client.close()
 
 
@@ -145,13 +166,13 @@ def _execute(
     jobs: list[Job], keys: dict[str, str], workers: int, scheduler: str | None, fast: bool, bar
 ) -> list[JobOutcome]:
     outcomes: dict[str, JobOutcome] = {}
-    markers = tempfile.mkdtemp(prefix="evalkit-markers-")
+    markers = scratch_folder()  # removed by the next run if this one is killed
     pending = list(jobs)
     try:
         while pending:
             suspects: list[Job] = []
             started = time.time()
-            with _executor(workers, scheduler) as executor:
+            with _executor(workers, scheduler, pending) as executor:
                 futures = {
                     executor.submit(_run_job, j, keys[j.key], markers, fast): j for j in pending
                 }
@@ -169,7 +190,7 @@ def _execute(
                     bar.update(1)
             for job in suspects:
                 t0 = time.time()
-                with ProcessPoolExecutor(max_workers=1) as alone:
+                with process_pool(1) as alone:
                     try:
                         outcomes[job.key] = alone.submit(
                             _run_job, job, keys[job.key], markers, fast
@@ -197,6 +218,19 @@ def _skipped(job: Job, key: str, prev: dict) -> JobOutcome:
         cache_key=key,
         downloads=tuple(str(p) for p in downloads.linked(job.html_path)),
     )
+
+
+def _programme_lock(spec: ProgrammeSpec, say: bool) -> contextlib.AbstractContextManager[None]:
+    """The programme's lock (:func:`~evalkit.reports.guard.programme_lock`), saying so if it waits."""
+
+    def waiting() -> None:
+        print(
+            f"evalkit: waiting for another run of {spec.programme} to finish preparing its data "
+            "or updating its index",
+            file=sys.stderr,
+        )
+
+    return programme_lock(spec.source, waiting=waiting if say else None)
 
 
 def run(
@@ -247,15 +281,24 @@ def run(
         )
     if timeout is not None and timeout <= 0:
         raise PipelineError(f"timeout {timeout!r} is not a positive number of seconds")
+    if workers is not None and workers < 1:
+        raise PipelineError(f"workers {workers!r} is not a positive number; expected 1 or more")
     if "pdf" in formats:
         check_pdf_support()  # fails now, before any kernel starts, if Chromium is missing
-    jobs = plan(spec, localities)
+    # A locality given twice is one job (and one line of the index).
+    jobs = plan(spec, list(dict.fromkeys(localities)) if localities else None)
     if timeout is not None:
         jobs = [dataclasses.replace(j, timeout=timeout) for j in jobs]
     preflight(jobs)
-    intake = prepare(spec)
     folder = spec.output_folder
-    previous = {r["key"]: r for r in read_manifest(folder).get("reports", [])}
+    check_writable(
+        [folder, *(p.parent for j in jobs for p in (j.html_path, j.log_path, j.failed_path))],
+        f"output_dir in {spec.source}",
+    )
+    remove_stale_scratch()
+    with _programme_lock(spec, progress):  # one run at a time prepares the data
+        intake = prepare(spec)
+        previous = {r["key"]: r for r in read_manifest(folder).get("reports", [])}
     spec_hash = file_sha256(spec.source)
     notebook_hashes = {nb: notebook_source_hash(nb) for nb in {j.notebook for j in jobs}}
     side = {
@@ -292,13 +335,16 @@ def run(
         else:
             to_run.append(job)
     n_workers = max(1, min(workers or default_workers(), len(to_run) or 1))
-    with tqdm(
-        total=len(to_run),
-        desc=f"{spec.programme} reports",
-        unit="report",
-        disable=not progress,
-        file=sys.stderr,
-    ) as bar:
+    with (
+        tqdm(
+            total=len(to_run),
+            desc=f"{spec.programme} reports",
+            unit="report",
+            disable=not progress,
+            file=sys.stderr,
+        ) as bar,
+        stop_workers_on_interrupt(),
+    ):
         ran = _execute(to_run, keys, n_workers, scheduler, fast, bar) if to_run else []
     by_key = {**fresh, **{o.key: o for o in ran}}
     outcomes = [by_key[j.key] for j in jobs]
@@ -307,24 +353,26 @@ def run(
             [Path(o.html_path) for o in outcomes if o.status in ("ok", "skipped") and o.html_path],
             force=force,
         )
-    # Keep previous figures and reports of localities not in this run, so the index stays whole.
-    others = [r for k, r in previous.items() if k not in by_key]
-    manifest_path = write_manifest(spec, jobs, outcomes, others, seconds=time.time() - t0)
-    index_path = write_index(spec, manifest_path)
-    write_failures(folder, read_manifest(folder)["failures"])
-    write_run_log(
-        folder,
-        outcomes,
-        started=t0,
-        finished=time.time(),
-        settings={
-            "spec": spec.source,
-            "reports": len(jobs),
-            "workers": None if scheduler else n_workers,
-            "scheduler": scheduler,
-            "mode": "fast (warm kernels)" if fast else "fresh kernel per report",
-            "force": force or None,
-            "formats": "+".join(formats),
-        },
-    )
+    with _programme_lock(spec, progress):
+        # Keep the reports of localities not in this run, as the manifest holds them now (another
+        # run may have added some since this one started), so that the index stays whole.
+        others = [r for r in read_manifest(folder).get("reports", []) if r["key"] not in by_key]
+        manifest_path = write_manifest(spec, jobs, outcomes, others, seconds=time.time() - t0)
+        index_path = write_index(spec, manifest_path)
+        write_failures(folder, read_manifest(folder)["failures"])
+        write_run_log(
+            folder,
+            outcomes,
+            started=t0,
+            finished=time.time(),
+            settings={
+                "spec": spec.source,
+                "reports": len(jobs),
+                "workers": None if scheduler else n_workers,
+                "scheduler": scheduler,
+                "mode": "fast (warm kernels)" if fast else "fresh kernel per report",
+                "force": force or None,
+                "formats": "+".join(formats),
+            },
+        )
     return RunResult(outcomes, index_path, manifest_path, round(time.time() - t0, 3))

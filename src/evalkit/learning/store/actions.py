@@ -6,7 +6,7 @@ Every change bumps the action's ``version`` and appends a history row (entity ``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -16,6 +16,7 @@ from evalkit.learning.records import Action, validate
 from evalkit.learning.redaction import redact
 from evalkit.learning.store.database import Database, now, to_text
 from evalkit.learning.store.people import People
+from evalkit.learning.store.reflections import stored_id
 
 __all__ = ["Actions"]
 
@@ -25,16 +26,17 @@ ENTITY = "action"
 class Actions:
     """The actions of a store."""
 
-    def __init__(self, db: Database, people: People) -> None:
+    def __init__(self, db: Database, people: People, identifiers: Sequence[str] = ()) -> None:
         self._db = db
         self._people = people
+        self._identifiers = tuple(identifiers)
 
     def add_action(
         self, action: Action | Mapping[str, Any], *, by: str, names: Iterable[str] = ()
     ) -> int:
         """Record an action (owner role, due date, status); return its id."""
         a = validate(Action, action if isinstance(action, Action) else dict(action))
-        a.description = redact(a.description, [n for n in names if n])[0]
+        a.description = redact(a.description, [n for n in names if n], self._identifiers)[0]
         actor = self._people.pseudonym(by)
         stamp = now()
         row = {k: to_text(v) for k, v in a.model_dump().items()}
@@ -52,7 +54,8 @@ class Actions:
         """Change an action (e.g. status, follow-up reflection), keeping every earlier version."""
         actor = self._people.pseudonym(by)
         with self._db.write() as conn:
-            found = conn.execute("SELECT * FROM actions WHERE id = ?", (int(aid),)).fetchone()
+            aid = stored_id(aid, "action", self._db.path)
+            found = conn.execute("SELECT * FROM actions WHERE id = ?", (aid,)).fetchone()
             if found is None:
                 raise DataError(f"action id {aid!r} is not in the store {str(self._db.path)!r}")
             current = dict(found)

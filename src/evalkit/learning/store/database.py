@@ -271,12 +271,17 @@ class Database:
 
     def snapshot(self, entity: str, entity_id: int, version: int) -> dict[str, Any]:
         """The full record as it was at ``version``, from its history row."""
-        row = self.conn.execute(
-            "SELECT snapshot FROM history WHERE entity = ? AND entity_id = ? AND version = ?",
-            (entity, int(entity_id), int(version)),
-        ).fetchone()
+        try:
+            row = self.conn.execute(
+                "SELECT snapshot FROM history WHERE entity = ? AND entity_id = ? AND version = ?",
+                (entity, int(entity_id), int(version)),
+            ).fetchone()
+        except OverflowError:  # beyond SQLite's 64-bit integers: no such record
+            row = None
         if row is None:
-            raise DataError(f"{entity} {entity_id!r} has no version {version!r} in the store")
+            raise DataError(
+                f"{entity} {str(entity_id)[:30]!r} has no version {str(version)[:30]!r} in the store"
+            )
         return dict(json.loads(row[0]))
 
     @staticmethod

@@ -47,6 +47,10 @@ class ReflectionStore:
     key
         The pseudonymisation key; read with :func:`~evalkit.intake.pseudonymise.load_key` when a
         name first needs pseudonymising (PrivacyError if none is configured).
+    identifiers
+        Regular expressions of the programme's own identifiers (case numbers such as
+        ``FS000123``), redacted from every text the store keeps, like an email address
+        (:func:`~evalkit.learning.redaction.redact`).
 
     Examples
     --------
@@ -58,15 +62,17 @@ class ReflectionStore:
     ...                  "consent": "yes", "status": "submitted"})  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | Path, *, key: bytes | None = None) -> None:
+    def __init__(
+        self, path: str | Path, *, key: bytes | None = None, identifiers: Sequence[str] = ()
+    ) -> None:
         self.path = Path(path)
         self._db = Database(self.path)
         self._people = People(key)
-        self._reflections = Reflections(self._db, self._people)
+        self._reflections = Reflections(self._db, self._people, identifiers)
         self._shared = SharedText(self._db)
         self._codes = Codes(self._db, self._people, self._reflections)
         self._cycles = Cycles(self._db, self._people)
-        self._actions = Actions(self._db, self._people)
+        self._actions = Actions(self._db, self._people, identifiers)
         self._erasure = Erasure(self._db, self._reflections)
 
     # -- the file ---------------------------------------------------------------------------

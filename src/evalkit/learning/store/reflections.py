@@ -23,7 +23,7 @@ import pandas as pd
 
 from evalkit.exceptions import DataError, ParameterError
 from evalkit.learning import workflow
-from evalkit.learning.records import SLOTS, Reflection, period_end, validate
+from evalkit.learning.records import SLOTS, Reflection, clean_text, period_end, validate
 from evalkit.learning.redaction import redact
 from evalkit.learning.store.database import REFLECTION_FIELDS, Database, now, to_text
 from evalkit.learning.store.people import People, is_pseudonym
@@ -45,14 +45,32 @@ def decode(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: The largest id SQLite stores (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+def stored_id(rid: object, what: str, where: object) -> int:
+    """``rid`` as an id SQLite can look up; DataError naming it if it cannot be one."""
+    try:
+        value = int(rid)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        value = -1
+    if not 1 <= value <= MAX_ID:
+        raise DataError(
+            f"{what} id {str(rid)[:30]!r} is not in the store {str(where)!r}; expected the "
+            "number of one of its records"
+        )
+    return value
+
+
 def _redacted(
-    slots: Mapping[str, str], names: Iterable[str]
+    slots: Mapping[str, str], names: Iterable[str], identifiers: Sequence[str] = ()
 ) -> tuple[dict[str, str], list[dict[str, Any]]]:
     """The redacted slots and one log entry per replacement (kind and span, never the text)."""
     names = [n for n in names if n and not is_pseudonym(n)]
     redacted, log = {}, []
     for slot in SLOTS:
-        redacted[slot], entries = redact(slots[slot], names)
+        redacted[slot], entries = redact(slots[slot], names, identifiers)
         log.extend({"slot": slot, **e.to_dict()} for e in entries)
     return redacted, log
 
@@ -60,14 +78,16 @@ def _redacted(
 class Reflections:
     """The reflections of a store, their versions and their place in the workflow."""
 
-    def __init__(self, db: Database, people: People) -> None:
+    def __init__(self, db: Database, people: People, identifiers: Sequence[str] = ()) -> None:
         self._db = db
         self._people = people
+        self._identifiers = tuple(identifiers)
 
     # -- internal steps, each inside the caller's transaction -------------------------------
     def row(self, conn: sqlite3.Connection, rid: int) -> dict[str, Any]:
         """The stored row of one reflection (DataError if there is none)."""
-        found = conn.execute("SELECT * FROM reflections WHERE id = ?", (int(rid),)).fetchone()
+        rid = stored_id(rid, "reflection", self._db.path)
+        found = conn.execute("SELECT * FROM reflections WHERE id = ?", (rid,)).fetchone()
         if found is None:
             raise DataError(f"reflection id {rid!r} is not in the store {str(self._db.path)!r}")
         return dict(found)
@@ -118,7 +138,7 @@ class Reflections:
         status = workflow.initial_status(record.status)
         author = self._people.pseudonym(record.author)
         actor = self._people.pseudonym(by) if by else author
-        redacted, log = _redacted(record.slots(), [record.author, *names])
+        redacted, log = _redacted(record.slots(), [record.author, *names], self._identifiers)
         values = record.model_dump()
         values.update(author=author, status=status)
         values["reflected_on"] = record.reflected_on or min(
@@ -201,7 +221,7 @@ class Reflections:
     ) -> None:
         """Record a person's review of the redacted text (see :meth:`ReflectionStore.review`)."""
         reviewer = self._people.pseudonym(by)
-        rid = int(rid)
+        rid = stored_id(rid, "reflection", self._db.path)
         with self._db.write() as conn:
             self.row(conn, rid)
             if redacted:
@@ -210,7 +230,7 @@ class Reflections:
                     raise ParameterError(
                         f"redacted has unknown slot {unknown[0]!r}; expected one of {SLOTS}"
                     )
-                edits = {f"redacted_{s}": str(t) for s, t in redacted.items()}
+                edits = {f"redacted_{s}": clean_text(str(t)) for s, t in redacted.items()}
                 self.apply(conn, rid, edits, reviewer, "reviewer edit", note)
                 new = self.row(conn, rid)
                 set_index(conn, rid, {s: new[f"redacted_{s}"] for s in SLOTS})
@@ -230,7 +250,7 @@ class Reflections:
                 f"{', '.join(sorted(UPDATABLE))} (use transition() or review() for status)"
             )
         actor = self._people.pseudonym(by)
-        rid = int(rid)
+        rid = stored_id(rid, "reflection", self._db.path)
         with self._db.write() as conn:
             current = self.row(conn, rid)
             workflow.check_editable(current["status"], rid)
@@ -244,7 +264,7 @@ class Reflections:
             touched = [s for s in SLOTS if s in changes]
             redacted: dict[str, str] = {}
             if touched:
-                redacted, log = _redacted(rec.slots(), names)
+                redacted, log = _redacted(rec.slots(), names, self._identifiers)
                 new.update({f"redacted_{s}": redacted[s] for s in SLOTS})
                 new["redaction_log"] = json.dumps(log)
             new = {k: v for k, v in new.items() if v != current[k]}
@@ -267,7 +287,7 @@ class Reflections:
     # -- reading (internal: original text) --------------------------------------------------
     def get(self, rid: int) -> dict[str, Any]:
         """The current version of one reflection, original and redacted text (internal use)."""
-        return decode(self.row(self._db.conn, int(rid)))
+        return decode(self.row(self._db.conn, rid))
 
     def all(self) -> pd.DataFrame:
         """Every reflection, current versions, as a DataFrame (internal: holds original text)."""

@@ -23,7 +23,7 @@ import pandas as pd
 
 from evalkit._validate import require_choice
 from evalkit.exceptions import ParameterError
-from evalkit.learning.records import SHARING_SCOPES, SLOTS
+from evalkit.learning.records import SHARING_SCOPES, SLOTS, clean_text
 from evalkit.learning.store.database import Database
 
 __all__ = ["OVERVIEW_COLUMNS", "SHARED_COLUMNS", "SharedText", "purge_index", "set_index"]
@@ -91,7 +91,9 @@ class SharedText:
         """Reflections that are reviewed, shareable and consented, with REDACTED text only.
 
         The slot columns hold the redacted text; ``author`` is a pseudonym kept for counting
-        distinct authors and is never shown. ``audience`` is who will see the output: ``cycle``
+        distinct authors and is never shown. Text comes without control or bidirectional
+        characters (:func:`~evalkit.learning.records.clean_text`), even if an older evalkit
+        stored them. ``audience`` is who will see the output: ``cycle``
         (the learning cycle itself: every sharing scope), ``programme`` (reflections shared with
         the programme or the public) or ``public`` (only those shared publicly).
         """
@@ -114,7 +116,10 @@ class SharedText:
             "ORDER BY id",
             params,
         )
-        return frame.reindex(columns=list(SHARED_COLUMNS))
+        frame = frame.reindex(columns=list(SHARED_COLUMNS))
+        return frame.apply(
+            lambda col: col.map(lambda v: clean_text(v) if isinstance(v, str) else v)
+        )
 
     def search(self, query: str, *, shareable_only: bool = True) -> pd.DataFrame:
         """Full-text search (SQLite FTS5, stemmed) over the REDACTED text; best matches first.
