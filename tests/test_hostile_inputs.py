@@ -461,3 +461,29 @@ def test_the_demo_log_redacts_the_programmes_case_numbers(project: Path) -> None
     text, log = redact("family FAM000042 (case FS000123) moved; 250000 pounds", (), patterns)
     assert text == "family [ID] (case [ID]) moved; 250000 pounds"
     assert [e.kind for e in log] == ["identifier", "identifier"]
+
+
+def test_the_capture_page_redacts_the_programmes_case_numbers(tmp_path: Path) -> None:
+    """The browser capture form (evalkit reflect serve) saves through a store that knows the
+    programme's case-number shapes, as the command line does."""
+    from conftest import make_project
+    from evalkit.reports.capture import capture_form
+
+    spec_path = make_project(tmp_path)
+    form = capture_form("hls", str(spec_path), str(tmp_path / "learning.sqlite"))
+    rid = form.store.add(
+        {
+            "programme": "family-support",
+            "author": "A Worker",
+            "role": "key worker",
+            "locality": "E08000012",
+            "period": "2024Q4",
+            "what_we_tried": "We called the family on case FS000123 twice a week.",
+            "what_happened": "They came to every session.",
+            "what_we_learned": "Regular calls help.",
+            "what_we_will_change": "Keep calling.",
+            "consent": True,
+        }
+    )
+    text = form.store.get(rid)["redacted_what_we_tried"]
+    assert "FS000123" not in text and "[ID]" in text

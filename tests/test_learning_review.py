@@ -214,7 +214,8 @@ def test_capture_form_builds_and_its_handler_stores_a_record(store):
 def test_review_without_a_store_says_so_and_creates_nothing(demo_spec_path, tmp_path):
     missing = tmp_path / "none" / "learning.sqlite"
     page = review_html(demo_spec_path, "E08000012", "2024/25", str(missing))
-    assert "No learning log was found" in page and not missing.exists()
+    assert "No learning log has been started" in page and not missing.exists()
+    assert str(missing) not in page  # no machine paths in a report
 
 
 def test_paths_resolve_from_the_notebooks_folder(fresh_project, monkeypatch):

@@ -266,7 +266,7 @@ def test_every_notebook_runs_from_the_project_and_from_notebooks(
     if name == "programme_report.ipynb":
         assert "Family Support: Liverpool" in shown  # the default locality's report
     if name == "learning_review.ipynb":
-        assert "No learning log was found" not in shown  # the store found from the spec
+        assert "No learning log has been started" not in shown  # the store found from the spec
     if name == "capture_reflection.ipynb":
         code = nb.cells[-1]  # the form: its widget, for the store found from the spec
         assert any(

@@ -52,14 +52,32 @@ def capture_form(
     (:func:`evalkit.config.locate`).
     """
     from evalkit.config import load_spec
+    from evalkit.learning.store import ReflectionStore
 
     if not spec_path and not store_path:
         raise ParameterError("give spec_path (the programme spec) or store_path (the store)")
+    identifiers: list[str] = []
     if spec_path and (not store_path or locate(spec_path).is_file()):
-        defaults.setdefault("programme", load_spec(locate(spec_path)).programme)
+        spec = load_spec(locate(spec_path))
+        defaults.setdefault("programme", spec.programme)
+        identifiers = _identifiers(spec)
     if Path(template).suffix in {".yaml", ".yml"}:  # a template of your own, by its path
         template = str(locate(template))
-    return build_form(template, str(resolve_store_path(spec_path, store_path)), **defaults)
+    store = ReflectionStore(resolve_store_path(spec_path, store_path), identifiers=identifiers)
+    return build_form(template, store, **defaults)
+
+
+def _identifiers(spec: Any) -> list[str]:
+    """The programme's case-number patterns for redaction: the spec's own, or those learned
+    from the people source's identifiers; only the spec's own if that file cannot be read (the
+    page still opens; the person who reviews each reflection checks the redaction)."""
+    from evalkit.exceptions import EvalkitError
+    from evalkit.intake.mapping import identifier_patterns
+
+    try:
+        return identifier_patterns(spec)
+    except (EvalkitError, OSError):
+        return list(spec.identifier_patterns)
 
 
 def served_parameters(template: str, spec_path: str, store_path: str) -> tuple[str, str, str]:

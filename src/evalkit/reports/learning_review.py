@@ -226,9 +226,10 @@ def review_html(
     name = spec.locality_name(locality)
     if not path.is_file():
         return (
-            f"<h2>Learning review: {html.escape(name)}</h2><p>No learning log was found at "
-            f"{html.escape(str(path))}. Reflections are added with <code>evalkit reflect add</code>"
-            " or <code>evalkit reflect import</code>.</p>"
+            f"<h2>Learning review: {html.escape(name)}</h2><p>No learning log has been started "
+            "for this programme yet. Reflections are added with <code>evalkit reflect add</code>, "
+            "<code>evalkit reflect import</code> or the capture page "
+            "(<code>evalkit reflect serve</code>).</p>"
         )
     label, dates = review_period(spec, period)
     prompts = _findings_questions(spec, locality, period) if questions else []
