@@ -38,6 +38,7 @@ import json
 import math
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -598,6 +599,8 @@ def describe(results: dict[str, Any]) -> str:
 # --- the reports attacked (shared by the recoverability and readability tests) ----------------
 
 _BUILT: dict[str, dict[str, str] | BaseException] = {}
+#: The report folders and specs behind each build, for scans of every file a run wrote.
+FOLDERS: dict[str, list[tuple[Path, Path]]] = {}
 
 #: Family Support: Liverpool and tiny Rutland come from ``_reports.demo_run`` (shared with the
 #: other report tests); Torbay (weak effect) is run once more here, with the demo reflections.
@@ -628,13 +631,17 @@ def family_support_reports(tmp_path_factory) -> dict[str, str]:
         from evalkit.demo import load_demo_reflections
         from evalkit.reports import run
 
-        _, html = demo_run(tmp_path_factory)
+        first, html = demo_run(tmp_path_factory)
         pages = {f"family-support/{k}": v for k, v in html.items()}
         spec_path = make_project(tmp_path_factory.mktemp("attack-torbay"))
         load_demo_reflections(spec_path)
         spec = load_spec(spec_path)
         result = run(spec, localities=[TORBAY], progress=False)
         assert result.exit_code == 0, [o.error for o in result.failures]
+        FOLDERS["family-support"] = [
+            (first.output_folder, first.source),
+            (spec.output_folder, spec.source),
+        ]
         for name, page in reports_of(spec.output_folder).items():
             if TORBAY in name:
                 pages[f"family-support/{name}"] = page
@@ -660,6 +667,7 @@ def homelessness_reports(tmp_path_factory) -> dict[str, str]:
         done = cli(["run", str(spec_hp), "--no-progress"], cwd=root, timeout=600)
         assert done.returncode == 0, done.stderr
         folder = root / "reports" / "homelessness-prevention"
+        FOLDERS["homelessness-prevention"] = [(folder, spec_hp)]
         return {f"homelessness-prevention/{k}": v for k, v in reports_of(folder).items()}
 
     return _once("homelessness-prevention", build)
