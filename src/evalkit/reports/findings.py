@@ -132,10 +132,10 @@ class Findings:
         A reader who knows the spend and a cost per head can work back the count (spend / cost);
         that must never narrow the published count's own rounding interval (the count ± half
         the rounding base). So the cost per head over the published count is rounded to two
-        significant figures, or one, whichever keeps the implied counts around that whole
-        interval, and given as one figure (low == high); where neither does, it is the range of
-        spend over the interval's ends, which says no more than the published count. A
-        suppressed count gives no unit cost.
+        significant figures and given as one figure (low == high) where the counts it implies
+        cover that whole interval; where they do not, it is the range of spend over the
+        interval's ends, which says no more than the published count. A suppressed count gives
+        no unit cost.
         """
         if self.spend is None:
             return {}
@@ -149,13 +149,11 @@ class Findings:
             if half < 1:
                 out[unit] = (self.spend / shown,) * 2
                 continue
-            for digits in (2, 1):
-                per = float(f"{self.spend / shown:.{digits}g}")
-                step = 10 ** (np.floor(np.log10(per)) - digits + 1) / 2
-                low, high = self.spend / (per + step), self.spend / max(per - step, 1e-9)
-                if low <= shown - half and high >= shown + half:
-                    out[unit] = (per, per)
-                    break
+            per = float(f"{self.spend / shown:.2g}")
+            step = 10 ** (np.floor(np.log10(per)) - 1) / 2  # half a unit of the second figure
+            low, high = self.spend / (per + step), self.spend / max(per - step, 1e-9)
+            if low <= shown - half and high >= shown + half:
+                out[unit] = (per, per)
         return out
 
     @property
