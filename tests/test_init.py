@@ -577,7 +577,7 @@ def test_an_existing_spec_is_kept_without_force(tmp_path: Path) -> None:
         (["export.csv", "--sheet", "Clients"], r"--sheet 'Clients' given but .* not a workbook"),
         (["book.xlsx", "--sheet", "Data"], r"no sheet named 'Data'; the workbook has 'Cover'"),
         (["export.csv", "--output", "spec.txt"], r"spec.txt: the spec must be a .yaml file"),
-        (["export.csv", "--header-row", "0"], r"expected a row number from 1"),
+        (["export.csv", "--header-row", "0"], r"'0' is not a whole number of 1 or more"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_status_2(

@@ -11,7 +11,7 @@ import argparse
 import re
 from pathlib import Path
 
-from evalkit.commands import help_formatter
+from evalkit.commands import help_formatter, positive_whole_number
 from evalkit.config import DATE_FORMATS
 from evalkit.exceptions import ConfigError
 
@@ -28,16 +28,6 @@ The draft marks every guess with '# CHECK:' and everything evalkit cannot tell (
   evalkit validate SPEC
 which fails until every DECIDE is answered.
 """
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a row number from 1, got {text!r}")
-    return value
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -92,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     init.add_argument(
         "--header-row",
-        type=_positive,
+        type=positive_whole_number,
         metavar="N",
         help="the row holding the column names (default: found below any title rows)",
     )
