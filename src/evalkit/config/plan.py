@@ -172,6 +172,16 @@ class DesignsSpec(Model):
     staggered: bool = False
     seasonality: bool = True
 
+    def enabled(self) -> dict[str, bool]:
+        """Whether the plan allows each outcome design (the keys of ``DESIGN_LEVELS``)."""
+        return {
+            "before_after": self.before_after,
+            "matching": self.matching is not None,
+            "comparison_group": self.comparison_group,
+            "time_series": self.time_series,
+            "never_treated": self.never_treated,
+        }
+
 
 class EligibleSpec(Model):
     """Who was eligible, for the reach table: a comparison group, a file of counts, or none.

@@ -256,13 +256,7 @@ def _design_item(design: str, level: int, words: str) -> str:
 
 def _designs(spec: ProgrammeSpec) -> str:
     d = spec.designs
-    enabled = {
-        "before_after": d.before_after,
-        "matching": d.matching is not None,
-        "comparison_group": d.comparison_group,
-        "time_series": d.time_series,
-        "never_treated": d.never_treated,
-    }
+    enabled = d.enabled()
     parts = [
         "<h2>How we will judge what the service caused</h2>",
         _p(

@@ -404,14 +404,7 @@ def plain_reason(note: str) -> str:
 
 def _planned(ctx: ReportContext, o: OutcomeSpec, candidates: tuple[str, ...]) -> list[str]:
     """The designs the plan allows for ``o``, strongest first."""
-    d = ctx.spec.designs
-    allowed = {
-        "before_after": d.before_after,
-        "matching": d.matching is not None,
-        "comparison_group": d.comparison_group,
-        "time_series": d.time_series,
-        "never_treated": d.never_treated,
-    }
+    allowed = ctx.spec.designs.enabled()
     chosen = [x for x in candidates if allowed[x] and (o.designs is None or x in o.designs)]
     return sorted(chosen, key=lambda x: -DESIGN_LEVELS[x])
 
