@@ -303,6 +303,18 @@ def shutdown_spares() -> None:
         session.shutdown()
 
 
+def _forget_parents_spares() -> None:
+    """In a child forked from a process with spares (a pool worker forked from a process that
+    ran reports itself): the spares, their threads and their lock belong to the parent. A lock
+    held by a warming thread at the fork would stay held in the child for ever, so the child
+    starts with none of them."""
+    global _spares, _spares_lock, _local
+    _spares = set()
+    _spares_lock = threading.Lock()
+    _local = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_parents_spares)
 atexit.register(shutdown_spares)
 # A pool worker process ends through multiprocessing, which runs its finalizers, not atexit.
 Finalize(None, shutdown_spares, exitpriority=10)
