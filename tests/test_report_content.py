@@ -252,7 +252,7 @@ SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 
 def reader_text(page: str) -> str:
     """The text a reader meets before the Methods annex (charts' alt text included)."""
-    body = page.split("<h2 class='annex'>", 1)[0]
+    body = re.split(r"<h2 class=[\"']annex[\"']>", page, maxsplit=1)[0]
     alts = " ".join(re.findall(r'alt="([^"]*)"', body))
     body = re.sub(r"<style>.*?</style>|<script>.*?</script>", " ", body, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)) + " " + alts

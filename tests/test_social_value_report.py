@@ -37,8 +37,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from evalkit.intake import prepare
 
     root = tmp_path_factory.mktemp("social-value")
+    shutil.copytree(REPO / "notebooks", root / "notebooks")  # the project folder, first
     spec = demo.write(root / "data" / "raw" / "demo")
-    shutil.copytree(REPO / "notebooks", root / "notebooks")
     prepare(load_spec(spec))
     return spec
 
