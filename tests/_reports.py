@@ -158,3 +158,13 @@ def demo_run(tmp_path_factory) -> tuple[object, dict[str, str]]:
         assert result.exit_code == 0, result.failures
         _DEMO_RUN.update(spec=spec, html=reports_of(spec.output_folder))
     return _DEMO_RUN["spec"], _DEMO_RUN["html"]
+
+
+def watched_page(browser) -> tuple[object, list[str]]:
+    """A new page of a Playwright ``browser`` and the list its console errors and uncaught page
+    errors are collected in (the browser tests assert it stays empty)."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return page, errors

@@ -23,7 +23,7 @@ import yaml
 from scipy import stats
 
 from _needs import need
-from _reports import NO_BROWSER, chromium_found
+from _reports import NO_BROWSER, chromium_found, watched_page
 from conftest import REPO, make_project
 from evalkit.config import load_spec
 from evalkit.econ import CostBenefitModel, discount_factors, monte_carlo, switching_values
@@ -241,10 +241,7 @@ def test_the_business_case_opens_in_chromium_with_no_console_errors(
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
             try:
-                page = browser.new_page()
-                errors: list[str] = []
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda exc: errors.append(str(exc)))
+                page, errors = watched_page(browser)
                 url = f"http://127.0.0.1:{server.server_address[1]}/{out.name}"
                 response = page.goto(url, wait_until="load")
                 assert response is not None and response.ok

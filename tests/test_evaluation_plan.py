@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from _needs import need
-from _reports import chromium_found, cli
+from _reports import chromium_found, cli, watched_page
 from evalkit import narrative
 from evalkit.config import load_spec
 from evalkit.config.plan import DESIGN_LEVELS
@@ -182,10 +182,7 @@ def test_plan_opens_in_chromium_without_console_errors_and_prints_to_pdf(example
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
         try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page, errors = watched_page(browser)
             page.on("request", lambda r: errors.append(r.url) if r.url.startswith("http") else None)
             response = page.goto(out.resolve().as_uri(), wait_until="load")
             assert response is not None and response.ok

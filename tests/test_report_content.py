@@ -149,16 +149,13 @@ def test_every_table_is_disclosure_controlled_or_a_table_of_methods(reports) -> 
 
 def test_browser_shows_every_section_and_every_chart_has_alt_text(reports, tmp_path) -> None:
     from _needs import need
-    from _reports import NO_BROWSER, chromium_found
+    from _reports import NO_BROWSER, chromium_found, watched_page
     from evalkit.reports.pdf import chromium
 
     need(chromium_found(), f"{NO_BROWSER}; .ci/run installs it")
     spec, _, _ = reports
     with chromium() as browser:
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page, errors = watched_page(browser)
         page.goto((spec.output_folder / "E08000012.html").as_uri())
         page.wait_for_load_state("load")
         headings = [h.strip() for h in page.locator("h2").all_inner_texts()]

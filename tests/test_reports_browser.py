@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from _needs import need
-from _reports import NO_BROWSER, TWO, chromium_found, demo_run
+from _reports import NO_BROWSER, TWO, chromium_found, demo_run, watched_page
 from evalkit.reports.pdf import CHROMIUM_ARGS, chromium_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kernels")]
@@ -53,10 +53,7 @@ def test_index_links_open_reports_with_charts_and_no_console_errors(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
         try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page, errors = watched_page(browser)
             response = page.goto(served, wait_until="load")
             assert response is not None and response.ok
             assert "reports by locality" in page.title()
