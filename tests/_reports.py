@@ -34,7 +34,13 @@ if action == "hang":
 if action == "die":
     os.kill(os.getpid(), 9)
 if action == "kill-worker":
-    os.kill(os.getppid(), 9)
+    # The worker started this kernel, or its zygote that forked it (the zygote's parent).
+    worker = os.getppid()
+    with open(f"/proc/{worker}/cmdline", "rb") as fh:
+        if b"evalkit.reports.zygote" in fh.read():
+            with open(f"/proc/{worker}/stat") as stat:
+                worker = int(stat.read().rsplit(")", 1)[1].split()[1])
+    os.kill(worker, 9)
 """
 
 SHOW = """\

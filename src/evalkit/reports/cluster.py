@@ -177,8 +177,9 @@ def check_workers(client, jobs: list[Job], wait: float = WORKER_WAIT) -> int:
 
 
 def release_workers(client) -> None:
-    """Shut down the spare kernels the run left on every worker (never raises)."""
-    from evalkit.reports.kernels import shutdown_spares
+    """Stop the zygotes the run left on every worker (never raises), so that no process that
+    imported today's code waits idle for tomorrow's run."""
+    from evalkit.reports.zygote import shutdown_zygotes
 
     with contextlib.suppress(Exception):
-        client.run(shutdown_spares, on_error="ignore")
+        client.run(shutdown_zygotes, on_error="ignore")

@@ -174,7 +174,7 @@ def _execute(
         timer.daemon = True
         with session.logging_to(job.log_path):
             timer.start()
-            papermill.execute_notebook(
+            nb = papermill.execute_notebook(
                 str(job.notebook),
                 str(executed),
                 parameters=job.parameters,
@@ -185,13 +185,11 @@ def _execute(
                 progress_bar=False,
                 log_output=True,
                 execution_timeout=job.timeout + 5,  # the watchdog ends the report first
-                request_save_on_cell_execute=True,  # a partial notebook if the kernel dies
+                request_save_on_cell_execute=False,  # written once, at the end ...
+                partial_path=str(executed),  # ... or where it stopped, if it did not end
             )
         timer.cancel()
         exporting = True
-        import nbformat
-
-        nb = nbformat.read(executed, as_version=4)
         title = f"{job.title}: {job.locality_name}" + (
             "" if job.locality == ALL_LOCALITIES else f" ({job.locality})"
         )

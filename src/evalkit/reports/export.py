@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import html
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - nbformat is slow to import and the kernel never needs it
@@ -88,15 +89,26 @@ def _presentable(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+_exporters = threading.local()
+
+
+def _exporter():
+    """This thread's HTML exporter: made once, as loading its templates costs more than using
+    them (a Dask worker runs reports in several threads, so each has its own)."""
+    exporter = getattr(_exporters, "html", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        exporter = _exporters.html = HTMLExporter(
+            template_name="basic",
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+        )
+    return exporter
+
+
 def export_html(nb: nbformat.NotebookNode, *, title: str) -> str:
     """The executed notebook as a self-contained HTML page with no code cells."""
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(
-        template_name="basic",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    body, _ = exporter.from_notebook_node(_presentable(nb))
+    body, _ = _exporter().from_notebook_node(_presentable(nb))
     return page(title, body)

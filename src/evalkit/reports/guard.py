@@ -44,6 +44,7 @@ from evalkit.exceptions import PipelineError
 __all__ = [
     "SCRATCH_PREFIX",
     "check_writable",
+    "parent_death_signal",
     "process_pool",
     "programme_lock",
     "remove_stale_scratch",
@@ -182,7 +183,7 @@ def _watch_runner(runner: int) -> None:
     _worker_stopped(signal.SIGTERM)
 
 
-def _parent_death_signal(signum: int) -> bool:
+def parent_death_signal(signum: int) -> bool:
     """Ask Linux to send ``signum`` to this process when its parent dies; whether it could."""
     if not sys.platform.startswith("linux"):
         return False
@@ -197,7 +198,7 @@ def _worker_started(runner: int) -> None:
     """Initializer of a pool worker: leave Ctrl-C to the runner and die with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_stopped)
-    if not _parent_death_signal(signal.SIGTERM):
+    if not parent_death_signal(signal.SIGTERM):
         threading.Thread(target=_watch_runner, args=(runner,), daemon=True).start()
     if not _alive(runner):  # it died before the signal was asked for
         _worker_stopped(signal.SIGTERM)

@@ -5,14 +5,12 @@ papermill, so that evalkit knows the kernel's process: a watchdog kills it when 
 limit is reached, and its standard error is read line by line into the report's log, with the
 kernel's start-up warning about unencrypted TCP transport left out.
 
-Normal mode gives each report a fresh kernel of its own, never reused, whose imports are already
-done: each worker (each worker thread on Dask) keeps one *spare* kernel that was started and had
-the report libraries imported (:data:`PREIMPORT`) while the previous report ran; a report takes
-the spare and a replacement starts warming in the background (:func:`fresh_session`). The imports
-run in the kernel's own process, silently and outside its history, and bind no names, so a
-report sees the state of a fresh kernel that has already imported those modules: nothing set by
-another report (a variable, a matplotlib setting) can reach it. ``EVALKIT_PREWARM=0`` turns the
-spares off (a kernel started when the report needs it, as before).
+Normal mode gives each report a kernel process of its own, never reused, whose imports are
+already done: it is forked from the worker's *zygote*, a process that imported the report
+libraries (:data:`PREIMPORT`) once (:mod:`evalkit.reports.zygote`). Nothing set by another
+report (a variable, a module attribute, a matplotlib setting) can reach it. Where forking is off
+(``EVALKIT_FORK=0``) or impossible, the kernel is started the ordinary way when the report needs
+it, and imports for itself.
 
 Fast mode (``evalkit run --fast``) keeps one warm kernel per worker (per worker thread on Dask)
 and, between reports, clears it with ``%reset -f`` and closes every matplotlib figure, so that the
@@ -24,30 +22,27 @@ new one.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import functools
 import os
 import signal
 import subprocess
 import threading
+import uuid
 from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import IO
 
 from evalkit.reports.logs import is_noise
+from evalkit.reports.zygote import ForkedKernel, fork_enabled, forkable, zygote_for
 
 __all__ = [
     "ENGINE",
     "PREIMPORT",
-    "PREWARM_ENV",
     "KernelSession",
-    "discard_spare",
     "discard_warm_session",
     "fresh_session",
-    "prewarm_enabled",
     "register_engine",
-    "shutdown_spares",
     "warm_session",
 ]
 
@@ -64,7 +59,7 @@ _RESET = (
 )
 
 
-#: The modules a spare kernel imports before it is given a report: those the report notebooks
+#: The modules the zygote imports before it forks report kernels: those the report notebooks
 #: import (directly, or lazily through evalkit's sections and charts). Missing ones are skipped.
 PREIMPORT = (
     "pandas",
@@ -75,21 +70,6 @@ PREIMPORT = (
     "seaborn",
     "evalkit.reports",
     "evalkit.reports.sections",
-)
-#: Set to ``0`` to start each report's kernel when the report needs it (no spare kernels).
-PREWARM_ENV = "EVALKIT_PREWARM"
-
-# Imports only: no name is bound in the kernel's namespace, nothing is configured.
-_WARM = (
-    "def _evalkit_preimport():\n"
-    "    import importlib\n"
-    "    for name in {modules!r}:\n"
-    "        try:\n"
-    "            importlib.import_module(name)\n"
-    "        except ImportError:\n"
-    "            pass\n"
-    "_evalkit_preimport()\n"
-    "del _evalkit_preimport\n"
 )
 
 
@@ -104,7 +84,7 @@ class KernelSession:
         The kernel's working folder (the project folder, which relative paths are read from).
     """
 
-    def __init__(self, kernel_name: str, cwd: Path) -> None:
+    def __init__(self, kernel_name: str, cwd: Path, *, fork: bool = False) -> None:
         from jupyter_client import KernelManager
 
         self.kernel_name = kernel_name
@@ -117,6 +97,12 @@ class KernelSession:
         self.km = KernelManager(
             kernel_name=kernel_name, client_class="jupyter_client.asynchronous.AsyncKernelClient"
         )
+        if fork and fork_enabled() and forkable(self.km.kernel_spec.argv):
+            self.km.kernel_id = str(uuid.uuid4())
+            self.km.provisioner = _forked_provisioner()(
+                kernel_id=self.km.kernel_id, kernel_spec=self.km.kernel_spec, parent=self.km
+            )
+            self.km.provisioner.zygote = zygote_for(self.km.kernel_spec.argv, self.cwd)
         self.km.start_kernel(cwd=str(self.cwd), stderr=subprocess.PIPE)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
@@ -160,26 +146,6 @@ class KernelSession:
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
 
-    def preimport(self, modules: tuple[str, ...] = PREIMPORT, timeout: float = 120) -> None:
-        """Import ``modules`` in the kernel, silently (no output, no history, no names bound)."""
-        self._run_quietly(_WARM.format(modules=tuple(modules)), timeout)
-
-    def _run_quietly(self, code: str, timeout: float) -> None:
-        # A client of the kernel's manager: it knows the kernel is alive while it starts up.
-        kc = self.km.blocking_client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=timeout)
-            msg_id = kc.execute(code, silent=True, store_history=False)
-            while True:
-                reply = kc.get_shell_msg(timeout=timeout)
-                if reply["parent_header"].get("msg_id") == msg_id:
-                    break
-            if reply["content"]["status"] != "ok":
-                raise RuntimeError(f"the kernel could not run {code.splitlines()[0]!r}")
-        finally:
-            kc.stop_channels()
-
     def reset(self, timeout: float = 60) -> None:
         """Clear the kernel's namespace and figures before the next report (fast mode)."""
         from jupyter_client import BlockingKernelClient
@@ -202,6 +168,33 @@ class KernelSession:
                 self.km.shutdown_kernel(now=True)
         with contextlib.suppress(Exception):
             self.km.cleanup_resources()
+
+
+@functools.cache
+def _forked_provisioner() -> type:
+    """jupyter_client's local provisioner, launching the kernel by forking a zygote."""
+    from jupyter_client.provisioning import LocalProvisioner
+
+    class ForkedProvisioner(LocalProvisioner):
+        zygote = None
+
+        async def launch_kernel(self, cmd: list[str], **kwargs):
+            cwd = str(kwargs.get("cwd") or os.getcwd())
+            env = dict(kwargs.get("env") or os.environ)
+            read, write = os.pipe()
+            try:
+                pid = self.zygote.fork(cmd, cwd, env, write)
+            except RuntimeError:  # a zygote that cannot fork: start the kernel the usual way
+                os.close(read)
+                return await super().launch_kernel(cmd, **kwargs)
+            finally:
+                os.close(write)
+            self.process = ForkedKernel(pid, os.fdopen(read, "rb"))
+            self.pid = self.pgid = pid  # the child starts a session of its own
+            self.cwd = cwd
+            return self.connection_info
+
+    return ForkedProvisioner
 
 
 _local = threading.local()
@@ -240,121 +233,28 @@ def discard_warm_session() -> None:
         session.shutdown()
 
 
-class _Spare:
-    """A kernel being started and pre-imported in a background thread, for the next report."""
-
-    def __init__(self, kernel_name: str, cwd: Path) -> None:
-        self.kernel_name = kernel_name
-        self.cwd = Path(cwd)
-        self.session: KernelSession | None = None
-        self._thread = threading.Thread(target=self._warm, daemon=True)
-        self._thread.start()
-
-    def _warm(self) -> None:
-        session = None
-        try:
-            session = KernelSession(self.kernel_name, self.cwd)
-            with _spares_lock:
-                _spares.add(session)
-            session.preimport()
-            self.session = session
-        except Exception:  # the report then starts a kernel of its own, as without spares
-            if session is not None:
-                _forget(session)
-                session.shutdown()
-
-    def take(self, kernel_name: str, cwd: Path) -> KernelSession | None:
-        """The warmed kernel, if it is for ``kernel_name`` in ``cwd`` and alive; else None."""
-        self._thread.join()
-        session, self.session = self.session, None
-        if session is None:
-            return None
-        _forget(session)
-        if session.kernel_name == kernel_name and session.cwd == Path(cwd) and session.alive():
-            return session
-        session.shutdown()
-        return None
-
-    def discard(self) -> None:
-        """Shut the spare down (waiting for it to finish starting)."""
-        self._thread.join()
-        session, self.session = self.session, None
-        if session is not None:
-            _forget(session)
-            session.shutdown()
-
-
-_spares: set[KernelSession] = set()
-_spares_lock = threading.Lock()
-
-
-def _forget(session: KernelSession) -> None:
-    with _spares_lock:
-        _spares.discard(session)
-
-
-def shutdown_spares() -> None:
-    """Shut down every spare kernel of this process (at exit, and on Dask workers after a run,
-    so that no kernel imported with today's code waits idle for tomorrow's run)."""
-    with _spares_lock:
-        left = list(_spares)
-        _spares.clear()
-    for session in left:
-        session.shutdown()
-
-
-def _forget_parents_spares() -> None:
-    """In a child forked from a process with spares (a pool worker forked from a process that
-    ran reports itself): the spares, their threads and their lock belong to the parent. A lock
-    held by a warming thread at the fork would stay held in the child for ever, so the child
-    starts with none of them."""
-    global _spares, _spares_lock, _local
-    _spares = set()
-    _spares_lock = threading.Lock()
+def _forget_parents_kernel() -> None:
+    """In a child forked from a process that ran reports itself (a pool worker forked from the
+    runner): the warm kernel of its thread belongs to the parent, so the child starts with none."""
+    global _local
     _local = threading.local()
 
 
-os.register_at_fork(after_in_child=_forget_parents_spares)
-atexit.register(shutdown_spares)
-# A pool worker process ends through multiprocessing, which runs its finalizers, not atexit.
-Finalize(None, shutdown_spares, exitpriority=10)
-
-
-def prewarm_enabled() -> bool:
-    """Whether reports get pre-imported spare kernels (``EVALKIT_PREWARM`` is not ``0``)."""
-    return os.environ.get(PREWARM_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parents_kernel)
 
 
 def fresh_session(kernel_name: str, cwd: Path) -> KernelSession:
-    """A kernel of the report's own, never used before, with :data:`PREIMPORT` already imported.
-
-    It is this worker thread's spare when that was started for ``kernel_name`` in ``cwd`` (waiting
-    for it to finish warming if need be), else a kernel started now. Either way, a spare for the
-    next report starts warming in the background. The caller shuts the kernel down after the
-    report. With ``EVALKIT_PREWARM=0``, simply a kernel started now.
-    """
-    if not prewarm_enabled():
-        return KernelSession(kernel_name, cwd)
-    spare: _Spare | None = getattr(_local, "spare", None)
-    _local.spare = None
-    session = spare.take(kernel_name, cwd) if spare is not None else None
-    if session is None:
-        session = KernelSession(kernel_name, cwd)
-    _local.spare = _Spare(kernel_name, cwd)
-    return session
-
-
-def discard_spare() -> None:
-    """Shut down this worker thread's spare kernel, if any."""
-    spare: _Spare | None = getattr(_local, "spare", None)
-    _local.spare = None
-    if spare is not None:
-        spare.discard()
+    """A kernel of the report's own, never used before: forked from this worker's zygote, with
+    :data:`PREIMPORT` already imported (:mod:`evalkit.reports.zygote`), or started the ordinary
+    way where forking is off or impossible. The caller shuts it down after the report."""
+    return KernelSession(kernel_name, cwd, fork=True)
 
 
 @functools.cache
 def register_engine() -> str:
-    """Register (once) papermill's nbclient engine, run on a kernel manager evalkit passes in."""
+    """Register (once) papermill's nbclient engine, run on a kernel manager evalkit passes in
+    (``km``), that writes the notebook to ``partial_path`` if it stops before the end."""
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.log import logger
@@ -373,6 +273,7 @@ def register_engine() -> str:
             **kwargs,
         ):
             km = kwargs.pop("km")
+            partial = kwargs.pop("partial_path", None)
             kwargs.pop("input_path", None)
             client = PapermillNotebookClient(
                 nb_man,
@@ -388,6 +289,15 @@ def register_engine() -> str:
             )
             try:
                 return client.execute()
+            except BaseException:
+                # The notebook as far as it ran (where the kernel stopped, if it died): papermill
+                # writes it only when every cell has run, and saving after every cell instead
+                # costs a serialisation and a schema validation per cell.
+                if partial:
+                    from papermill.iorw import write_ipynb
+
+                    write_ipynb(nb_man.nb, partial)
+                raise
             finally:
                 if client.kc is not None:
                     client.kc.stop_channels()
