@@ -51,13 +51,12 @@ from html.parser import HTMLParser
 from unittest import mock
 
 import pytest
+import textstat  # a development dependency: missing is a failure, not a skip
 
 from _attack import TORBAY, family_support_reports, homelessness_reports
 from test_report_content import JARGON, SNAKE
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kernels")]
-
-textstat = pytest.importorskip("textstat")
 
 #: The highest Flesch-Kincaid grade allowed (see the module docstring).
 SUMMARY_GRADE = 12.0

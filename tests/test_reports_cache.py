@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -146,8 +147,31 @@ def test_side_inputs_fingerprint_sees_files_beside_the_spec_and_the_learning_log
     assert side_inputs_fingerprint(spec.source, store)[str(store)] != after_bids[str(store)]
 
 
-def test_package_fingerprint_is_stable_and_covers_reference_data():
-    from evalkit.reports.cache import package_fingerprint
+def test_package_fingerprint_is_the_documented_digest_and_covers_reference_data(tmp_path):
+    import hashlib
+    import shutil
 
-    assert package_fingerprint() == package_fingerprint()
-    assert len(package_fingerprint()) == 64
+    import evalkit
+    from evalkit.reports.cache import package_fingerprint, tree_fingerprint
+
+    # A copy of the package, fingerprinted by the function and by hashlib as documented.
+    copy = tmp_path / "evalkit"
+    shutil.copytree(
+        Path(evalkit.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    digest = hashlib.sha256()
+    for path in sorted(p for p in copy.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(copy).as_posix().encode("utf-8"))
+        digest.update(path.read_bytes())
+    assert tree_fingerprint(copy) == digest.hexdigest() == package_fingerprint()
+
+    (copy / "__pycache__").mkdir(exist_ok=True)
+    (copy / "__pycache__" / "x.pyc").write_bytes(b"compiled")
+    assert tree_fingerprint(copy) == digest.hexdigest()  # caches are left out
+
+    reference = sorted((copy / "reference").glob("*.csv"))[0]
+    reference.write_bytes(reference.read_bytes() + b"\n")
+    changed = tree_fingerprint(copy)
+    assert changed != digest.hexdigest()  # reference data counts, not only code
+    reference.rename(reference.with_name("renamed.csv"))
+    assert tree_fingerprint(copy) != changed  # so does a file's name

@@ -27,6 +27,7 @@ __all__ = [
     "notebook_source_hash",
     "package_fingerprint",
     "side_inputs_fingerprint",
+    "tree_fingerprint",
 ]
 
 _ENV_PACKAGES = (
@@ -53,18 +54,27 @@ def environment_fingerprint() -> dict[str, str]:
     return env
 
 
-@cache
-def package_fingerprint() -> str:
-    """SHA-256 of evalkit's own files (code and reference data), by path and content."""
-    import evalkit
+def tree_fingerprint(root: Path) -> str:
+    """SHA-256 of the files under ``root``, by path and content.
 
-    root = Path(evalkit.__file__).parent
+    Every file, in sorted order of its path, contributes its path relative to ``root`` (UTF-8)
+    and then its bytes; ``__pycache__`` folders are left out.
+    """
+    root = Path(root)
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@cache
+def package_fingerprint() -> str:
+    """:func:`tree_fingerprint` of evalkit's own files (code and reference data), once per process."""
+    import evalkit
+
+    return tree_fingerprint(Path(evalkit.__file__).parent)
 
 
 def _file_hash(path: Path) -> str:
