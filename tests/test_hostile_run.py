@@ -114,6 +114,22 @@ def _tagged(tag: str, command: bytes = b"") -> list[int]:
     return found
 
 
+def _kernels(tag: str) -> list[int]:
+    """Live report kernels that carry ``tag``: started as ``ipykernel``, or forked by a zygote
+    (whose command line they keep)."""
+    found = []
+    for pid in _tagged(tag):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+            parent_cmdline = Path(f"/proc/{parent}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"ipykernel" in cmdline or b"evalkit.reports.zygote" in parent_cmdline:
+            found.append(pid)
+    return found
+
+
 def _until(condition: Callable[[], object], what: str) -> None:
     """Wait until ``condition()`` holds (polling); fail saying ``what`` after :data:`PATIENCE`."""
     deadline = time.monotonic() + PATIENCE
@@ -387,7 +403,7 @@ def test_two_runs_at_once_lose_no_manifest_entry(ran, tmp_path) -> None:
         _env(tmp_path / "a", tag),
     )
     try:
-        _until(lambda: _tagged(tag, b"ipykernel"), "run A's report to start")
+        _until(lambda: _kernels(tag), "run A's report to start")
         second = _evalkit(
             ["run", str(spec), "--no-progress", "--force", "--locality", L1],
             root,
@@ -424,7 +440,7 @@ def test_ctrl_c_stops_cleanly_leaving_nothing_running(ran, tmp_path, whole_group
         _env(tmp_path, tag),
     )
     try:
-        _until(lambda: _tagged(tag, b"ipykernel"), "the report's kernel to start")
+        _until(lambda: _kernels(tag), "the report's kernel to start")
         if whole_group:
             os.killpg(running.pid, signal.SIGINT)
         else:
@@ -451,7 +467,7 @@ def test_killed_run_takes_its_workers_and_the_next_run_removes_its_scratch(ran, 
     env = _env(tmp_path / "tmp", tag)
     running = _start(["run", str(spec), "--no-progress", "--force", "--locality", L2], root, env)
     try:
-        _until(lambda: _tagged(tag, b"ipykernel"), "the report's kernel to start")
+        _until(lambda: _kernels(tag), "the report's kernel to start")
         running.kill()  # SIGKILL: the runner gets no chance to clean up
         running.wait(timeout=PATIENCE)
         _until(lambda: not _tagged(tag), "the killed run's workers and kernels to exit")
