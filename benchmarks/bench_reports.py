@@ -3,16 +3,18 @@
 (a) naive: a serial shell loop of the ``papermill`` CLI then ``jupyter nbconvert --to html
     --no-input`` per locality (the data already prepared by evalkit's intake, so both read the
     same parquet partitions);
-(b) ``evalkit run SPEC --force`` (the default: a fresh kernel per report, taken pre-imported from
-    the worker's spare, a process pool sized to the machine);
-(b0) the same with ``EVALKIT_PREWARM=0`` (a fresh kernel started when each report needs it: the
-    default before spare kernels);
+(b) ``evalkit run SPEC --force`` (the default: a kernel process of its own per report, forked
+    from the worker's pre-imported zygote; a process pool sized to the machine);
+(b0) the same with ``EVALKIT_FORK=0`` (a kernel started the ordinary way for each report, which
+    imports for itself: what platforms without fork get);
 (c) ``evalkit run SPEC --force --fast`` (one warm kernel per worker, reused).
 
-Then all 153 upper-tier local authorities with every report of the demo spec (evaluation report,
-learning review and social value per locality, and the comparison): a first run (fast mode), and
-a rerun with nothing changed (every report skipped by its cache key). Peak memory (VmHWM) of every
-worker process and kernel is sampled from /proc while evalkit runs.
+Then every upper-tier local authority in England (149 served and 4 never served, the comparison
+areas: 153) with every report of the demo spec (evaluation report, learning review and social
+value per served locality, and the comparison): a first run in the default mode, and a rerun
+with nothing changed (every report skipped by its cache key). The memory of every worker, zygote
+and kernel is sampled from /proc while evalkit runs: peak resident (VmHWM, which for a forked
+kernel counts the pages it shares with its zygote) and the largest private memory.
 
 The machine's load (``/proc/loadavg``) is printed before and after: on a shared machine the
 figures are only comparable within one run.
@@ -258,12 +260,16 @@ def main() -> None:
             return
 
         root = Path(tmp) / "p153"
-        spec_path = project(root, extra_localities=139)
+        # Every upper-tier local authority in England: 149 served, 4 never served (comparison).
+        spec_path = project(root, extra_localities=135)
         big = load_spec(spec_path)
         n = len(big.localities)
         per = [r for r in big.reports if r.scope == "locality"]
         total = n * len(per) + len(big.reports) - len(per)
-        print(f"\n{n} localities, every report of the demo spec ({total} reports)")
+        print(
+            f"\n{n} localities served and {len(big.comparison_localities)} compared (all 153 "
+            f"upper-tier authorities), every report of the demo spec ({total} reports)"
+        )
         t_first, mem_first = evalkit_run(spec_path, root)
         print(f"  first run (default mode):                {t_first:7.1f} s")
         print(f"      {_memory_line(mem_first)}")

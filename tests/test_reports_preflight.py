@@ -137,3 +137,45 @@ def test_full_disk_is_one_line_exit_2_and_no_partial_report(tmp_path) -> None:
         assert leftovers == []  # no half-written report or temporary file
     finally:
         subprocess.run(["umount", str(small)], check=False)
+
+
+def test_parameters_are_read_as_papermill_reads_them(tmp_path: Path) -> None:
+    """evalkit reads a notebook's parameters without importing papermill (an unchanged rerun
+    needs neither it nor nbformat): the same names, declared types and defaults as papermill's
+    own ``inspect_notebook``, for every notebook shipped and for the forms a parameters cell
+    takes (annotations, none, comments, a default over several lines)."""
+    import ast
+
+    import papermill
+
+    from conftest import REPO
+    from evalkit.reports.plan import notebook_parameters
+
+    def value(default: str) -> object:
+        try:  # papermill joins a default written over several lines without its line breaks
+            return ast.literal_eval(default)
+        except (ValueError, SyntaxError):
+            return default
+
+    def view(params: dict) -> dict:
+        return {k: (v["inferred_type_name"], value(v["default"])) for k, v in params.items()}
+
+    odd = tmp_path / "odd.ipynb"
+    cell = nbformat.v4.new_code_cell(
+        'spec_path: str = "spec.yaml"  # the spec\n'
+        "locality = 'E08000012'\n"
+        "# a comment line\n"
+        "period: str = ''\n"
+        "draws: int = 1_000\n"
+        "weights: dict = {\n    'a': 1,\n    'b': 2,\n}\n"
+        "flag: bool = False\n"
+    )
+    cell.metadata["tags"] = ["parameters"]
+    kernel = {
+        "kernelspec": {"name": "evalkit", "display_name": "Python (evalkit)", "language": "python"}
+    }
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata=kernel), odd)
+    notebooks = [*sorted((REPO / "notebooks").glob("*.ipynb")), odd]
+    assert len(notebooks) >= 6
+    for path in notebooks:
+        assert view(notebook_parameters(path)) == view(papermill.inspect_notebook(str(path))), path

@@ -118,6 +118,9 @@ def side_inputs_fingerprint(
 
 def notebook_source_hash(path: Path) -> str:
     """SHA-256 of a notebook's cell types and sources (outputs, counts and metadata ignored)."""
+    from evalkit.reports._imports import without_iri_grammars
+
+    without_iri_grammars()
     import nbformat  # slow to import (jsonschema); report kernels never need it
 
     nb = nbformat.read(path, as_version=4)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 from evalkit._io import atomic_write_text
 from evalkit.intake.partitions import ALL_LOCALITIES
 from evalkit.reports import downloads
+from evalkit.reports._imports import without_iri_grammars
 from evalkit.reports.export import FIGURE_MIME, export_html
 from evalkit.reports.kernels import (
     KernelSession,
@@ -144,6 +145,7 @@ def execute_job(
 def _execute(
     job: Job, cache_key: str | None, logger: logging.Logger, fast: bool, scratch: str | None
 ) -> JobOutcome:
+    without_iri_grammars()
     import papermill
 
     started = time.time()

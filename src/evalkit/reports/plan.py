@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +50,60 @@ def _html_path(folder: Path, report: ReportSpec, locality: str) -> Path:
 
 def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
     """The parameters a notebook declares in its cell tagged ``parameters`` (papermill's view)."""
-    import papermill
-
     if not path.is_file():
         raise ConfigError(f"{path}: report notebook not found")
+    stat = path.stat()
+    return _parameters(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _parameters(path: Path, mtime_ns: int, size: int) -> dict[str, dict[str, Any]]:
+    """:func:`notebook_parameters` once per version of a notebook (a run has one per report).
+
+    Read as papermill reads a Python notebook's parameters cell (one ``name = default`` or
+    ``name: type = default`` per line; ``inferred_type_name`` is the annotation, or ``None``),
+    from the notebook's JSON: papermill and nbformat are slow to import, and an unchanged rerun
+    needs neither.
+    """
     try:
-        params = papermill.inspect_notebook(str(path))
-    except Exception as exc:  # nbformat raises several types for a damaged notebook
-        raise ConfigError(f"{path}: cannot read the notebook ({exc})") from None
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = nb["cells"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"{path}: cannot read the notebook ({type(exc).__name__}: {exc})"
+        ) from None
+    cell = next(
+        (
+            c
+            for c in cells
+            if isinstance(c, dict) and "parameters" in c.get("metadata", {}).get("tags", [])
+        ),
+        None,
+    )
+    params: dict[str, dict[str, Any]] = {}
+    if cell is not None:
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            raise ConfigError(
+                f"{path}: the cell tagged 'parameters' is not valid Python (line {exc.lineno}: "
+                f"{exc.msg})"
+            ) from None
+        for node in tree.body:
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                name, annotation, value = node.target.id, ast.unparse(node.annotation), node.value
+            elif (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+            ):
+                name, annotation, value = node.targets[0].id, "None", node.value
+            else:
+                continue
+            default = "None" if value is None else ast.get_source_segment(source, value)
+            params[name] = {"name": name, "inferred_type_name": annotation, "default": default}
     if not params:
         raise ConfigError(
             f"{path}: no cell tagged 'parameters'; expected one cell with that tag declaring "
