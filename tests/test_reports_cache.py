@@ -175,3 +175,33 @@ def test_package_fingerprint_is_the_documented_digest_and_covers_reference_data(
     assert changed != digest.hexdigest()  # reference data counts, not only code
     reference.rename(reference.with_name("renamed.csv"))
     assert tree_fingerprint(copy) != changed  # so does a file's name
+
+
+def test_notebook_source_hash_reads_json_as_nbformat_does(tmp_path: Path) -> None:
+    """The hash read from a notebook's JSON equals the one from nbformat's reading (cell types,
+    sources joined, tags): caches made before stay valid; a version-3 notebook still hashes."""
+    import hashlib
+
+    from conftest import REPO
+    from evalkit.reports.cache import notebook_source_hash
+
+    def through_nbformat(path: Path) -> str:
+        nb = nbformat.read(path, as_version=4)
+        cells = [
+            (c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))) for c in nb.cells
+        ]
+        return hashlib.sha256(json.dumps(cells).encode("utf-8")).hexdigest()
+
+    notebooks = sorted((REPO / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 6
+    for path in notebooks:
+        assert notebook_source_hash(path) == through_nbformat(path), path.name
+    old = tmp_path / "v3.ipynb"
+    nbformat.write(
+        nbformat.v3.new_notebook(
+            worksheets=[nbformat.v3.new_worksheet(cells=[nbformat.v3.new_code_cell("x = 1")])]
+        ),
+        old,
+        version=3,
+    )
+    assert notebook_source_hash(old) == through_nbformat(old)

@@ -117,16 +117,31 @@ def side_inputs_fingerprint(
 
 
 def notebook_source_hash(path: Path) -> str:
-    """SHA-256 of a notebook's cell types and sources (outputs, counts and metadata ignored)."""
-    from evalkit.reports._imports import without_iri_grammars
+    """SHA-256 of a notebook's cell types and sources (outputs, counts and metadata ignored).
 
-    without_iri_grammars()
-    import nbformat  # slow to import (jsonschema); report kernels never need it
+    A version-4 notebook is read as JSON (nbformat is slow to import and an unchanged rerun
+    needs nothing else from it); older ones through nbformat, which converts them.
+    """
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    if raw.get("nbformat") == 4:
+        cells = [
+            (
+                c["cell_type"],
+                "".join(c["source"]) if isinstance(c["source"], list) else c["source"],
+                sorted(c.get("metadata", {}).get("tags", [])),
+            )
+            for c in raw["cells"]
+        ]
+    else:
+        from evalkit.reports._imports import without_iri_grammars
 
-    nb = nbformat.read(path, as_version=4)
-    cells = [
-        (c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))) for c in nb.cells
-    ]
+        without_iri_grammars()
+        import nbformat
+
+        nb = nbformat.reads(json.dumps(raw), as_version=4)
+        cells = [
+            (c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))) for c in nb.cells
+        ]
     return hashlib.sha256(json.dumps(cells).encode("utf-8")).hexdigest()
 
 
