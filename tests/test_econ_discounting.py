@@ -143,3 +143,17 @@ def test_flat_rate_equivalence(rate, t):
 @given(st.integers(0, 30))
 def test_standard_equals_flat_3_5_up_to_year_30(t):
     assert discount_factors([t])[0] == pytest.approx(discount_factors([t], 0.035)[0], rel=1e-12)
+
+
+def test_npv_discounts_costs_with_the_same_schedule():
+    # Benefit 0; cost 100 in year 1 at a flat 10%: NPV = -100 / 1.1 = -90.909.
+    assert npv([0.0], [0.0, 100.0], schedule=0.1) == pytest.approx(-100 / 1.1)
+    # Default: the Green Book standard schedule, 3.5% to year 30: 110/1.035 - 100 = 6.2802.
+    assert npv([0.0, 110.0], [100.0]) == pytest.approx(110 / 1.035 - 100)
+
+
+def test_non_numeric_flows_are_named():
+    with pytest.raises(ParameterError, match=r"^flows must be numeric; got values such as \['a'\]"):
+        present_value(["a"])
+    with pytest.raises(ParameterError, match=r"^flows must be numeric"):
+        present_value(pd.Series(["a"], index=[3]))

@@ -82,3 +82,11 @@ def test_bad_labels(bad):
 def test_bad_rule_named():
     with pytest.raises(ParameterError, match=r"financial_year must be one of 'start', 'weighted'"):
         rebase(1.0, "2015/16", 2024, financial_year="end")
+
+
+def test_financial_year_rule_applies_to_the_target_year_too():
+    # 100 in 2015 prices in 2016/17 prices, start rule: 100 x D(2016) / D(2015)
+    # = 100 x 76.4554 / 75.1536 (gdp_deflator_2024_100.csv).
+    assert rebase(100, 2015, "2016/17", financial_year="start") == pytest.approx(
+        100 * 76.4554 / 75.1536
+    )
