@@ -499,16 +499,6 @@ def test_a_missing_total_row_lists_only_the_first_ten_rows():
     assert f"(rows: {first_ten!r}); set the label column" in str(err.value)
 
 
-def test_warnings_point_at_the_caller():
-    # Both warnings are raised with a stacklevel that names the line calling protect().
-    table = pd.DataFrame({"n": [3, 40], "x": [2.0, 9.0]}, index=["p", "q"])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        protect(table, "nhs")
-    assert len(caught) == 2
-    assert {w.filename for w in caught} == {__file__}
-
-
 # Float columns that look like counts --------------------------------------------------------
 
 
