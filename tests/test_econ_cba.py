@@ -589,3 +589,50 @@ def test_yaml_errors_name_the_file(tmp_path):
     with pytest.raises(ConfigError) as err:
         CostBenefitModel.from_dict(spec)
     assert str(err.value).startswith("cost_benefit spec: engagement_rate")
+
+
+def test_spec_error_messages_in_full():
+    spec = hand_spec()
+    spec["costs"][0]["amount"] = 0
+    with pytest.raises(ConfigError) as err:
+        CostBenefitModel.from_dict(spec)
+    # a rule about the whole spec has no field path, and the spec itself is not echoed
+    assert str(err.value) == (
+        "cost_benefit spec: costs must add up to more than 0 for a return on investment"
+    )
+    spec = hand_spec()
+    spec["cohort"] = 1
+    with pytest.raises(ConfigError) as err:
+        CostBenefitModel.from_dict(spec)
+    assert str(err.value) == "cost_benefit spec: cohort: unexpected field (misspelt?) (got 1)"
+    with pytest.raises(ConfigError) as err:
+        CostBenefitModel.from_dict(["price_year", 2024])
+    assert str(err.value) == "cost_benefit spec must be a mapping of fields; got list"
+
+
+def test_spec_errors_show_three_problems_and_cut_long_values():
+    spec = hand_spec()
+    spec.update(price_year=1980, discount="steep", horizon_years=0, engagement_rate=2)
+    spec["costs"][0]["name"] = "x" * 250
+    with pytest.raises(ConfigError) as err:
+        CostBenefitModel.from_dict(spec)
+    message = str(err.value)
+    assert message.count("; ") >= 2 and message.endswith(" (and 2 more problem(s))")
+    assert message.startswith("cost_benefit spec: price_year: price_year '1980' has no GDP")
+    assert "Value error" not in message
+    # a 250-character name is shown as its first 60 characters, whose repr (62 characters with
+    # its quotes) is cut to 57 characters + "...": the quote and 56 letters
+    spec = hand_spec()
+    spec["costs"][0]["name"] = "x" * 250
+    with pytest.raises(ConfigError) as err:
+        CostBenefitModel.from_dict(spec)
+    assert str(err.value) == (
+        "cost_benefit spec: costs.0.name: String should have at most 200 characters "
+        "(got '" + "x" * 56 + "...)"
+    )
+    # a value shown in exactly 60 characters (58 letters and two quotes) is not cut
+    spec = hand_spec()
+    spec["costs"][0]["agency"] = "z" * 58
+    with pytest.raises(ConfigError) as err:
+        CostBenefitModel.from_dict(spec)
+    assert str(err.value).endswith("(got '" + "z" * 58 + "')")
