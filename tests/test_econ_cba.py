@@ -636,3 +636,18 @@ def test_spec_errors_show_three_problems_and_cut_long_values():
     with pytest.raises(ConfigError) as err:
         CostBenefitModel.from_dict(spec)
     assert str(err.value).endswith("(got '" + "z" * 58 + "')")
+
+
+def test_discounting_lists_only_the_bands_inside_the_horizon():
+    # 31 years are years 0-30: only the Green Book's 3.5% band is used.
+    spec = issue_spec()
+    spec["horizon_years"] = 31
+    r = CostBenefitModel.from_dict(spec).appraise()
+    assert r.discounting == (
+        "Discounted with the Green Book standard (STPR 3.5% declining), version "
+        "green-book-2022+feb-2026-sensitivity: 3.50% for years 0-30; year 0 is not discounted "
+        "and each year's rate applies to the step into that year."
+    )
+    assert r.summary().startswith(
+        "Cost-benefit appraisal over 31 years (years 0-30), money in 2024 prices. Discounted"
+    )

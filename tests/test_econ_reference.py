@@ -88,3 +88,14 @@ def test_capital_optimism_bias_messages_in_full():
     with pytest.raises(ParameterError) as err:
         capital_optimism_bias("standard_buildings", measure="operating_cost")
     assert str(err.value).endswith("expected one of 'capex', 'works_duration'")
+
+
+def test_unknown_agency_message_in_full():
+    with pytest.raises(ParameterError) as err:
+        agency_name("Hogwarts")
+    assert str(err.value) == (
+        "agency 'Hogwarts' is not a known agency; expected one of 'Local authority', 'NHS', "
+        "'Police', 'Criminal justice system', 'DWP', 'HMRC', 'Department for Education', "
+        "'Fire and rescue service', 'Housing providers', 'Other public sector', "
+        "'Multiple agencies' (aliases such as 'council' or 'DfE' also work)"
+    )
