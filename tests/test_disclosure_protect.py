@@ -168,7 +168,9 @@ def test_derived_rates_and_means_are_withheld_with_their_counts():
     assert result.table["service"].tolist() == ["A", "B", "C"]
     assert result.count_columns == ("n", "successes")
     assert result.n_withheld == 3
-    assert "3 rates or means were withheld" in result.summary()
+    assert "3 rates or means were withheld because they came from suppressed counts" in (
+        result.summary()
+    )
 
 
 def test_audit_lists_every_changed_cell_once_and_nothing_else():

@@ -161,11 +161,13 @@ def test_an_undeclared_total_row_is_found_and_a_coincidence_in_one_column_is_not
 
 
 def test_bridge_cell_gets_the_smallest_shown_neighbour_suppressed() -> None:
-    # The bridge example above, worked by the documented rule: (r0, c2) is recoverable, so the
-    # smallest shown non-zero cell of its row and column is suppressed as well. Row r0 shows
-    # (r0, c3) = 30 and its total 39; column c2 shows (r1, c2) = 40 and its total 49: the pick
-    # is (r0, c3) = 30. After that the rank test finds nothing recoverable, so nothing else.
-    body = np.array([[2, 3, 4, 30], [5, 1, 40, 50], [60, 70, 2, 4], [80, 90, 3, 5]], dtype=np.int64)
+    # The bridge example above (with (r1, c3) = 20 instead of 50), worked by the documented
+    # rule: (r0, c2) is recoverable, so the smallest shown non-zero cell of its own row and
+    # column is suppressed as well. Row r0 shows (r0, c3) = 30 and its total 39; column c2 shows
+    # (r1, c2) = 40 and its total 49: the pick is (r0, c3) = 30, not (r1, c3) = 20, the smallest
+    # shown cell of the table, which lies in neither line. After that the rank test finds
+    # nothing recoverable (the hidden pattern is what matters), so nothing else is hidden.
+    body = np.array([[2, 3, 4, 30], [5, 1, 40, 20], [60, 70, 2, 4], [80, 90, 3, 5]], dtype=np.int64)
     table = _with_totals(body)
     v = table.to_numpy()
     hidden = np.zeros(v.shape, bool)
@@ -222,3 +224,13 @@ def test_a_total_line_of_ones_is_still_a_total() -> None:
     from evalkit.disclosure.protect import undeclared_totals
 
     assert undeclared_totals(np.array([[1, 0], [0, 1], [1, 1]])) == (2, None)
+
+
+def test_a_lone_hidden_cell_is_recoverable() -> None:
+    # One hidden cell in a row with a total: 3 = 13 - 10. Its equation alone determines it
+    # (the null space of [1] is empty), as the rank check above also finds.
+    table = _with_totals(np.array([[3, 10], [20, 30]]))
+    hidden = np.zeros(table.shape, bool)
+    hidden[0, 0] = True
+    assert recoverable(hidden, table_lines(table.shape, 2, 2)) == [(0, 0)]
+    assert _determined_by_rank(table, hidden) == [(0, 0)]
