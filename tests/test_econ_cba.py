@@ -651,3 +651,37 @@ def test_discounting_lists_only_the_bands_inside_the_horizon():
     assert r.summary().startswith(
         "Cost-benefit appraisal over 31 years (years 0-30), money in 2024 prices. Discounted"
     )
+
+
+def test_missing_yaml_section_message_in_full(tmp_path):
+    path = tmp_path / "programme.yaml"
+    path.write_text(yaml.safe_dump({"name": "Early help"}))
+    with pytest.raises(ConfigError) as err:
+        CostBenefitModel.from_yaml(path, section="cost_benefit")
+    assert str(err.value) == f"{str(path)!r} has no section 'cost_benefit'"
+
+
+def test_payback_in_year_zero():
+    # The measured-outcome spec: cost 10,000 and fiscal benefit 100 x 0.15 x 1,000 = 15,000,
+    # both in year 0 (undiscounted), so the cumulative net fiscal value is already 5,000 >= 0
+    # at year 0: payback after 0 years.
+    spec = {
+        "price_year": 2024,
+        "horizon_years": 2,
+        "cohorts": [{"year": 0, "size": 100}],
+        "engagement_rate": 1.0,
+        "costs": [{"name": "delivery", "year": 0, "amount": 10000, "optimism_bias": 0.0}],
+        "outcomes": [
+            {
+                "name": "referrals avoided",
+                "success_rate": 0.15,
+                "deadweight": 0.1,
+                "optimism_bias": 0.0,
+                "values": {"fiscal": [{"agency": "Local authority", "amount": 1000}]},
+            }
+        ],
+    }
+    r = CostBenefitModel.from_dict(spec).appraise()
+    # 100 x 0.15 x 0.9 x 1,000 = 13,500 in year 0 against 10,000
+    assert r.by_year["cumulative_net_fiscal_pv"].tolist() == pytest.approx([3500, 3500])
+    assert r.payback_years == 0.0

@@ -189,6 +189,11 @@ def test_tornado_chart_bars_start_at_the_base_by_hand():
         f"Tornado chart of financial roi (base {base:.2f}) as each assumption moves across its "
         f"range. Largest effect: staff.amount ({lo:.2f} to {hi:.2f}). {rest}"
     )
+    # top=3 drops the smallest swing (drop-off); the alt text lists the other two after the
+    # largest, in decreasing order of swing
+    _, top3 = tornado_chart(table, top=3)
+    rest3 = "; ".join(f"{k}: {ends[k][0]:.2f} to {ends[k][1]:.2f}" for k in reversed(order[1:-1]))
+    assert top3.endswith(f"Largest effect: staff.amount ({lo:.2f} to {hi:.2f}). {rest3}")
     # top=2 keeps the two largest swings
     _, top2 = tornado_chart(table, top=2)
     assert "Largest effect: staff.amount" in top2 and "drop_off" not in top2

@@ -115,3 +115,25 @@ def test_price_year_errors_name_the_argument():
         deflator_index("last year", name="from_year")
     with pytest.raises(ParameterError, match=r"^x '2024/25' has no GDP deflator"):
         deflator_index("2024/25", financial_year="weighted", name="x")
+
+
+def test_financial_year_messages_in_full():
+    with pytest.raises(ParameterError) as err:
+        rebase(1.0, "2015/16", 2024)
+    assert str(err.value) == (
+        "from_year '2015/16' is a financial year but the GDP deflator is by calendar year; pass "
+        "financial_year='start' (use the calendar year the financial year starts in) or "
+        "financial_year='weighted' (0.75 x that year + 0.25 x the next)"
+    )
+    with pytest.raises(ParameterError) as err:
+        parse_price_year("2015/17")
+    assert str(err.value) == (
+        "price year '2015/17' is not a financial year: the second year must follow the first, "
+        "as in '2015/16'"
+    )
+    with pytest.raises(ParameterError) as err:
+        rebase(1.0, "1985/86", 2024, financial_year="start")
+    assert str(err.value) == (
+        "from_year '1985/86' has no GDP deflator: the shipped series covers 1990-2024 (calendar "
+        "years, gdp_deflator_2024_100.csv)"
+    )

@@ -301,3 +301,12 @@ def test_unknown_agency_names_the_unit_costs_column():
 def test_programme_cost_of_one_pound_or_less_is_accepted():
     r = cost_savings(USE, COSTS, deadweight=0.0, programme_cost=0.5)
     assert r.net_ratio == pytest.approx(13300 / 0.5)
+
+
+def test_missing_unit_cost_lists_the_first_ten_services():
+    names = [f"service {k:02d}" for k in range(12)]
+    use = pd.DataFrame({"service": ["other"], "before": [2], "after": [1]})
+    costs = pd.DataFrame({"service": names, "agency": ["NHS"] * 12, "unit_cost": [1.0] * 12})
+    with pytest.raises(DataError) as err:
+        cost_savings(use, costs, deadweight=0.1)
+    assert str(err.value).endswith(f"(services there: {', '.join(names[:10])})")
