@@ -143,3 +143,75 @@ def test_single_count_must_be_a_whole_number(bad):
     assert repr(bad) in str(err.value)
     with pytest.raises(ParameterError):
         is_disclosive(bad, "nhs")
+
+
+# Exact user-facing messages and descriptions ---------------------------------------------------
+
+
+def test_unknown_policy_messages_in_full():
+    # The hint differs: "custom" is a reserved word (a custom policy is a mapping), any other
+    # unknown name is offered the mapping form as an alternative.
+    valid = "valid policies: nhs, dfe, ons_10_5, ofqual"
+    fields = "(low, high, rounding, symbol, zero, secondary)"
+    with pytest.raises(ConfigError) as err:
+        get_policy("hes")
+    assert str(err.value) == (
+        f"unknown disclosure policy 'hes'; {valid}; or give a mapping of fields {fields} "
+        "for a custom policy"
+    )
+    with pytest.raises(ConfigError) as err:
+        get_policy(" Custom ")  # names are matched after strip() and lower()
+    assert str(err.value) == (
+        f"unknown disclosure policy ' Custom '; {valid}; a custom policy is given as a mapping "
+        f"of its fields {fields}"
+    )
+
+
+def test_a_whole_policy_error_is_named_policy_and_a_field_error_names_the_field():
+    # low > high is a rule about the policy as a whole (no single field), so it is reported
+    # against 'policy'; a bad value of one field names that field.
+    with pytest.raises(ConfigError) as err:
+        get_policy({"high": 5, "low": 6})
+    assert str(err.value) == (
+        "disclosure policy: field 'policy' value error, low (6) must not exceed high (5); "
+        "got {'high': 5, 'low': 6}"
+    )
+    with pytest.raises(ConfigError) as err:
+        get_policy({"high": 5, "zero": "hide"})
+    assert str(err.value) == (
+        "disclosure policy: field 'zero' input should be 'keep' or 'suppress'; got 'hide'"
+    )
+
+
+def test_single_count_functions_default_to_the_nhs_policy():
+    # NHS England HES rules (the documented default): 1-7 suppressed, others to the nearest 5.
+    assert [protect_count(n) for n in (0, 7, 8, 12)] == [0, "*", 10, 10]
+    assert [is_disclosive(n) for n in (0, 1, 7, 8)] == [False, True, True, False]
+
+
+def test_is_disclosive_names_the_argument_in_its_error():
+    with pytest.raises(ParameterError) as err:
+        is_disclosive(-3, "dfe")
+    assert str(err.value) == "n: value -3 is not a count; expected a whole number >= 0"
+
+
+def test_describe_every_clause():
+    # Each clause of describe() by hand from the policy's fields.
+    full = Policy(high=9, rounding=10, zero="suppress", secondary=True, symbol="~")
+    assert full.describe() == (
+        'counts 0 or between 1 and 9 are shown as "~"; zeros are suppressed too; other counts '
+        "are rounded to the nearest 10; in tables with totals, more cells are suppressed so none "
+        "can be worked out."
+    )
+    # rounding=2 is the smallest base that rounds (1 means "shown exactly").
+    assert Policy(high=3, rounding=2).describe() == (
+        'counts between 1 and 3 are shown as "*"; a zero is shown as 0; other counts are rounded '
+        "to the nearest 2."
+    )
+
+
+def test_range_text_of_a_single_suppressed_value():
+    # low == high: one value, not "between 5 and 5".
+    assert Policy(low=5, high=5).range_text() == "5"
+    assert Policy(low=5, high=5, zero="suppress").range_text() == "0 or 5"
+    assert Policy(low=2, high=5).range_text() == "between 2 and 5"

@@ -168,7 +168,9 @@ def test_derived_rates_and_means_are_withheld_with_their_counts():
     assert result.table["service"].tolist() == ["A", "B", "C"]
     assert result.count_columns == ("n", "successes")
     assert result.n_withheld == 3
-    assert "3 rates or means were withheld" in result.summary()
+    assert "3 rates or means were withheld because they came from suppressed counts" in (
+        result.summary()
+    )
 
 
 def test_audit_lists_every_changed_cell_once_and_nothing_else():
@@ -379,3 +381,186 @@ def test_summaries_name_each_authority():
     }
     for name, ending in owners.items():
         assert protect(table, name, warn=False).summary().endswith(ending)
+
+
+# Exact wording of the summary and note, one thing of each kind ---------------------------------
+
+
+def test_one_of_each_change_is_described_in_the_singular():
+    # DfE rules (1-5 shown as c, secondary suppression), one-way table with a total row:
+    # 4 is primary; column n then has one hidden cell, so the next-smallest non-zero, 6, is
+    # hidden too: 1 primary and 1 secondary cell.
+    table = pd.DataFrame({"n": [4, 0, 6, 30, 40]}, index=["p", "q", "r", "s", "Total"])
+    result = protect(table, "dfe", totals={"row": "Total"}, warn=False)
+    assert (result.n_primary, result.n_secondary) == (1, 1)
+    changes = (
+        '1 cell was suppressed (shown as "c") because it counted between 1 and 5 people; '
+        "1 more cell was suppressed so that no hidden count can be worked out from the totals"
+    )
+    assert result.summary() == f"{changes}, as the Department for Education's rules require."
+    assert result.note() == (
+        f"Disclosure control: Department for Education suppression (c = confidential). {changes}."
+    )
+
+
+def test_one_withheld_rate_with_its_unit_and_audit_row():
+    # NHS rules: 5 is suppressed, so the rate computed from it in the same row is withheld.
+    table = pd.DataFrame({"n": [5, 40], "rate": [0.4, 0.5]}, index=["p", "q"])
+    result = protect(table, "nhs", derived={"rate": "n"}, unit="families", warn=False)
+    assert result.table["rate"].tolist() == ["*", 0.5]
+    assert result.unit == "families"
+    assert result.summary() == (
+        '1 cell was suppressed (shown as "*") because it counted between 1 and 7 families; '
+        "1 rate or mean was withheld because it came from suppressed counts; other counts are "
+        "rounded to the nearest 5, as NHS England's rules require."
+    )
+    audit = result.audit.to_dict("records")
+    assert audit == [
+        {"row": "p", "column": "n", "original": 5, "published": "*", "rule": "primary"},
+        {
+            "row": "p",
+            "column": "rate",
+            "original": 0.4,
+            "published": "*",
+            "rule": "derived-withheld",
+        },
+    ]
+
+
+def test_a_derived_column_may_name_one_count_column_as_a_string():
+    # derived={"mean": "people"} means ("people",), not the letters of "people".
+    table = pd.DataFrame({"people": [3, 40], "mean": [1.5, 2.5]}, index=["p", "q"])
+    result = protect(table, "nhs", derived={"mean": "people"}, counts="people", warn=False)
+    assert result.count_columns == ("people",)
+    assert result.table["mean"].tolist() == ["*", 2.5]
+
+
+def test_note_when_nothing_changes_and_rounding_base_two():
+    dfe = protect(pd.DataFrame({"n": [0, 10]}), "dfe")
+    assert dfe.note() == (
+        "Disclosure control: Department for Education suppression (c = confidential). "
+        "No cell needed suppressing."
+    )
+    # A custom policy rounding to the nearest 2 (the smallest base that rounds): 1 is shown as
+    # *, 10 stays 10, 11 -> 12 (halves go up).
+    pairs = protect(
+        pd.DataFrame({"n": [10, 11]}), {"label": "pairs", "high": 1, "rounding": 2}, warn=False
+    )
+    assert pairs.table["n"].tolist() == [10, 12]
+    assert pairs.summary() == (
+        "No cell needed suppressing under this programme's rules; counts are rounded to the "
+        "nearest 2."
+    )
+    assert pairs.note() == (
+        "Disclosure control: pairs. No cell needed suppressing; counts are rounded to the nearest 2."
+    )
+
+
+def test_default_policy_is_nhs_and_duplicate_columns_are_named():
+    table = pd.DataFrame({"n": [7, 8]}, index=["p", "q"])
+    result = protect(table, warn=False)
+    assert result.policy_name == "nhs"
+    assert result.table["n"].tolist() == ["*", 10]
+    with pytest.raises(DataError) as err:
+        protect(pd.DataFrame([[1, 2]], columns=["a", "a"]))
+    assert str(err.value) == "table column names must be unique; 'a' appears more than once"
+
+
+def test_derived_must_be_a_mapping_and_missing_columns_name_their_argument():
+    table = pd.DataFrame({"n": [3, 40], "rate": [0.1, 0.2]}, index=["p", "q"])
+    with pytest.raises(ParameterError) as err:
+        protect(table, "nhs", derived=["rate"])
+    assert str(err.value) == "derived must be a mapping of column -> count columns; got ['rate']"
+    with pytest.raises(DataError, match=r"^missing column\(s\) 'nx' in counts; "):
+        protect(table, "nhs", counts=["nx"])
+    with pytest.raises(DataError, match=r"^missing column\(s\) 'rr' in derived; "):
+        protect(table, "nhs", derived={"rr": "n"})
+
+
+def test_missing_count_message_in_full():
+    table = pd.DataFrame({"n": [10.0, np.nan]}, index=["p", "q"])
+    with pytest.raises(DataError) as err:
+        protect(table, "nhs", counts=["n"])
+    assert str(err.value) == (
+        "count column 'n', row 'q': value is missing; expected a whole number >= 0 "
+        "(use 0 for none, or drop the row)"
+    )
+
+
+def test_object_and_string_count_columns_are_read_as_numbers():
+    # Counts held as Python objects (e.g. read from a spreadsheet) are still counts.
+    table = pd.DataFrame({"n": [3, 12, 0]}, index=["p", "q", "r"], dtype=object)
+    assert protect(table, "nhs", counts=["n"], warn=False).table["n"].tolist() == ["*", 10, 0]
+
+
+def test_a_missing_total_row_lists_only_the_first_ten_rows():
+    table = pd.DataFrame({"n": range(20, 32)}, index=[f"r{i}" for i in range(12)])
+    with pytest.raises(DataError) as err:
+        protect(table, "dfe", totals={"row": "All"})
+    first_ten = [f"r{i}" for i in range(10)]
+    assert f"(rows: {first_ten!r}); set the label column" in str(err.value)
+
+
+# Float columns that look like counts --------------------------------------------------------
+
+
+def _float_warnings(table: pd.DataFrame, **kwargs) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        protect(table, "nhs", **kwargs)
+    return [str(w.message) for w in caught if "holds whole numbers" in str(w.message)]
+
+
+def test_float_warning_message_in_full():
+    table = pd.DataFrame({"n": [40], "x": [3.0]}, index=["p"])
+    assert _float_warnings(table) == [
+        "column 'x' holds whole numbers, some between 1 and 7, but is not protected: only "
+        "integer columns are counts by default; pass counts=[...] to protect it, or "
+        "derived={...} if it is computed from counts"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "warned"),
+    [
+        # NHS suppresses 1-7: both ends of the range count, 0 and 8 do not.
+        ([1.0, 20.0], True),
+        ([7.0, 20.0], True),
+        ([0.0, 3.0], True),  # zero is a whole number too
+        ([0.0, 8.0, 20.0], False),  # whole numbers, none in 1-7
+        ([2.5, 3.0], False),  # not all whole: a measurement, not a count
+        ([np.nan, np.nan], False),  # nothing to judge
+    ],
+)
+def test_float_column_warning_follows_the_suppressed_range(values, warned):
+    # The int column n comes first, so the check must go on to the float column after it.
+    table = pd.DataFrame({"n": [40] * len(values), "x": values})
+    assert bool(_float_warnings(table)) is warned
+
+
+def test_float_counts_and_derived_floats_are_not_flagged():
+    # A float column chosen as counts is protected; a float column declared as derived is
+    # withheld with its counts; neither is flagged. Left undeclared, the same column is.
+    floats = pd.DataFrame({"n": [3.0, 40.0]})
+    assert _float_warnings(floats, counts=["n"]) == []
+    table = pd.DataFrame({"m": [40, 40], "mean": [2.0, 3.0]})
+    assert _float_warnings(table, derived={"mean": "m"}) == []
+    assert len(_float_warnings(table)) == 1
+
+
+# HTML ---------------------------------------------------------------------------------------
+
+
+def test_html_defaults_class_blank_missing_and_no_range_index():
+    table = pd.DataFrame({"n": [3, 40], "label": ["a", None]})
+    result = protect(table, "nhs", warn=False)
+    page = result.to_html()
+    assert '<table data-disclosure-policy="nhs"' in page
+    assert 'class="dataframe evalkit-protected"' in page
+    parser = _Cells()
+    parser.feed(page)
+    assert parser.cells == ["*", "a", "40", ""]  # no index column; a missing label is blank
+    assert "<th>0</th>" not in page
+    with pytest.raises(ParameterError) as err:
+        result.to_html(escape=False)
+    assert str(err.value) == "escape=False is not allowed: published tables are always escaped"

@@ -158,3 +158,79 @@ def test_an_undeclared_total_row_is_found_and_a_coincidence_in_one_column_is_not
     assert undeclared_totals(values) == (2, None)
     assert undeclared_totals(np.array([[10], [6], [4]])) == (None, None)  # one column: chance
     assert undeclared_totals(np.zeros((3, 3), dtype=int)) == (None, None)
+
+
+def test_bridge_cell_gets_the_smallest_shown_neighbour_suppressed() -> None:
+    # The bridge example above (with (r1, c3) = 20 instead of 50), worked by the documented
+    # rule: (r0, c2) is recoverable, so the smallest shown non-zero cell of its own row and
+    # column is suppressed as well. Row r0 shows (r0, c3) = 30 and its total 39; column c2 shows
+    # (r1, c2) = 40 and its total 49: the pick is (r0, c3) = 30, not (r1, c3) = 20, the smallest
+    # shown cell of the table, which lies in neither line. After that the rank test finds
+    # nothing recoverable (the hidden pattern is what matters), so nothing else is hidden.
+    body = np.array([[2, 3, 4, 30], [5, 1, 40, 20], [60, 70, 2, 4], [80, 90, 3, 5]], dtype=np.int64)
+    table = _with_totals(body)
+    v = table.to_numpy()
+    hidden = np.zeros(v.shape, bool)
+    for cell in [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2), (2, 3), (3, 2), (3, 3), (0, 2)]:
+        hidden[cell] = True
+    extra = secondary_suppression(v, hidden, 4, 4)
+    assert [tuple(map(int, c)) for c in np.argwhere(extra)] == [(0, 3)]
+    assert _determined_by_rank(table, hidden | extra) == []
+
+
+def test_line_rule_picks_the_smallest_value_not_the_first_cell() -> None:
+    # DfE (1-5 -> c), one-way table with a total row. 4 is primary; the next-smallest non-zero
+    # shown cell of the column is 6 (row r), not 20 (row q) which comes first.
+    table = pd.DataFrame({"n": [4, 20, 6, 30, 60]}, index=["p", "q", "r", "s", "Total"])
+    result = protect(table, "dfe", totals={"row": "Total"}, warn=False)
+    assert result.table["n"].tolist() == ["c", 20, "c", 30, 60]
+
+
+def test_line_rule_considers_a_shown_count_of_one() -> None:
+    # A custom policy suppressing 2-5 shows a 1. Column: 3 is primary; the smallest shown
+    # non-zero cell is that 1, so it is the secondary suppression (not 10).
+    table = pd.DataFrame({"n": [3, 1, 10, 20, 34]}, index=["p", "q", "r", "s", "Total"])
+    policy = {"low": 2, "high": 5, "secondary": True}
+    result = protect(table, policy, totals={"row": "Total"}, warn=False)
+    assert result.table["n"].tolist() == ["*", "*", 10, 20, 34]
+
+
+def test_line_rule_prefers_a_part_to_a_total_of_equal_value() -> None:
+    # Zeros suppressed too (custom policy 0 and 1-5, with secondary suppression). Body
+    # [[0, 8], [20, 30]] with totals: row totals 8, 50; column totals 20, 38; grand total 58.
+    # Worked by hand, lines in order rows then columns:
+    #   row a: 0 hidden alone; shown non-zero cells (a, y) = 8 and its total 8 tie -> the part
+    #          (a, y) is taken (parts before totals on ties);
+    #   column x: (a, x) hidden alone; (b, x) = 20 ties with the column total 20 -> (b, x);
+    #   column y: (a, y) hidden alone; (b, y) = 30 is smaller than the total 38 -> (b, y).
+    # The four body cells form a cycle (rank 3 for 4 unknowns): nothing can be worked out.
+    body = pd.DataFrame({"x": [0, 20], "y": [8, 30]}, index=["a", "b"])
+    table = body.copy()
+    table["Total"] = table.sum(axis=1)
+    table.loc["Total"] = table.sum(axis=0)
+    policy = {"high": 5, "zero": "suppress", "secondary": True, "symbol": "c"}
+    result = protect(table, policy, totals={"row": "Total", "column": "Total"}, warn=False)
+    assert result.table.to_dict("list") == {
+        "x": ["c", "c", 20],
+        "y": ["c", "c", 38],
+        "Total": [8, 50, 58],
+    }
+    assert (result.n_primary, result.n_secondary) == (1, 3)
+
+
+def test_a_total_line_of_ones_is_still_a_total() -> None:
+    # Row 2 = row 0 + row 1 = [1, 1]: a total even though no cell exceeds 1. Two columns only,
+    # so no column is taken as a total.
+    from evalkit.disclosure.protect import undeclared_totals
+
+    assert undeclared_totals(np.array([[1, 0], [0, 1], [1, 1]])) == (2, None)
+
+
+def test_a_lone_hidden_cell_is_recoverable() -> None:
+    # One hidden cell in a row with a total: 3 = 13 - 10. Its equation alone determines it
+    # (the null space of [1] is empty), as the rank check above also finds.
+    table = _with_totals(np.array([[3, 10], [20, 30]]))
+    hidden = np.zeros(table.shape, bool)
+    hidden[0, 0] = True
+    assert recoverable(hidden, table_lines(table.shape, 2, 2)) == [(0, 0)]
+    assert _determined_by_rank(table, hidden) == [(0, 0)]

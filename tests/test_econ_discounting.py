@@ -143,3 +143,74 @@ def test_flat_rate_equivalence(rate, t):
 @given(st.integers(0, 30))
 def test_standard_equals_flat_3_5_up_to_year_30(t):
     assert discount_factors([t])[0] == pytest.approx(discount_factors([t], 0.035)[0], rel=1e-12)
+
+
+def test_npv_discounts_costs_with_the_same_schedule():
+    # Benefit 0; cost 100 in year 1 at a flat 10%: NPV = -100 / 1.1 = -90.909.
+    assert npv([0.0], [0.0, 100.0], schedule=0.1) == pytest.approx(-100 / 1.1)
+    # Default: the Green Book standard schedule, 3.5% to year 30: 110/1.035 - 100 = 6.2802.
+    assert npv([0.0, 110.0], [100.0]) == pytest.approx(110 / 1.035 - 100)
+
+
+def test_non_numeric_flows_are_named():
+    with pytest.raises(ParameterError, match=r"^flows must be numeric; got values such as \['a'\]"):
+        present_value(["a"])
+    with pytest.raises(ParameterError, match=r"^flows must be numeric"):
+        present_value(pd.Series(["a"], index=[3]))
+
+
+STANDARD = (
+    "Discounted with the Green Book standard (STPR 3.5% declining), version "
+    "green-book-2022+feb-2026-sensitivity: "
+)
+CONVENTION = "year 0 is not discounted and each year's rate applies to the step into that year."
+
+
+def test_describe_schedule_in_full_and_cut_at_the_last_year():
+    # Green Book (2022) standard schedule and the bands reaching years 0..31 (31 is the first
+    # year of the 3.0% band, so that band is listed).
+    assert describe_schedule("standard") == (
+        STANDARD + "3.50% for years 0-30; 3.00% for years 31-75; 2.50% for years 76-125; "
+        "2.00% for years 126-200; 1.50% for years 201-300; 1.00% from year 301; " + CONVENTION
+    )
+    assert describe_schedule("standard", last_year=31) == (
+        STANDARD + "3.50% for years 0-30; 3.00% for years 31-75; " + CONVENTION
+    )
+    assert describe_schedule(0.1) == (
+        "Discounted with the flat rate 10.00%: 10.00% from year 0; " + CONVENTION
+    )
+
+
+def test_schedule_records():
+    standard = discount_schedule("standard")
+    assert (standard.name, standard.label, standard.version) == (
+        "standard",
+        "Green Book standard (STPR 3.5% declining)",
+        "green-book-2022+feb-2026-sensitivity",
+    )
+    assert standard.bands[:2] == ((0, 30, 0.035), (31, 75, 0.03))
+    flat = discount_schedule(0.035)
+    assert (flat.name, flat.label, flat.bands, flat.version) == (
+        "flat 3.50%",
+        "flat rate 3.50%",
+        ((0, None, 0.035),),
+        "",
+    )
+    # the rate of each step into years 0..3 (no step into year 0)
+    np.testing.assert_allclose(standard.step_rates(3), [0, 0.035, 0.035, 0.035])
+
+
+def test_year_arguments_in_full():
+    assert discount_factors(0).tolist() == [1.0]
+    assert discount_factors([]).shape == (0,)
+    for bad, message in [
+        (-1, "years must be a whole number of years >= 0; got -1"),
+        (2.5, "years must be a whole number of years >= 0; got 2.5"),
+        (["a"], "years must be numeric; got values such as ['a']"),
+    ]:
+        with pytest.raises(ParameterError) as err:
+            discount_factors(bad)
+        assert str(err.value) == message
+    with pytest.raises(ParameterError) as err:
+        discount_schedule(True)
+    assert str(err.value) == "discount schedule must be a name or a rate; got True"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from evalkit.econ import PriceYear, gdp_deflator, parse_price_year, rebase
+from evalkit.econ import PriceYear, deflator_index, gdp_deflator, parse_price_year, rebase
 from evalkit.exceptions import ParameterError
 
 
@@ -82,3 +82,58 @@ def test_bad_labels(bad):
 def test_bad_rule_named():
     with pytest.raises(ParameterError, match=r"financial_year must be one of 'start', 'weighted'"):
         rebase(1.0, "2015/16", 2024, financial_year="end")
+
+
+def test_financial_year_rule_applies_to_the_target_year_too():
+    # 100 in 2015 prices in 2016/17 prices, start rule: 100 x D(2016) / D(2015)
+    # = 100 x 76.4554 / 75.1536 (gdp_deflator_2024_100.csv).
+    assert rebase(100, 2015, "2016/17", financial_year="start") == pytest.approx(
+        100 * 76.4554 / 75.1536
+    )
+
+
+def test_numbers_as_calendar_years():
+    assert parse_price_year(2019.0) == PriceYear(2019, "calendar")
+    assert parse_price_year(np.int64(2019)) == PriceYear(2019, "calendar")
+    assert str(parse_price_year(2019.0)) == "2019"
+
+
+def test_price_year_errors_name_the_argument():
+    with pytest.raises(ParameterError) as err:
+        parse_price_year("12345")  # digits, but not a four-digit year
+    assert str(err.value) == (
+        "price year must be a calendar year such as 2024 or a financial year such as '2015/16'; "
+        "got '12345'"
+    )
+    with pytest.raises(ParameterError) as err:
+        deflator_index(1980)
+    assert str(err.value) == (
+        "price year '1980' has no GDP deflator: the shipped series covers 1990-2024 (calendar "
+        "years, gdp_deflator_2024_100.csv)"
+    )
+    with pytest.raises(ParameterError, match=r"^from_year must be a calendar year"):
+        deflator_index("last year", name="from_year")
+    with pytest.raises(ParameterError, match=r"^x '2024/25' has no GDP deflator"):
+        deflator_index("2024/25", financial_year="weighted", name="x")
+
+
+def test_financial_year_messages_in_full():
+    with pytest.raises(ParameterError) as err:
+        rebase(1.0, "2015/16", 2024)
+    assert str(err.value) == (
+        "from_year '2015/16' is a financial year but the GDP deflator is by calendar year; pass "
+        "financial_year='start' (use the calendar year the financial year starts in) or "
+        "financial_year='weighted' (0.75 x that year + 0.25 x the next)"
+    )
+    with pytest.raises(ParameterError) as err:
+        parse_price_year("2015/17")
+    assert str(err.value) == (
+        "price year '2015/17' is not a financial year: the second year must follow the first, "
+        "as in '2015/16'"
+    )
+    with pytest.raises(ParameterError) as err:
+        rebase(1.0, "1985/86", 2024, financial_year="start")
+    assert str(err.value) == (
+        "from_year '1985/86' has no GDP deflator: the shipped series covers 1990-2024 (calendar "
+        "years, gdp_deflator_2024_100.csv)"
+    )

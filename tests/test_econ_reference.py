@@ -73,3 +73,29 @@ def test_agency_aliases():
 def test_public_api_is_explicit():
     assert all(hasattr(econ, name) for name in econ.__all__)
     assert "rebase" in econ.__all__ and "discount_factors" in econ.__all__
+
+
+def test_capital_optimism_bias_messages_in_full():
+    with pytest.raises(ParameterError) as err:
+        capital_optimism_bias("outsourcing")
+    assert str(err.value) == (
+        "measure 'capex' has no upper bound for category 'outsourcing'; expected one of "
+        "'operating_cost'"
+    )
+    with pytest.raises(ParameterError) as err:
+        capital_optimism_bias("outsourcing", measure="operating_cost", mitigated=2)
+    assert str(err.value) == "mitigated must lie in [0.0, 1.0]; got 2"
+    with pytest.raises(ParameterError) as err:
+        capital_optimism_bias("standard_buildings", measure="operating_cost")
+    assert str(err.value).endswith("expected one of 'capex', 'works_duration'")
+
+
+def test_unknown_agency_message_in_full():
+    with pytest.raises(ParameterError) as err:
+        agency_name("Hogwarts")
+    assert str(err.value) == (
+        "agency 'Hogwarts' is not a known agency; expected one of 'Local authority', 'NHS', "
+        "'Police', 'Criminal justice system', 'DWP', 'HMRC', 'Department for Education', "
+        "'Fire and rescue service', 'Housing providers', 'Other public sector', "
+        "'Multiple agencies' (aliases such as 'council' or 'DfE' also work)"
+    )

@@ -1,5 +1,6 @@
 """Unit costs: the shipped table and the GMCA Unit Cost Database workbook reader."""
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -117,3 +118,142 @@ def test_read_gmca_wrong_layout(tmp_path):
         read_gmca_unit_costs(path, sheets=("Housing",))
     with pytest.raises(DataError, match="cannot read unit cost workbook"):
         read_gmca_unit_costs(tmp_path / "missing.xlsx")
+
+
+def _book(path, sheets: dict[str, list[list]]):
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        ws = book.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    book.save(path)
+
+
+HEADER = ["Cost code", "Detail", "Unit", "Agency", "Fiscal value", "Price year"]
+
+
+def test_header_needs_both_a_cost_code_and_a_fiscal_value(tmp_path):
+    # Rows naming only one of the two (notes above the table) are not the header; the first
+    # data row right below the header is read; spacing and case of headers do not matter.
+    path = tmp_path / "ucd.xlsx"
+    rows = [
+        ["Fiscal value notes"],
+        ["Fiscal value"],
+        ["Cost code"],
+        ["COST  CODE", "Detail", "Unit", "Agency", "Fiscal   value", "Price year"],
+        ["HO1.0", "Temporary accommodation", "per week", "Local authority", 250, "2012/13"],
+    ]
+    _book(path, {"Housing": rows})
+    table = read_gmca_unit_costs(path)
+    assert table.to_dict("list") == {
+        "sheet": ["Housing"],
+        "cost_code": ["HO1.0"],
+        "detail": ["Temporary accommodation"],
+        "unit": ["per week"],
+        "agency": ["Local authority"],
+        "fiscal_value": [250.0],
+        "price_year": ["2012/13"],
+    }
+    assert table.attrs["source"] == {
+        "source": f"GMCA Unit Cost Database layout, read from {path}",
+        "licence": "CC BY 4.0 (GMCA / New Economy): attribute when publishing",
+    }
+
+
+def test_header_is_looked_for_in_the_first_twenty_rows_only(tmp_path):
+    path = tmp_path / "ucd.xlsx"
+    _book(path, {"Crime": [[f"note {i}"] for i in range(20)] + [HEADER]})  # header is row 21
+    with pytest.raises(DataError) as err:
+        read_gmca_unit_costs(path)
+    assert str(err.value) == (
+        f"{path}, sheet 'Crime': no header row with a cost code and a fiscal value column in the "
+        "first 20 rows; expected the GMCA Unit Cost Database layout"
+    )
+    path = tmp_path / "ucd19.xlsx"
+    _book(path, {"Crime": [[f"note {i}"] for i in range(19)] + [HEADER]})  # row 20: found
+    assert read_gmca_unit_costs(path).empty
+
+
+def test_an_empty_sheet_keeps_the_columns(tmp_path):
+    path = tmp_path / "ucd.xlsx"
+    _book(path, {"Health": [HEADER]})
+    table = read_gmca_unit_costs(path)
+    assert list(table.columns) == [
+        "sheet",
+        "cost_code",
+        "detail",
+        "unit",
+        "agency",
+        "fiscal_value",
+        "price_year",
+    ]
+    assert table.empty
+
+
+def test_missing_column_and_sheet_messages(tmp_path):
+    path = tmp_path / "ucd.xlsx"
+    _book(path, {"Crime": [["Cost code", "Detail", "Unit", "Agency", "Fiscal value"]]})
+    with pytest.raises(DataError) as err:
+        read_gmca_unit_costs(path)
+    assert str(err.value) == (
+        f"{path}, sheet 'Crime', row 1: no column for price_year (expected a header such as "
+        "'price year'); found ['cost code', 'detail', 'unit', 'agency', 'fiscal value']"
+    )
+    other = tmp_path / "other.xlsx"
+    _book(other, {"Sheet A": [["x"]]})
+    with pytest.raises(DataError) as err:
+        read_gmca_unit_costs(other)
+    assert str(err.value) == (
+        f"{str(other)!r} lacks sheet(s) {list(GMCA_SHEETS)}; found ['Sheet A']"
+    )
+    with pytest.raises(
+        DataError, match=rf"^cannot read unit cost workbook {str(tmp_path / 'no.xlsx')!r}: "
+    ):
+        read_gmca_unit_costs(tmp_path / "no.xlsx")
+
+
+def test_money_values():
+    from evalkit.econ.unit_costs import _money
+
+    assert _money("£1,234.50", "here") == 1234.5
+    assert _money(np.int64(7), "here") == 7.0
+    with pytest.raises(DataError) as err:
+        _money(float("nan"), "here")
+    assert str(err.value) == "here: value nan is missing; expected a money amount"
+    with pytest.raises(DataError) as err:
+        _money("n/a", "here")
+    assert str(err.value) == "here: value 'n/a' is not a money amount; expected e.g. 1234.56"
+
+
+def test_rebased_table_records_its_new_price_base():
+    table = pd.DataFrame(
+        {
+            "name": ["a", "b"],
+            "amount": [100.0, np.nan],
+            "price_year": ["2015/16", "2015"],
+            "price_basis": ["as published", "as published"],
+        }
+    )
+    out = rebase_unit_costs(table, 2024, financial_year="start")
+    # D(2024) / D(2015) = 100 / 75.1536 for both (start rule); a missing amount stays missing
+    assert out.loc[0, "amount"] == pytest.approx(100 * 100 / 75.1536)
+    assert np.isnan(out.loc[1, "amount"])
+    assert out["price_year"].tolist() == ["2024", "2024"]
+    assert (
+        out["price_basis"].tolist()
+        == ["rebased with the GDP deflator (financial_year='start')"] * 2
+    )
+    plain = rebase_unit_costs(table.drop(columns="price_basis"), 2024, financial_year="start")
+    assert "price_basis" not in plain.columns
+    blank = table.assign(price_year=["2015", " "])
+    with pytest.raises(DataError) as err:
+        rebase_unit_costs(blank, 2024)
+    assert str(err.value) == (
+        "unit cost row 1 (b) has no price year; expected one such as 2019 or '2015/16' before "
+        "rebasing"
+    )
+
+
+def test_shipped_price_years_are_text():
+    assert unit_costs()["price_year"].dtype == "string"

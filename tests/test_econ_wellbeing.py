@@ -34,3 +34,37 @@ def test_summary_flags_unverified_convention():
 def test_other_schedule():
     r = wellby_value([0, 1], price_year=2019, schedule=0.035)
     assert r.present_value == pytest.approx(13000 / 1.035)
+
+
+def test_summary_and_conventions_in_full():
+    # HMT Wellbeing Guidance for Appraisal (2021): £13,000 (£10,000-£16,000), 2019 prices; one
+    # WELLBY in year 0 at a flat 3.5%, valued in 2019 prices, is exactly those values.
+    r = wellby_value(1, price_year=2019, schedule=0.035)
+    discounting = (
+        "Discounted with the flat rate 3.50%: 3.50% from year 0; year 0 is not discounted and "
+        "each year's rate applies to the step into that year."
+    )
+    assert r.discounting == discounting
+    assert r.convention_verified is False
+    assert r.method == (
+        "HMT Wellbeing Guidance (2021) WELLBY value GBP 13,000 (10,000-16,000), 2019 prices, rebased"
+    )
+    assert r.summary() == (
+        "1.00 WELLBYs (points of life satisfaction per person per year) are worth £13,000 in "
+        "2019 prices (range £10,000 to £16,000, the Green Book's low and high WELLBY values; "
+        f"£13,000 each). {discounting} The convention (value held constant in real terms, "
+        "discounted at the health rate) is unverified: check it against the current guidance."
+    )
+
+
+def test_financial_year_price_base_uses_the_rule_given():
+    # gdp_deflator_2024_100.csv: D(2019) = 81.1085, D(2020) = 85.2137.
+    # "2019/20" with the start rule is calendar 2019: the published £13,000 unchanged.
+    start = wellby_value(1, price_year="2019/20", financial_year="start")
+    assert start.present_value == pytest.approx(13000)
+    assert start.price_year == "2019/20"
+    # weighted rule: 13000 x (0.75 x 81.1085 + 0.25 x 85.2137) / 81.1085
+    weighted = wellby_value(1, price_year="2019/20", financial_year="weighted")
+    assert weighted.present_value == pytest.approx(
+        13000 * (0.75 * 81.1085 + 0.25 * 85.2137) / 81.1085
+    )
