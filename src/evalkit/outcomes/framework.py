@@ -102,7 +102,8 @@ class IndicatorRegister(BaseModel):
             return cls(indicators=section)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in ("indicators", *first["loc"]))
+            # the location already starts at "indicators" (empty for whole-register errors)
+            where = ".".join(str(p) for p in (first["loc"] or ("indicators",)))
             raise ConfigError(
                 f"indicators: field {where!r}: {first['msg']} (got {first.get('input')!r})"
             ) from None
