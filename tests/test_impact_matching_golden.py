@@ -32,8 +32,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evalkit.exceptions import StatisticalWarning
-from evalkit.impact import match
+from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
+from evalkit.impact import evidence_rating, match
 
 X_T = [3.6, 4.3, 4.9, 6.6, 1.2]
 Y_T = [20.0, 23.0, 17.0, 25.0, 15.0]
@@ -165,3 +165,127 @@ def test_caliper_drops_far_treated_person_by_hand():
     assert res.se == pytest.approx(np.sqrt(5.2890625), rel=1e-12)
     assert "T3" not in set(res.matches["treated"])
     assert "4 of 5 served people were matched within the caliper" in res.summary()
+
+
+def test_one_to_one_without_replacement_by_hand():
+    # With one covariate the logit slope has the sign of mean(x | treated) - mean(x | comparison)
+    # (the score equation at 0 is n1 (xbar_t - xbar)): 4.12 - 6.1 < 0, so the logit falls with x
+    # and "descending score" means ascending x: T5, T1, T2, T3, T4. Greedy, no reuse:
+    #   T5 1.2 -> C1 (0.2)                       diff 15 - 12 =  3
+    #   T1 3.6 -> C2 (0.4)                       diff 20 - 14 =  6
+    #   T2 4.3 -> C3 (2.7; C2 taken)             diff 23 - 19 =  4
+    #   T3 4.9 -> C5 (3.6; C2, C3 taken)         diff 17 - 22 = -5
+    #   T4 6.6 -> C4 (3.4; only C4 left)         diff 25 - 30 = -5
+    # ATT = 3/5 = 0.6; diffs' SD^2 = (2.4^2 + 5.4^2 + 3.4^2 + 5.6^2 + 5.6^2)/4 = 109.2/4 = 27.3;
+    # paired SE = sqrt(27.3 / 5) = sqrt(5.46); t on 4 df (t_{4, 0.975} = 2.776445).
+    att, se = 0.6, np.sqrt(5.46)
+    t4 = stats.t(4)
+    res = match(_data(), "d", ["x"], "y", caliper=5.0)
+    pairs = set(zip(res.matches["treated"], res.matches["control"], strict=True))
+    assert pairs == {("T5", "C1"), ("T1", "C2"), ("T2", "C3"), ("T3", "C5"), ("T4", "C4")}
+    assert res.estimate == pytest.approx(att, rel=1e-12)
+    assert res.se == pytest.approx(se, rel=1e-12)
+    crit = t4.ppf(0.975)
+    assert crit == pytest.approx(2.776445, abs=1e-6)
+    assert (res.ci_low, res.ci_high) == pytest.approx((att - crit * se, att + crit * se))
+    assert res.p_value == pytest.approx(2 * t4.sf(att / se), rel=1e-10)
+    assert res.n == 10 and res.outcome == "y" and res.ci_level == 0.95
+    assert res.method.endswith(
+        "without replacement, caliper 5 SD = "
+        f"{res.caliper_width:.3g}), ATT; paired SE over 5 matched sets (t with 4 df)"
+    )
+    assert res.method.startswith(
+        "propensity-score matching (logit; greedy nearest neighbour 1:1 on the logit without"
+    )
+    assert res.evidence == evidence_rating("matching", comparison_group=True, controls=True)
+    assert res.evidence_level == 2
+    # the caliper is 5 SD of the logit; distances are |b| |dx|: their ratio is 5 SD(x) / 0.2
+    dist = res.matches.set_index("treated")["distance"]
+    assert res.caliper_width / dist["T5"] == pytest.approx(5 * np.std(X_T + X_C, ddof=1) / 0.2)
+    # 90%: t_{4, 0.95}
+    ninety = match(_data(), "d", ["x"], "y", caliper=5.0, alpha=0.1)
+    assert ninety.ci_level == pytest.approx(0.9)
+    assert ninety.ci_high == pytest.approx(att + t4.ppf(0.95) * se, rel=1e-12)
+
+
+def test_balance_table_by_hand():
+    # Before matching: treated x mean 4.12, variance 15.588/4 = 3.897; comparison mean 6.1,
+    # variance 52.2/4 = 13.05; pooled SD sqrt((3.897 + 13.05)/2) = sqrt(8.4735).
+    # After 1:2 matching with replacement (weights 1, 2, 1.5, 0.5 on C1, C2, C3, C5):
+    #   comparison mean 4.75; weighted variance (14.0625 + 2 x 0.5625 + 1.5 x 5.0625
+    #   + 0.5 x 14.0625) / 5 = 29.8125 / 5 = 5.9625; treated variance with weights 1 (divisor n)
+    #   15.588 / 5 = 3.1176.
+    sd = np.sqrt(8.4735)
+    with pytest.warns(StatisticalWarning) as caught:
+        res = match(_data(), "d", ["x"], "y", replace=True, ratio=2, caliper=5.0)
+    row = res.balance.set_index("term").loc["x"]
+    assert row["mean_treated_before"] == pytest.approx(4.12, rel=1e-12)
+    assert row["mean_comparison_before"] == pytest.approx(6.1, rel=1e-12)
+    assert row["smd_before"] == pytest.approx((4.12 - 6.1) / sd, rel=1e-12)
+    assert row["smd_after"] == pytest.approx((4.12 - 4.75) / sd, rel=1e-12)
+    assert row["var_ratio_before"] == pytest.approx(3.897 / 13.05, rel=1e-12)
+    assert row["var_ratio_after"] == pytest.approx(3.1176 / 5.9625, rel=1e-12)
+    assert not row["balanced"]
+    assert list(res.balance["term"]) == ["x", "propensity score (logit)"]
+    messages = [str(w.message) for w in caught]
+    assert messages == [
+        "balance not achieved after matching: |SMD| > 0.1 for 'x', 'propensity score (logit)'; "
+        "the ATT may be biased by these differences"
+    ]
+    assert {w.filename for w in caught} == {__file__}
+    assert res.summary().endswith(
+        "5 of 5 served people were matched within the caliper; the largest standardised "
+        f"difference after matching is {abs(row['smd_after']):.2f} (balance NOT achieved)."
+    )
+
+
+def test_standardised_mean_difference_edges():
+    from evalkit.impact.matching import standardised_mean_difference
+
+    assert standardised_mean_difference(np.array([2.0]), np.array([1.0]), sd=0.0) == 0.0
+    assert standardised_mean_difference(np.array([3.0]), np.array([1.0]), sd=0.5) == 4.0
+
+
+def test_messages_in_full():
+    df = _data()
+    with pytest.raises(
+        DataError,
+        match=r"^treatment='d' in match\(\) has no comparison \(0\) rows among usable rows; "
+        r"expected both treated \(1\) and comparison \(0\) people$",
+    ):
+        match(df[df.d == 1], "d", ["x"], "y")
+    sep = pd.DataFrame(
+        {"x": [1.0, 2, 3, 4, 5, 6], "z": [1.0, 0, 1, 0, 1, 0], "d": [0, 0, 0, 1, 1, 1]}
+    )
+    sep["y"] = [1.0, 2, 3, 4, 5, 7]
+    with pytest.raises(
+        DataError,
+        match=r"^perfect separation in the propensity model of match\(\): the covariates "
+        r"\['x', 'z'\] predict 'd' exactly \('x' alone split the groups\), so served and "
+        r"unserved people do not overlap; expected overlapping groups \(drop or coarsen the "
+        r"separating covariate, or restrict to comparable people\)$",
+    ):
+        match(sep, "d", ["x", "z"], "y")
+    with pytest.raises(DataError, match=r"missing column\(s\) 'w' in match\(\); expected"):
+        match(df, "d", ["w"], "y")
+    with pytest.raises(DataError, match=r"^column 'y' in match\(\), row C1"):
+        match(
+            df.astype({"y": object}).assign(y=lambda f: f.y.where(f.index != "C1", "n/a")),
+            "d",
+            ["x"],
+            "y",
+        )
+    with pytest.raises(ParameterError, match=r"^caliper must be a positive number of SDs"):
+        match(df, "d", ["x"], "y", caliper=True)
+    with pytest.raises(ParameterError, match=r"^ratio must be a whole number >= 1; got 2\.0$"):
+        match(df, "d", ["x"], "y", ratio=2.0)
+    with pytest.raises(ParameterError, match=r"^ratio must be a whole number >= 1; got True$"):
+        match(df, "d", ["x"], "y", ratio=True)
+    with pytest.warns(StatisticalWarning) as caught:
+        match(df, "d", ["x"], "y", replace=True, caliper=0.25)
+    dropped = [str(w.message) for w in caught if "dropped" in str(w.message)]
+    assert dropped == [
+        "1 of 5 served people had no comparison within the caliper and were dropped: the ATT "
+        "describes the matched served people only"
+    ]
+    assert {w.filename for w in caught} == {__file__}
