@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evalkit.exceptions import DataError
+from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
 from evalkit.impact import controlled_its, its
 from evalkit.impact.its import newey_west_lags
 
@@ -204,3 +204,136 @@ def test_controlled_its_messages_in_full():
         words.loc[2, column] = "n/a"
         with pytest.raises(DataError, match=rf"^column '{column}' in controlled_its\(\), row 2"):
             controlled_its(words, "rate", "control", "t", T0)
+
+
+# --- Poisson families: what the method says, and the input rules ----------------------------------
+
+
+def _counts() -> pd.DataFrame:
+    # 12 months of counts (one of them 0) and a population with a value below 1 (in thousands)
+    return pd.DataFrame(
+        {
+            "m": np.arange(1.0, 13.0),
+            "n": [3, 0, 4, 5, 2, 6, 9, 7, 11, 8, 10, 12],
+            "pop": [0.5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+        }
+    )
+
+
+def test_poisson_methods_in_full():
+    df = _counts()
+    p = its(df, "n", "m", 7, family="poisson", offset="pop", seasonality=1, period=4)
+    assert p.method == (
+        "interrupted time series, segmented Poisson GLM (level and slope change, 1 harmonic "
+        "pair(s) with period 4, offset log(pop)), Poisson model-based SE (scale fixed at 1), "
+        "Wald intervals on the log scale"
+    )
+    assert p.level_change.method == f"{p.method}; level change"
+    assert p.slope_change.method == f"{p.method}; slope change"
+    assert p.level_change.scale == "rate ratio" and p.n == 12 and p.family == "poisson"
+    assert list(p.coefficients.columns) == ["term", "coef", "se", "p_value"]
+    # independent fit: statsmodels GLM with the same hand-built design
+    import statsmodels.api as sm
+
+    t = df["m"].to_numpy()
+    x = np.column_stack([_design(t, 7), np.sin(2 * np.pi * t / 4), np.cos(2 * np.pi * t / 4)])
+    ref = sm.GLM(df["n"], x, family=sm.families.Poisson(), offset=np.log(df["pop"])).fit()
+    assert p.coefficients["coef"].to_numpy() == pytest.approx(ref.params.to_numpy(), rel=1e-7)
+    assert p.coefficients["p_value"].to_numpy() == pytest.approx(ref.pvalues.to_numpy(), rel=1e-6)
+    assert p.counterfactual["counterfactual"].to_numpy() == pytest.approx(
+        np.exp(x[:, [0, 1, 4, 5]] @ ref.params.to_numpy()[[0, 1, 4, 5]]) * df["pop"], rel=1e-7
+    )
+    q = its(df, "n", "m", 7, family="quasipoisson", slope=False, maxlags=3)
+    dispersion = float(
+        sm.GLM(df["n"], _design(t, 7)[:, :3], family=sm.families.Poisson()).fit().pearson_chi2
+        / (12 - 3)
+    )
+    assert q.method == (
+        "interrupted time series, segmented Poisson GLM (level change only), quasi-Poisson SE "
+        f"(scale = Pearson chi2/df = {dispersion:.3g}), Wald intervals on the log scale"
+    )
+    g = its(df, "n", "m", 7, maxlags=3)
+    assert g.method == (
+        "interrupted time series, segmented OLS (level and slope change), Newey-West HAC SE "
+        "(Bartlett kernel, 3 lag(s), normal reference)"
+    )
+
+
+def test_overdispersion_warning_in_full():
+    # counts alternating far around the trend: Pearson dispersion well above 1.5
+    df = _counts().assign(n=[1, 30, 2, 40, 1, 35, 3, 50, 2, 45, 1, 60])
+    with pytest.warns(StatisticalWarning) as caught:
+        its(df, "n", "m", 7, family="poisson")
+    (warning,) = caught
+    assert warning.filename == __file__
+    assert str(warning.message).startswith("Pearson dispersion is ")
+    assert str(warning.message).endswith(
+        " (> 1.5): Poisson errors are too small; use family='quasipoisson'"
+    )
+
+
+def test_periods_needed_before_and_after():
+    # 3 periods before and 2 after are enough; one fewer either side is refused
+    df = pd.DataFrame({"t": [1.0, 2, 3, 4, 5], "y": [1.0, 2, 4, 3, 6]})
+    assert its(df, "y", "t", 4, slope=False, maxlags=0).n == 5
+    with pytest.raises(
+        DataError,
+        match=r"^start=3 leaves 2 period\(s\) before and 3 after in 't' \(1\.\.5\); expected at "
+        r"least 3 before \(a pre-period trend\) and 2 after$",
+    ):
+        its(df, "y", "t", 3)
+    with pytest.raises(DataError, match=r"^start=5 leaves 4 period\(s\) before and 1 after"):
+        its(df, "y", "t", 5)
+
+
+def test_input_messages_in_full():
+    df = _counts()
+    with pytest.raises(
+        DataError,
+        match=r"^outcome='n' in its\(\): value 2\.5 at m=3 is not a count; family='poisson' "
+        r"needs whole numbers >= 0$",
+    ):
+        its(df.assign(n=df["n"].where(df["m"] != 3, 2.5)), "n", "m", 7, family="poisson")
+    with pytest.raises(
+        DataError, match=r"^offset='pop' in its\(\): -1\.0 at m=4; expected a positive population$"
+    ):
+        its(
+            df.assign(pop=[1, 1, 1, -1.0, 0, 1, 1, 1, 1, 1, 1, 1]),
+            "n",
+            "m",
+            7,
+            family="poisson",
+            offset="pop",
+        )
+    with pytest.raises(
+        ParameterError,
+        match=r"^offset='pop' applies to counts; use family='poisson' or 'quasipoisson' \(or "
+        r"model a rate with family='gaussian' and no offset\)$",
+    ):
+        its(df, "n", "m", 7, offset="pop")
+    with pytest.raises(
+        ParameterError,
+        match=r"^period must exceed 2 x seasonality \(4\) so the harmonics differ; got 4$",
+    ):
+        its(df, "n", "m", 7, seasonality=2, period=4)
+    assert its(df, "n", "m", 7, seasonality=2, period=4.5).n == 12
+    with pytest.raises(
+        ParameterError, match=r"^seasonality must be a whole number >= 0; got 1\.0$"
+    ):
+        its(df, "n", "m", 7, seasonality=1.0)
+    with pytest.raises(DataError, match=r"'k' in its\(\); expected"):
+        its(df, "k", "m", 7)
+    with pytest.raises(DataError, match=r"'pop2' in its\(\); expected"):
+        its(df, "n", "m", 7, family="poisson", offset="pop2")
+    with pytest.raises(DataError, match=r"^no usable rows in its\(\)"):
+        its(df.assign(n=np.nan), "n", "m", 7)
+    words = df.astype({"n": object})
+    words.loc[1, "n"] = "many"
+    with pytest.raises(DataError, match=r"^column 'n' in its\(\), row 1"):
+        its(words, "n", "m", 7)
+    words = df.astype({"m": object})
+    words.loc[1, "m"] = "Feb"
+    with pytest.raises(DataError, match=r"^column 'm' in its\(\), row 1"):
+        its(words, "n", "m", 7)
+    with pytest.raises(DataError, match=r"^outcome='n' in its\(\)"):
+        its(df.assign(n=4), "n", "m", 7)
