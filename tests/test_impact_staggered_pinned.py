@@ -44,8 +44,8 @@ def test_every_table_and_headline_against_r():
     assert res.evidence == evidence and res.dynamic_overall.evidence == evidence
     method = (
         "Callaway-Sant'Anna DiD (doubly robust (Sant'Anna and Zhao 2020), never-treated "
-        "controls, varying base period, anticipation 0) via the differences package; analytic influence-function SE clustered "
-        "by countyreal (500 units), pointwise normal intervals"
+        "controls, varying base period, anticipation 0) via the differences package; analytic "
+        "influence-function SE clustered by countyreal (500 units), pointwise normal intervals"
     )
     assert res.method == f"{method}; simple aggregation"
     assert res.dynamic_overall.method == f"{method}; dynamic (event-time) aggregation"
