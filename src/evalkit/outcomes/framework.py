@@ -200,7 +200,7 @@ def indicator_results(
             table = table.drop(columns="_all")
         empty = table["n"] == 0
         if empty.any():
-            where = ", ".join(f"{g}={table.loc[empty.idxmax(), g]!r}" for g in groups) or "all"
+            where = ", ".join(f"{g}={shown(table.loc[empty.idxmax(), g])}" for g in groups) or "all"
             raise DataError(
                 f"indicator {ind.name!r}: column {ind.column!r} has no values in group {where}; "
                 "expected at least one person with a value"

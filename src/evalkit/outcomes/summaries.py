@@ -26,7 +26,7 @@ __all__ = ["outcome_summary"]
 
 def _group_label(key: object, groups: list[str]) -> str:
     values = key if isinstance(key, tuple) else (key,)
-    return ", ".join(f"{g}={v!r}" for g, v in zip(groups, values, strict=True))
+    return ", ".join(f"{g}={shown(v)}" for g, v in zip(groups, values, strict=True))
 
 
 def _change_columns(
