@@ -489,3 +489,20 @@ def test_family_outcomes_messages_in_full():
     words = pd.DataFrame({"f": ["A"], "n": ["x"], "m": ["yes"], "s": [1]})
     with pytest.raises(DataError, match=r"^column 'm' in family_outcomes, row 0: value 'yes'"):
         family_outcomes(words, "f", "n", "m", "s", min_needs=1)
+
+
+def test_register_and_two_group_messages_in_full(tiny):
+    # a whole-register error has no field path below "indicators"
+    with pytest.raises(
+        ConfigError,
+        match=r"^indicators: field 'indicators': Value error, indicator names must be unique; "
+        r"repeated: \['a'\]",
+    ):
+        IndicatorRegister.from_dict([{"name": "a", "definition": "b", "column": "c"}] * 2)
+    ind = Indicator(name="Housed", definition="d", column="housed")
+    empty = tiny.assign(band=[1, 1, 2, 2, 2, 1], housed=[1, 1, np.nan, np.nan, np.nan, 0])
+    with pytest.raises(
+        DataError,
+        match=r"^indicator 'Housed': column 'housed' has no values in group team='A', band=2; ",
+    ):
+        indicator_results(empty, [ind], by=["team", "band"])

@@ -303,3 +303,10 @@ def test_small_summary_messages(small):
         DataError, match=r"^column 'pre' in outcome_summary, row 1: value 'n/a' is not a number"
     ):
         outcome_summary(words, by="team", pre="pre", post="post", sd=2, reliability=0.5)
+
+
+def test_whole_number_group_keys_are_shown_plainly(small):
+    # groups keyed by whole numbers are named as the user wrote them (2, not np.int64(2))
+    flat = small.assign(band=[1, 1, 1, 2, 2], post=[13.0, 12.0, 20.0, 21.0, 21.0])
+    with pytest.raises(ParameterError, match=r"^group band=2 has 2 complete pair\(s\)"):
+        outcome_summary(flat, by="band", pre="pre", post="post", sd=2, reliability=0.5)
