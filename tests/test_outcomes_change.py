@@ -59,3 +59,58 @@ def test_too_few_or_mismatched_readings_are_refused() -> None:
         mean_change([1.0, 2.0], [1.0, 2.0, 3.0])
     with pytest.raises(DataError, match="at least 2"):
         mean_level([np.nan])
+
+
+# --- pinned by hand (mutation testing, issue 17) ---------------------------------------------------
+# Student's t quantiles from a printed t table (e.g. Moore, McCabe and Craig, Introduction to the
+# Practice of Statistics, Table D): t_{1, 0.975} = 12.706, t_{3, 0.975} = 3.182.
+T1_975, T3_975 = 12.7062047, 3.1824463
+
+
+def test_level_by_hand_and_its_summary() -> None:
+    # 3, 5, 4, 6: mean 4.5; deviations -1.5, 0.5, -0.5, 1.5, sum of squares 5, SD = sqrt(5/3);
+    # SE = SD / sqrt(4) = 0.645497; limits 4.5 -/+ 3.1824463 x 0.645497 = 2.4457, 6.5543.
+    se = np.sqrt(5 / 3) / 2
+    r = mean_level([3.0, 5.0, 4.0, 6.0])
+    assert r.se == pytest.approx(se, rel=1e-12)
+    assert (r.ci_low, r.ci_high) == pytest.approx((4.5 - T3_975 * se, 4.5 + T3_975 * se))
+    assert np.isnan(r.mean_before) and r.mean_after == 4.5
+    assert r.ci == 0.95 and r.method == "mean with a 95% Student's t interval"
+    assert r.summary() == (
+        "The average the outcome was 4.50 across 4 readings (95% interval 2.45 to 6.55)."
+    )
+    named = mean_level([3, 5, 4, 6], ci=0.9, outcome="score")
+    assert named.ci == 0.9 and named.method == "mean with a 90% Student's t interval"
+    assert named.summary().startswith("The average score was 4.50 across 4 readings (90% ")
+
+
+def test_two_pairs_are_enough_by_hand() -> None:
+    # changes 4 - 1 = 3 and 3 - 2 = 1: mean 2, SD sqrt(2), SE sqrt(2)/sqrt(2) = 1;
+    # limits 2 -/+ 12.7062 = -10.71, 14.71 (t on 1 df).
+    r = mean_change([1, 2], [4, 3])
+    assert r.estimate == 2 and r.se == pytest.approx(1.0, rel=1e-12) and r.n == 2
+    assert (r.ci_low, r.ci_high) == pytest.approx((2 - T1_975, 2 + T1_975))
+    assert r.summary() == (
+        "The average the outcome went from 1.50 to 3.50, a change of +2.00 (95% interval "
+        "-10.71 to +14.71) across 2 people. This is change over time, not an estimate of what "
+        "the service caused."
+    )
+    assert "The average sleep went from" in mean_change([1, 2], [4, 3], outcome="sleep").summary()
+    level = mean_level([1.0, 3.0])  # mean 2, SD sqrt(2), SE 1
+    assert level.n == 2 and level.se == pytest.approx(1.0, rel=1e-12)
+
+
+def test_missing_values_written_as_none_and_non_numbers() -> None:
+    r = mean_change([1, None, 2], [4, 7, 3])  # None is missing: the pair is left out
+    assert r.n == 2 and r.estimate == 2
+    assert mean_level([3, None, 5]).estimate == 4
+    with pytest.raises(DataError, match=r"^before: expected numbers$"):
+        mean_change(["a", "b"], [1, 2])
+    with pytest.raises(DataError, match=r"^after: expected numbers$"):
+        mean_change([1, 2], ["a", "b"])
+    with pytest.raises(DataError, match=r"^values: expected numbers$"):
+        mean_level(["a", "b"])
+    with pytest.raises(DataError, match=r"^sleep: 1 people with both readings; expected at least"):
+        mean_change([1.0, np.nan], [2.0, 3.0], outcome="sleep")
+    with pytest.raises(DataError, match=r"^the outcome: 0 readings; expected at least 2$"):
+        mean_level([np.nan])

@@ -158,3 +158,155 @@ def test_demo_distance_travelled_per_locality(demo):
         se = sd[code] / np.sqrt(row["n_people"])
         t = stats.t.ppf(0.9995, row["n_people"] - 1)
         assert abs(row["mean_change"] - expected) < t * se, code
+
+
+# --- pinned by hand (mutation testing, issue 17) ---------------------------------------------------
+
+
+def _nct_limits(t_obs: float, df: int, level: float) -> tuple[float, float]:
+    """Noncentrality limits by root-finding on scipy's noncentral t (Steiger and Fouladi 1997)."""
+    from scipy.optimize import brentq
+
+    def gap(ncp: float, p: float) -> float:
+        return stats.nct.cdf(t_obs, df, ncp) - p
+
+    return (
+        brentq(gap, t_obs - 50, t_obs + 50, args=((1 + level) / 2,), xtol=1e-14),
+        brentq(gap, t_obs - 50, t_obs + 50, args=((1 - level) / 2,), xtol=1e-14),
+    )
+
+
+@pytest.fixture
+def small() -> pd.DataFrame:
+    # region N (team a): changes 13-10 = 3, 12-12 = 0, 20-14 = 6: mean 3, SD 3, d_z = 1.
+    # region S (team b): changes 1 and 2: mean 1.5, SD sqrt(0.5), d_z = 1.5 / sqrt(0.5).
+    return pd.DataFrame(
+        {
+            "region": pd.Categorical(["N", "N", "N", "S", "S"], categories=["N", "S", "W"]),
+            "team": ["a", "a", "a", "b", "b"],
+            "pre": [10.0, 12.0, 14.0, 20.0, 20.0],
+            "post": [13.0, 12.0, 20.0, 21.0, 22.0],
+            "housed": [1, 0, 1, 1, 1],
+        }
+    )
+
+
+def test_small_summary_by_hand(small):
+    # sd = 2, r = 0.5: S_diff = sqrt(2) x 2 x sqrt(0.5) = 2, threshold 3.92. With cut-off 15:
+    # N: +3 unchanged, 0 unchanged, 14 -> 20 (+6, crosses 15) recovered; S: +1, +2 unchanged.
+    # Housed: N 2 of 3, S 2 of 2, with 90% Wilson intervals from statsmodels.
+    from statsmodels.stats.proportion import proportion_confint
+
+    register = IndicatorRegister.from_dict(
+        [{"name": "Housed", "definition": "housed", "column": "housed", "target": 0.7}]
+    )
+    table = outcome_summary(
+        small,
+        by=["region", "team"],
+        indicators=register,
+        pre="pre",
+        post="post",
+        sd=2,
+        reliability=0.5,
+        cutoff=15,
+        ci=0.9,
+    )
+    assert list(table.index) == [("N", "a"), ("S", "b")]  # the empty category W is not a group
+    assert table["n_pairs"].tolist() == [3, 2]
+    assert table["mean_change"].tolist() == [3.0, 1.5]
+    for key, n, d_z in ((("N", "a"), 3, 1.0), (("S", "b"), 2, 1.5 / np.sqrt(0.5))):
+        low, high = _nct_limits(d_z * np.sqrt(n), n - 1, 0.9)
+        assert table.loc[key, "d_z"] == pytest.approx(d_z, rel=1e-12)
+        assert table.loc[key, "d_z_ci_low"] == pytest.approx(low / np.sqrt(n), rel=1e-8)
+        assert table.loc[key, "d_z_ci_high"] == pytest.approx(high / np.sqrt(n), rel=1e-8)
+    assert table["rc_recovered"].tolist() == [1, 0]
+    assert table["rc_improved"].tolist() == [0, 0]
+    assert table["rc_unchanged"].tolist() == [2, 2]
+    assert table["rc_deteriorated"].tolist() == [0, 0]
+    assert table["rc_threshold"].tolist() == pytest.approx([3.92, 3.92], rel=1e-12)
+    for k in ("recovered", "improved", "unchanged", "deteriorated"):
+        assert table[f"rc_{k}"].dtype == np.int64
+    low, high = proportion_confint([2, 2], [3, 2], alpha=0.1, method="wilson")
+    assert table["Housed: n"].tolist() == [3, 2] and table["Housed: n"].dtype == np.int64
+    assert table["Housed: rate"].tolist() == pytest.approx([2 / 3, 1.0])
+    assert table["Housed: ci_low"].tolist() == pytest.approx(list(low), rel=1e-10)
+    assert table["Housed: ci_high"].tolist() == pytest.approx(list(high), rel=1e-10)
+    assert table["Housed: met"].tolist() == [False, True]
+    assert str(table["Housed: met"].dtype) == "boolean"
+    assert table.attrs["method"] == (
+        "d_z = mean change / SD of changes with 90% noncentral t interval; Jacobson and Truax "
+        "(1991) reliable change, |RC| > 1.96; indicator rates with 90% Wilson score intervals"
+    )
+
+
+def test_two_pairs_with_some_variation_are_enough(small):
+    # S has exactly two pairs and a change SD of sqrt(0.5) < 1: it is summarised.
+    table = outcome_summary(small, by="team", pre="pre", post="post", sd=2, reliability=0.5)
+    assert table.loc["b", "n_pairs"] == 2 and table.loc["b", "d_z"] > 0
+
+
+def test_small_summary_messages(small):
+    flat = small.assign(post=[13.0, 12.0, 20.0, 21.0, 21.0])  # S: changes 1 and 1, SD 0
+    with pytest.raises(
+        ParameterError,
+        match=r"^group region='S', team='b' has 2 complete pair\(s\) of 'pre'/'post' with "
+        r"change SD 0.0; an effect size interval needs at least 2 pairs with some variation$",
+    ):
+        outcome_summary(flat, by=["region", "team"], pre="pre", post="post", sd=2, reliability=0.5)
+    with pytest.raises(
+        ParameterError, match=r"^by must name at least one grouping column; got an empty list$"
+    ):
+        outcome_summary(small, by=[], pre="pre", post="post", sd=2, reliability=0.5)
+    with pytest.raises(DataError, match=r"missing column\(s\) 'x' in outcome_summary; expected"):
+        outcome_summary(small, by="x", pre="pre", post="post", sd=2, reliability=0.5)
+    with pytest.raises(
+        ParameterError,
+        match=r"^outcome_summary needs indicators, or pre and post columns, or both$",
+    ):
+        outcome_summary(small, by="team")
+    register = IndicatorRegister.from_dict(
+        [{"name": "Housed", "definition": "housed", "column": "housed"}]
+    )
+    with pytest.raises(
+        ParameterError, match=r"^pre and post must be given together; got pre='pre', post=None$"
+    ):
+        outcome_summary(small, by="team", indicators=register, pre="pre", sd=2, reliability=0.5)
+    with pytest.raises(
+        ParameterError, match=r"^pre and post must be given together; got pre=None, post='post'$"
+    ):
+        outcome_summary(small, by="team", indicators=register, post="post", sd=2, reliability=0.5)
+    with pytest.raises(
+        ParameterError,
+        match=r"^sd and reliability are needed for the reliable change counts$",
+    ):
+        outcome_summary(small, by="team", pre="pre", post="post", sd=2)
+    with pytest.raises(
+        ParameterError,
+        match=r"^sd and reliability are needed for the reliable change counts$",
+    ):
+        outcome_summary(small, by="team", pre="pre", post="post", reliability=0.5)
+    assert outcome_summary(small, by="team", pre="pre", post="post", sd=0.5, reliability=0.5)[
+        "rc_threshold"
+    ].tolist() == pytest.approx([0.98, 0.98])  # 1.96 x sqrt(2) x 0.5 x sqrt(0.5)
+    for bad in (0, np.inf):
+        with pytest.raises(ParameterError, match=rf"^sd must lie in \(0, inf\); got {bad}$"):
+            outcome_summary(small, by="team", pre="pre", post="post", sd=bad, reliability=0.5)
+    words = small.astype({"post": object})
+    words.loc[1, "post"] = "n/a"
+    with pytest.raises(
+        DataError, match=r"^column 'post' in outcome_summary, row 1: value 'n/a' is not a number"
+    ):
+        outcome_summary(words, by="team", pre="pre", post="post", sd=2, reliability=0.5)
+    words = small.astype({"pre": object})
+    words.loc[1, "pre"] = "n/a"
+    with pytest.raises(
+        DataError, match=r"^column 'pre' in outcome_summary, row 1: value 'n/a' is not a number"
+    ):
+        outcome_summary(words, by="team", pre="pre", post="post", sd=2, reliability=0.5)
+
+
+def test_whole_number_group_keys_are_shown_plainly(small):
+    # groups keyed by whole numbers are named as the user wrote them (2, not np.int64(2))
+    flat = small.assign(band=[1, 1, 1, 2, 2], post=[13.0, 12.0, 20.0, 21.0, 21.0])
+    with pytest.raises(ParameterError, match=r"^group band=2 has 2 complete pair\(s\)"):
+        outcome_summary(flat, by="band", pre="pre", post="post", sd=2, reliability=0.5)

@@ -91,3 +91,43 @@ def test_wrong_item_count_and_missing_columns():
 def test_max_missing_range():
     with pytest.raises(ParameterError, match=r"max_missing must lie in \[0, 6\]; got 7"):
         swemwbs_total(_items(7, [[3] * 7]), ITEMS7, max_missing=7, prorate=True)
+
+
+# --- pinned by hand (mutation testing, issue 17) ---------------------------------------------------
+
+
+def test_totals_keep_the_index_and_are_named():
+    # item sums by hand: 4x6 + 5 = 29 (a sum that 29/7*7 does not give back exactly in floats)
+    df = _items(7, [[4, 4, 4, 4, 4, 4, 5], [1] * 7]).set_axis(["p1", "p2"])
+    total = swemwbs_total(df, ITEMS7)
+    assert total.name == "swemwbs_total" and list(total.index) == ["p1", "p2"]
+    assert total.tolist() == [29, 7]
+    metric = swemwbs_total(df, ITEMS7, metric=True)
+    assert metric.name == "swemwbs_metric" and list(metric.index) == ["p1", "p2"]
+    assert metric.loc["p2"] == 7.00  # published table: raw 7 -> 7.00 (see above)
+    wide = _items(14, [[2] * 13 + [3]]).set_axis(["q"])
+    w = wemwbs_total(wide, ITEMS14)
+    assert w.name == "wemwbs_total" and list(w.index) == ["q"] and w.tolist() == [29]
+
+
+def test_wemwbs_prorating_by_hand():
+    # 13 answered items: twelve 3s and one 4 = 40; 40/13 x 14 = 43.08, rounded half up to 43.
+    df = _items(14, [[3] * 12 + [4, None]])
+    assert wemwbs_total(df, ITEMS14, max_missing=1, prorate=True).tolist() == [43]
+    with pytest.raises(
+        ParameterError,
+        match=r"^max_missing=1 needs prorate=True: a total over "
+        r"fewer items is not comparable with a full total$",
+    ):
+        wemwbs_total(df, ITEMS14, max_missing=1)
+
+
+def test_whole_numbers_below_the_item_range_are_refused():
+    df = _items(7, [[3, 3, 0, 3, 3, 3, 3]])
+    with pytest.raises(DataError, match=r"SWEMWBS item 's3', row 0: value 0 is not a whole number"):
+        swemwbs_total(df, ITEMS7)
+
+
+def test_missing_item_column_names_the_item_table():
+    with pytest.raises(DataError, match=r"'s7' in the SWEMWBS item table"):
+        swemwbs_total(_items(7, [[3] * 7]).drop(columns="s7"), ITEMS7)

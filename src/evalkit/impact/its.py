@@ -159,7 +159,9 @@ def its(
         )
     cols = [outcome, time] + ([offset] if offset else [])
     require_columns(df, cols, source=source)
-    data = usable_rows(df, cols, source=source).sort_values(time)
+    data = usable_rows(df, cols, source=source)
+    # time is checked before sorting: text in it would otherwise fail inside pandas' sort
+    data = data.assign(**{time: require_numeric(data, time, source=source)}).sort_values(time)
     y = require_numeric(data, outcome, source=source).to_numpy()
     t = require_numeric(data, time, source=source).to_numpy()
     require_variation(y, "outcome", outcome, source=source)

@@ -102,7 +102,8 @@ class IndicatorRegister(BaseModel):
             return cls(indicators=section)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in ("indicators", *first["loc"]))
+            # the location already starts at "indicators" (empty for whole-register errors)
+            where = ".".join(str(p) for p in (first["loc"] or ("indicators",)))
             raise ConfigError(
                 f"indicators: field {where!r}: {first['msg']} (got {first.get('input')!r})"
             ) from None
@@ -199,7 +200,7 @@ def indicator_results(
             table = table.drop(columns="_all")
         empty = table["n"] == 0
         if empty.any():
-            where = ", ".join(f"{g}={table.loc[empty.idxmax(), g]!r}" for g in groups) or "all"
+            where = ", ".join(f"{g}={shown(table.loc[empty.idxmax(), g])}" for g in groups) or "all"
             raise DataError(
                 f"indicator {ind.name!r}: column {ind.column!r} has no values in group {where}; "
                 "expected at least one person with a value"

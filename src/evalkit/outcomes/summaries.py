@@ -16,6 +16,7 @@ import pandas as pd
 
 from evalkit._validate import require_columns, require_in_range, require_numeric
 from evalkit.exceptions import DataError, ParameterError
+from evalkit.outcomes._display import shown
 from evalkit.outcomes._intervals import check_ci, noncentral_t_limits
 from evalkit.outcomes.framework import Indicator, IndicatorRegister, indicator_results
 from evalkit.outcomes.reliable_change import CATEGORIES, CRITERION, rc_categories
@@ -25,7 +26,7 @@ __all__ = ["outcome_summary"]
 
 def _group_label(key: object, groups: list[str]) -> str:
     values = key if isinstance(key, tuple) else (key,)
-    return ", ".join(f"{g}={v!r}" for g, v in zip(groups, values, strict=True))
+    return ", ".join(f"{g}={shown(v)}" for g, v in zip(groups, values, strict=True))
 
 
 def _change_columns(
@@ -74,7 +75,7 @@ def _change_columns(
         key = small.idxmax()
         raise ParameterError(
             f"group {_group_label(key, groups)} has {int(table.at[key, 'n_pairs'])} complete "
-            f"pair(s) of {pre!r}/{post!r} with change SD {table.at[key, 'sd_change']!r}; an "
+            f"pair(s) of {pre!r}/{post!r} with change SD {shown(table.at[key, 'sd_change'])}; an "
             "effect size interval needs at least 2 pairs with some variation"
         )
     n = table["n_pairs"].to_numpy(float)
