@@ -9,6 +9,9 @@ from evalkit.econ import read_gmca_unit_costs, rebase_unit_costs, unit_costs
 from evalkit.econ.unit_costs import GMCA_SHEETS
 from evalkit.exceptions import DataError, ParameterError
 
+#: The columns read_gmca_unit_costs returns, in order (also for an empty sheet).
+COLUMNS = ["sheet", "cost_code", "detail", "unit", "agency", "fiscal_value", "price_year"]
+
 
 def test_shipped_table_has_sources_and_price_years():
     table = unit_costs()
@@ -79,15 +82,7 @@ def test_read_gmca_layout(tmp_path):
     path = tmp_path / "ucd.xlsx"
     _workbook(path)
     table = read_gmca_unit_costs(path)
-    assert list(table.columns) == [
-        "sheet",
-        "cost_code",
-        "detail",
-        "unit",
-        "agency",
-        "fiscal_value",
-        "price_year",
-    ]
+    assert list(table.columns) == COLUMNS
     assert table["cost_code"].tolist() == ["CR1.0", "CR2.0", "HE2.0"]
     assert table["fiscal_value"].tolist() == [750.5, 1234.0, 117.0]
     assert table["price_year"].tolist() == ["2010/11", "2011/12", "2010/11"]
@@ -179,15 +174,7 @@ def test_an_empty_sheet_keeps_the_columns(tmp_path):
     path = tmp_path / "ucd.xlsx"
     _book(path, {"Health": [HEADER]})
     table = read_gmca_unit_costs(path)
-    assert list(table.columns) == [
-        "sheet",
-        "cost_code",
-        "detail",
-        "unit",
-        "agency",
-        "fiscal_value",
-        "price_year",
-    ]
+    assert list(table.columns) == COLUMNS
     assert table.empty
 
 
