@@ -2,43 +2,93 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from evalkit.exceptions import DataError, ParameterError, StatisticalWarning
 from evalkit.outcomes import swemwbs_metric, swemwbs_total, wemwbs_total
-from evalkit.reference import source_of
 
 ITEMS7 = [f"s{i}" for i in range(1, 8)]
 ITEMS14 = [f"w{i}" for i in range(1, 15)]
 
 
-def test_conversion_table_published_values():
-    # SWEMWBS raw-to-metric table (Stewart-Brown et al. 2009, doi:10.1186/1477-7525-7-15, as
-    # published by Warwick Medical School): raw 7 -> 7.00, 8 -> 9.51, 20 -> 18.59,
-    # 21 -> 19.25, 27 -> 24.11, 28 -> 25.03, 34 -> 32.55, 35 -> 35.00.
-    raw = [7, 8, 20, 21, 27, 28, 34, 35]
-    assert swemwbs_metric(raw).tolist() == [7.00, 9.51, 18.59, 19.25, 24.11, 25.03, 32.55, 35.00]
-    assert swemwbs_metric(14) == 15.32
+# The published SWEMWBS conversion table is licensed with the scale (Warwick Medical School) and
+# is not shipped: users pass theirs. These tests use a made-up table with the same shape (one
+# metric score per raw score 7..35, rising): metric = raw + (raw - 7)(35 - raw) / 50, to 2 d.p.
+# By hand: raw 7 -> 7.00, raw 20 -> 20 + 13*15/50 = 23.90, raw 21 -> 21 + 14*14/50 = 24.92,
+# raw 35 -> 35.00. It rises: the step from raw r to r + 1 is 1 + (27 - 2(r - 7) - 1)/50 > 0.
+MADE_UP = {raw: round(raw + (raw - 7) * (35 - raw) / 50, 2) for raw in range(7, 36)}
 
 
-def test_conversion_is_monotone_and_sourced():
-    metric = swemwbs_metric(list(range(7, 36)))
+def test_conversion_looks_up_the_callers_table():
+    raw = [7, 20, 21, 35]
+    assert swemwbs_metric(raw, MADE_UP).tolist() == [7.00, 23.90, 24.92, 35.00]
+    assert swemwbs_metric(21, MADE_UP) == 24.92
+
+
+@pytest.mark.parametrize("shape", ["mapping", "series", "frame"])
+def test_conversion_accepts_the_published_layouts(shape):
+    table = {
+        "mapping": MADE_UP,
+        "series": pd.Series(MADE_UP),
+        # as published: two columns, raw and metric; strings as read from a CSV without dtypes
+        "frame": pd.DataFrame(
+            {"raw": [str(r) for r in MADE_UP], "metric": [f"{m:.2f}" for m in MADE_UP.values()]}
+        ),
+    }[shape]
+    metric = swemwbs_metric(list(range(7, 36)), table)
     assert len(metric) == 29 and metric.is_monotonic_increasing
-    assert "Stewart-Brown" in source_of("swemwbs_conversion.csv")["source"]
+    assert metric.tolist() == list(MADE_UP.values())
+
+
+def test_no_conversion_table_is_shipped():
+    # the licensed table is user input: none in the package's reference data
+    import evalkit.reference as reference
+
+    folder = Path(reference.__file__).parent
+    assert not list(folder.rglob("*swemwbs*")) and not list(folder.rglob("*wemwbs*"))
+    assert "swemwbs" not in (folder / "sources.yaml").read_text(encoding="utf-8").lower()
 
 
 def test_conversion_keeps_index_and_missing():
     raw = pd.Series([7, np.nan, 35], index=["a", "b", "c"])
-    out = swemwbs_metric(raw)
+    out = swemwbs_metric(raw, MADE_UP)
     assert list(out.index) == ["a", "b", "c"] and np.isnan(out["b"])
+    assert out["a"] == 7.00 and out["c"] == 35.00
 
 
 @pytest.mark.parametrize("bad", [6, 36, 20.5, "high"])
 def test_conversion_rejects_values_off_the_scale(bad):
     with pytest.raises(DataError, match=rf"row 1: value {bad!r} is not a whole number from 7 to"):
-        swemwbs_metric([20, bad])
+        swemwbs_metric([20, bad], MADE_UP)
+
+
+def test_conversion_table_checked_with_one_line():
+    short = {r: m for r, m in MADE_UP.items() if r not in (12, 13)}
+    with pytest.raises(
+        DataError,
+        match=r"^the SWEMWBS conversion table has no metric score for raw 12, 13; expected one "
+        r"for every raw score from 7 to 35$",
+    ):
+        swemwbs_metric(20, short)
+    falling = {**MADE_UP, 15: 1.0}  # raw 14 -> 14 + 7*21/50 = 16.94
+    with pytest.raises(
+        DataError, match=r"metric score falls from 16\.94 at raw 14 to 1 at raw 15; expected it to"
+    ):
+        swemwbs_metric(20, falling)
+    with pytest.raises(DataError, match=r"raw 9: metric score 'n/a' is not a number"):
+        swemwbs_metric(20, {**MADE_UP, 9: "n/a"})
+    with pytest.raises(DataError, match=r"raw score 36 is not a whole number from 7 to 35"):
+        swemwbs_metric(20, {**MADE_UP, 36: 40.0})
+    with pytest.raises(DataError, match=r"raw score 8 appears more than once"):
+        swemwbs_metric(20, pd.DataFrame({"raw": [8, *MADE_UP], "metric": [9.0, *MADE_UP.values()]}))
+    with pytest.raises(DataError, match=r"'metric' in the SWEMWBS conversion table"):
+        swemwbs_metric(20, pd.DataFrame({"raw": list(MADE_UP)}))
+    with pytest.raises(ParameterError, match=r"^conversion: got list; expected the SWEMWBS"):
+        swemwbs_metric(20, [1.0, 2.0])
 
 
 def _items(n_items: int, rows: list[list[object]]) -> pd.DataFrame:
@@ -54,7 +104,7 @@ def test_wemwbs_total_range():
 def test_swemwbs_total_and_metric():
     df = _items(7, [[1] * 7, [3, 3, 3, 3, 3, 3, 2]])
     assert swemwbs_total(df, ITEMS7).tolist() == [7, 20]
-    assert swemwbs_total(df, ITEMS7, metric=True).tolist() == [7.00, 18.59]
+    assert swemwbs_total(df, ITEMS7, conversion=MADE_UP).tolist() == [7.00, 23.90]
 
 
 def test_missing_items_default_rule_leaves_total_missing_with_warning():
@@ -102,9 +152,10 @@ def test_totals_keep_the_index_and_are_named():
     total = swemwbs_total(df, ITEMS7)
     assert total.name == "swemwbs_total" and list(total.index) == ["p1", "p2"]
     assert total.tolist() == [29, 7]
-    metric = swemwbs_total(df, ITEMS7, metric=True)
+    metric = swemwbs_total(df, ITEMS7, conversion=MADE_UP)
     assert metric.name == "swemwbs_metric" and list(metric.index) == ["p1", "p2"]
-    assert metric.loc["p2"] == 7.00  # published table: raw 7 -> 7.00 (see above)
+    # made-up table (see above): raw 29 -> 29 + 22*6/50 = 31.64; raw 7 -> 7.00
+    assert metric.tolist() == [31.64, 7.00]
     wide = _items(14, [[2] * 13 + [3]]).set_axis(["q"])
     w = wemwbs_total(wide, ITEMS14)
     assert w.name == "wemwbs_total" and list(w.index) == ["q"] and w.tolist() == [29]
