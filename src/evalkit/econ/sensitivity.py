@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from evalkit._results import Result
 from evalkit._validate import require_choice
@@ -154,7 +153,11 @@ def switching_values(
                 f"{target:g} for {key} between {lo:g} and {hi:g}",
             )
         else:
-            value = float(optimize.brentq(gap, lo, hi, xtol=1e-10))
+            # imported here: scipy.optimize takes a quarter of a second, and every evalkit
+            # command imports this package through the programme spec's cost-benefit section
+            from scipy.optimize import brentq
+
+            value = float(brentq(gap, lo, hi, xtol=1e-10))
             note = f"{metric} reaches {target:g} when {key} is {value:.4g} (base {base:.4g})"
         change = value - base
         rows.append(
