@@ -79,8 +79,10 @@ def test_plan_asks_for_each_column_with_its_reason_and_use(example) -> None:
         "To know how long each person was supported and who started in the reporting period."
         in page
     )
-    assert "Due each month." in page or "Due each quarter." in page
-    assert "How often this return is due is still to be agreed." in page
+    for source in spec.sources.values():
+        assert source.frequency, "both examples say how often each return is due"
+        assert f"Due each {source.frequency}." in page
+    assert "still to be agreed" not in page
 
 
 def test_plan_says_what_each_design_can_and_cannot_show_before_any_data(example) -> None:
@@ -129,11 +131,17 @@ def test_review_date_why_and_frequency_come_from_the_spec(example) -> None:
     raw = yaml.safe_load(spec_path.read_text())
     people = load_spec(spec_path).people_source
     label = people.replace("_", " ")
-    assert f"How often the {label} return is due." in before
+    # the examples say how often each return is due; a spec that leaves it open says so
+    assert f"How often the {label} return is due." not in before
+    del raw["sources"][people]["frequency"]
+    changed = spec_path.with_name("with-review.yaml")  # beside the spec: same project folder
+    changed.write_text(yaml.safe_dump(raw, sort_keys=False))
+    open_page = build_plan(load_spec(changed))
+    assert f"How often the {label} return is due." in open_page
+    assert "How often this return is due is still to be agreed." in open_page
     raw["review"] = "2025-06-30"
     raw["outcomes"][1]["why"] = "It is the test of a lasting change"
     raw["sources"][people]["frequency"] = "quarter"
-    changed = spec_path.with_name("with-review.yaml")  # beside the spec: same project folder
     changed.write_text(yaml.safe_dump(raw, sort_keys=False))
     page = build_plan(load_spec(changed))
     assert "The service will be reviewed on 30 June 2025." in page
