@@ -148,6 +148,13 @@ def test_the_capture_page_saves_a_redacted_reflection_from_a_phone(served, tmp_p
             context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
             page = context.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            elsewhere: list[str] = []  # a council's network may block, and should not see, them
+            page.on(
+                "request",
+                lambda r: (
+                    None if r.url.startswith((url, "data:", "blob:")) else elsewhere.append(r.url)
+                ),
+            )
             response = page.goto(url, wait_until="load", timeout=120_000)
             assert response is not None and response.ok
             page.wait_for_selector(".evalkit-capture button", timeout=120_000)
@@ -189,6 +196,7 @@ def test_the_capture_page_saves_a_redacted_reflection_from_a_phone(served, tmp_p
             page.set_viewport_size({"width": PHONE["width"], "height": 2200})  # the whole form
             page.screenshot(path=str(tmp_path / "capture_phone.png"))
             assert errors == []
+            assert elsewhere == [], "the page loads nothing from outside this machine"
         finally:
             browser.close()
 

@@ -552,8 +552,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ParameterError(f"port {port} on {host} is in use: choose another with --port")
     # Reachable from other machines: a token in the address keeps out whoever lacks it.
     token = "" if is_loopback(host) else secrets.token_urlsafe(16)
+    jupyter_path = os.pathsep.join(
+        p for p in (found["voila_data"], os.environ.get("JUPYTER_PATH")) if p
+    )
     env = {
         **os.environ,
+        "JUPYTER_PATH": jupyter_path,  # where Voila finds the page's template
         "EVALKIT_CAPTURE_SPEC": spec,
         "EVALKIT_CAPTURE_STORE": store,
         "EVALKIT_CAPTURE_TEMPLATE": template,
@@ -569,6 +573,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--no-browser",
         "--show_tracebacks=False",  # the page says a cell failed; the details go to the log
         "--strip_sources=True",
+        f"--template={found['voila_template']}",
         "--Voila.log_level=WARN",
         f"--token={token}",
     ]

@@ -40,6 +40,11 @@ SERVE_ENV: dict[str, str] = {
 #: The notebook that ``evalkit reflect serve`` shows, relative to the project folder.
 CAPTURE_NOTEBOOK = Path("notebooks") / "capture_reflection.ipynb"
 
+#: The Voila template the page is shown with (Voila's lab template with nothing loaded from
+#: another host), and the Jupyter data folder holding it (added to ``JUPYTER_PATH``).
+VOILA_TEMPLATE = "evalkit-capture"
+VOILA_DATA = Path(__file__).resolve().parent / "jupyter"
+
 
 def capture_form(
     template: str = "hls", spec_path: str = "", store_path: str = "", **defaults: Any
@@ -102,7 +107,8 @@ def preflight(template: str = "hls", spec_path: str = "", store_path: str = "") 
 
     Checks the spec (when given), the template, the notebook and the pseudonymisation key (as
     the kernel finds it, from the notebook's folder); returns the project folder, the notebook,
-    the programme and the store the page saves into. Relative paths are read as the notebook
+    the programme, the store the page saves into, and the Voila template and the Jupyter data
+    folder that holds it. Relative paths are read as the notebook
     reads them (:func:`evalkit.config.locate`): give absolute ones to be sure.
     """
     from evalkit.config import find_root, load_spec, project_folder
@@ -132,6 +138,8 @@ def preflight(template: str = "hls", spec_path: str = "", store_path: str = "") 
         "notebook": str(notebook),
         "programme": programme,
         "store": str(store.resolve()),
+        "voila_template": VOILA_TEMPLATE,
+        "voila_data": str(VOILA_DATA),
     }
 
 
