@@ -485,53 +485,72 @@ _DEMO_CODES = {
 }
 
 
+def _reflection_row(
+    cycle: str,
+    code: str,
+    period: str,
+    scale: str,
+    author: str,
+    role: str,
+    text: tuple[str, str, str, str],
+    confidence: str,
+    consent: str,
+) -> dict[str, Any]:
+    """One row of the demo's reflection form export (HLS template, submitted for review)."""
+    tried, happened, learned, change = text
+    return {
+        "programme": PROGRAMME,
+        "learning_cycle": cycle,
+        "locality_code": code,
+        "period": period,
+        "system_scale": scale,
+        "author": author,
+        "role": role,
+        "template": "hls",
+        "what_we_tried": tried,
+        "what_happened": happened,
+        "what_we_learned": learned,
+        "what_we_will_change": change,
+        "confidence": confidence,
+        "consent": consent,
+        "sharing_scope": "programme",
+        "status": "submitted",
+    }
+
+
 def _reflections(rng: np.random.Generator) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     codes = [c for c in _PLANTED if c != SMALL_LOCALITY]
+    confidence = ("tentative", "emerging", "well supported")
     for i, code in enumerate(codes[:8]):
         for q, period in enumerate(("2024Q2", "2024Q3", "2024Q4", "2025Q1")):
             # every text, including the one with personal details to redact, appears
-            text = _REFLECTION_TEXT[(i + q) % len(_REFLECTION_TEXT)]
             rows.append(
-                {
-                    "programme": PROGRAMME,
-                    "learning_cycle": f"{code}-cycle-{1 + q // 2}",
-                    "locality_code": code,
-                    "period": period,
-                    "system_scale": rng.choice(("team", "organisation", "place")),
-                    "author": rng.choice(_AUTHORS),
-                    "role": _ROLES[(q + len(rows)) % len(_ROLES)],
-                    "template": "hls",
-                    "what_we_tried": text[0],
-                    "what_happened": text[1],
-                    "what_we_learned": text[2],
-                    "what_we_will_change": text[3],
-                    "confidence": rng.choice(("tentative", "emerging", "well supported")),
-                    "consent": "yes" if rng.random() > 0.1 else "no",
-                    "sharing_scope": "programme",
-                    "status": "submitted",
-                }
+                _reflection_row(
+                    f"{code}-cycle-{1 + q // 2}",
+                    code,
+                    period,
+                    rng.choice(("team", "organisation", "place")),
+                    rng.choice(_AUTHORS),
+                    _ROLES[(q + len(rows)) % len(_ROLES)],
+                    _REFLECTION_TEXT[(i + q) % len(_REFLECTION_TEXT)],
+                    rng.choice(confidence),
+                    "yes" if rng.random() > 0.1 else "no",
+                )
             )
     for author, text in zip(_TEAM, _TEAM_TEXT, strict=True):
         rows.append(
-            {
-                "programme": PROGRAMME,
-                "learning_cycle": TEAM_CYCLE,
-                "locality_code": TEAM_LOCALITY,
-                "period": "2025Q1",
-                "system_scale": "team",
-                "author": author,
-                "role": "frontline worker",
-                "template": "hls",
-                "what_we_tried": text[0],
-                "what_happened": text[1],
-                "what_we_learned": text[2],
-                "what_we_will_change": text[3],
-                "confidence": rng.choice(("tentative", "emerging", "well supported")),
-                "consent": "yes",
-                "sharing_scope": "programme",
-                "status": "submitted",
-            }
+            _reflection_row(
+                TEAM_CYCLE,
+                TEAM_LOCALITY,
+                "2025Q1",
+                "team",
+                author,
+                "frontline worker",
+                text,
+                rng.choice(confidence),
+                "yes",
+            )
         )
     return pd.DataFrame(rows)
 
