@@ -215,3 +215,34 @@ def test_range_text_of_a_single_suppressed_value():
     assert Policy(low=5, high=5).range_text() == "5"
     assert Policy(low=5, high=5, zero="suppress").range_text() == "0 or 5"
     assert Policy(low=2, high=5).range_text() == "between 2 and 5"
+
+
+@pytest.mark.parametrize(
+    ("policy", "published", "expected"),
+    [
+        # NHS (1-7 as *, others to the nearest 5, halves up): 15 is published for 13..17
+        # (12.5 would be the lower half-way point; 13 + 2 = 15, 17 + 2 = 19 -> 15),
+        # 10 for 8..12 (8 is the first count shown), 0 only for 0 (1-7 are suppressed).
+        ("nhs", 15, (13, 17)),
+        ("nhs", 10, (8, 12)),
+        ("nhs", 0, (0, 0)),
+        # ONS 10-5 (1-9 as *, nearest 5): 10 stands for 10..12 only (8 and 9 are suppressed)
+        ("ons_10_5", 10, (10, 12)),
+        # DfE (1-5 as *, exact otherwise): a published count is the count
+        ("dfe", 6, (6, 6)),
+        ("dfe", 41, (41, 41)),
+    ],
+)
+def test_true_range_is_every_count_published_as_that_value(policy, published, expected):
+    rules = get_policy(policy)
+    assert rules.true_range(published) == expected
+    # independently: the counts 0..60 that this policy publishes as the value
+    assert expected == (
+        min(n for n in range(61) if protect_count(n, policy) == published),
+        max(n for n in range(61) if protect_count(n, policy) == published),
+    )
+
+
+def test_true_range_refuses_a_value_never_published():
+    with pytest.raises(ValueError, match="12 is not a count that this policy publishes"):
+        get_policy("nhs").true_range(12)

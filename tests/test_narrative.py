@@ -56,6 +56,29 @@ def test_clear_effect_is_stated_with_interval_and_evidence_level() -> None:
     assert "95% confidence interval 2.4 to 3.4 points" in text and "level 3 of 5" in text
 
 
+def test_a_fall_gives_its_interval_in_the_same_direction() -> None:
+    # the user trial's Lancaster sentence: an estimate of -0.261 (95% CI -0.455 to -0.067) on
+    # a share, shown in percentage points: lowered by 26.1, interval 6.7 to 45.5 points
+    result = _result(-0.261, -0.455, -0.067, comparison_group=True, pre_periods=1)
+    text = narrative.impact_sentence(
+        result, "the share with a repeat incident", unit="percentage points", scale=100
+    )
+    assert text.startswith(
+        "The service is estimated to have lowered the share with a repeat incident by 26.1 "
+        "percentage points (95% confidence interval 6.7 to 45.5 percentage points)."
+    )
+    assert "-" not in text.split("(")[1].split(")")[0]
+    pounds = narrative.impact_sentence(
+        _result(-120.0, -200.0, -40.0, comparison_group=True, pre_periods=1), "debt", unit="£"
+    )
+    assert "lowered debt by £120 (95% confidence interval £40 to £200)" in pounds
+    # an interval through no change keeps its signs: it runs both ways
+    crossing = narrative.impact_sentence(
+        _result(-0.1, -0.3, 0.1, comparison_group=True, pre_periods=1), "the share", scale=100
+    )
+    assert "-30.0 to 10.0" in crossing
+
+
 def test_interval_crossing_zero_says_we_cannot_tell() -> None:
     text = narrative.impact_sentence(
         _result(0.4, -0.3, 1.1, comparison_group=True, pre_periods=1), "wellbeing", unit="points"

@@ -148,6 +148,11 @@ def impact_sentence(
     else:
         direction = "raised" if est > 0 else "lowered"
         figure = f"{_num(abs(est) * scale, digits)} {unit}".strip()
+        # a claim's interval is given in the claim's direction ("lowered ... by 26.1 points
+        # (95% confidence interval 6.7 to 45.5 points)"); an interval that includes no change
+        # keeps its signs, since it runs both ways
+        if not result.crosses_no_effect and est < 0:
+            lo, hi = -hi, -lo
         ci = interval_phrase(lo * scale, hi * scale, digits=digits, unit=unit)
         if unit.strip().lower() in POUNDS:
             figure = amount(abs(est) * scale, unit)

@@ -70,6 +70,24 @@ class Policy(BaseModel):
         """The published form of the count ``n``: the symbol, or ``n`` rounded."""
         return self.symbol if self.suppresses(n) else _round_to(n, self.rounding)
 
+    def true_range(self, published: int) -> tuple[int, int]:
+        """The smallest and largest true counts that this policy publishes as ``published``.
+
+        The interval a reader can infer from a published count, e.g. 15 -> (13, 17) when
+        counts are rounded to the nearest 5, 10 -> (8, 12) when 1-7 are suppressed, and
+        0 -> (0, 0) when zeros are kept. Raises ValueError for a value the policy never
+        publishes (such as 12 under rounding to 5).
+        """
+        r = self.rounding
+        found = [
+            n
+            for n in range(max(0, published - r), published + r + 1)
+            if self.publish(n) == published
+        ]
+        if not found:
+            raise ValueError(f"{published} is not a count that this policy publishes")
+        return min(found), max(found)
+
     def range_text(self) -> str:
         """The suppressed range in words, e.g. 'between 1 and 7'."""
         small = f"between {self.low} and {self.high}" if self.low < self.high else f"{self.low}"

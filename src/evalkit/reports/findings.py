@@ -42,6 +42,7 @@ __all__ = [
     "locality_cba_spec",
     "outcome_findings",
     "reach_table",
+    "too_few_to_estimate",
 ]
 
 #: Fewer people than this in a group and evalkit does not estimate effects for the locality.
@@ -168,8 +169,19 @@ class Findings:
 
     @property
     def too_few(self) -> bool:
-        """Whether there are too few people to estimate effects."""
-        return self.n_served < MIN_FOR_ESTIMATES
+        """Whether there are too few people to estimate effects (see :func:`too_few_to_estimate`)."""
+        return too_few_to_estimate(self.n_served, self.policy)
+
+
+def too_few_to_estimate(n: int, policy: Any) -> bool:
+    """Whether ``n`` people served are too few to estimate changes or effects from.
+
+    Judged on the count as published (fewer than :data:`MIN_FOR_ESTIMATES`, or suppressed), so
+    that the judgement says nothing the published count does not: 19 people, published as
+    "about 20", are not said to be "fewer than 20".
+    """
+    shown = protect_count(n, policy)
+    return not isinstance(shown, int) or shown < MIN_FOR_ESTIMATES
 
 
 # -- who was reached ----------------------------------------------------------------------
@@ -704,7 +716,7 @@ def compute_findings(ctx: ReportContext) -> Findings:
     found: dict[str, Any] = {"reach": reach_table(ctx, people)}
     policy = ctx.disclosure_policy
     outcomes: dict[str, OutcomeFindings] = {}
-    if n_served < MIN_FOR_ESTIMATES:
+    if too_few_to_estimate(n_served, policy):
         limit = get_policy(policy).high
         notes.append(
             f"Fewer than {MIN_FOR_ESTIMATES} people used the service here, so evalkit does not "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 import pandas as pd
@@ -10,7 +11,15 @@ import pandas as pd
 from evalkit.disclosure import get_policy, protect, protect_count
 from evalkit.reports import downloads
 
-__all__ = ["callout", "esc", "key_value_table", "para", "protected_table", "show"]
+__all__ = [
+    "callout",
+    "esc",
+    "key_value_table",
+    "para",
+    "protected_table",
+    "published_shares",
+    "show",
+]
 
 
 def show(fragment: str) -> None:
@@ -36,20 +45,40 @@ def callout(text: str) -> str:
     return para(text, "callout")
 
 
+#: A share is shown as one figure when rounding leaves at most this many points of doubt.
+SHARE_DOUBT = 4
+
+
 def published_shares(counts: pd.Series, published: pd.Series, policy: Any) -> list[str]:
-    """Whole percentages worked out from published numbers only: each published count over the
-    published total of the column. A share of a suppressed count is withheld with it, and no
-    share carries more than the published counts do (shares from unrounded counts would let a
-    reader work back exact counts, and from them a suppressed one)."""
-    symbol = get_policy(policy).symbol
+    """Whole percentages worked out from published numbers only, honest about rounding.
+
+    Each share is a published count over the published total of the column, so that no share
+    carries more than the published counts do (shares from unrounded counts would let a reader
+    work back exact counts, and from them a suppressed one). Rounding makes small shares
+    uncertain: a published 15 of 20 is a true 13 to 17 of 18 to 22, anywhere from 59% to 95%
+    (:meth:`~evalkit.disclosure.Policy.true_range`). The share is therefore shown as one
+    figure only where the true share lies within :data:`SHARE_DOUBT` points of it, and
+    otherwise as the range the true share must lie in ("59-95"), which the published counts
+    already imply. A share of a suppressed count is withheld with it.
+    """
+    rules = get_policy(policy)
+    symbol = rules.symbol
     total = protect_count(int(pd.to_numeric(counts).sum()), policy)
     out = []
     for value in published:
         number = pd.to_numeric(value, errors="coerce")
         if pd.isna(number) or not isinstance(total, int) or total == 0:
             out.append(symbol if str(value) == symbol else "")
+            continue
+        n_low, n_high = rules.true_range(int(number))
+        t_low, t_high = rules.true_range(total)
+        low = math.floor(100 * n_low / t_high)
+        high = math.ceil(100 * min(1.0, n_high / max(t_low, 1)))
+        point = 100 * number / total
+        if high - low <= SHARE_DOUBT:
+            out.append(f"{point:.0f}")
         else:
-            out.append(f"{100 * number / total:.0f}")
+            out.append(f"{low}\u2013{high}")
     return out
 
 

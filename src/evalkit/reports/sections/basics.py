@@ -6,7 +6,7 @@ from evalkit import narrative
 from evalkit.disclosure import get_policy
 from evalkit.reports.context import ReportContext
 from evalkit.reports.findings import Findings, OutcomeFindings
-from evalkit.reports.sections._html import esc, key_value_table, para
+from evalkit.reports.sections._html import SHARE_DOUBT, esc, key_value_table, para
 
 __all__ = ["glossary", "header", "methods", "provenance_section", "summary", "summary_sentences"]
 
@@ -131,9 +131,9 @@ def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
         )
         out.insert(
             0,
-            f"We cannot tell whether the service changed {listed} here: a question for the "
-            "next learning cycle is what got in the way, and whether more time or more people "
-            "would show an effect.",
+            f"We cannot tell whether the service changed {listed} here: that is not the same "
+            "as no effect. Questions for the next learning cycle: would more time or more people "
+            "show a difference, and what do the people served say changed for them?",
         )
     if f.benefits and not f.value_measured:
         assumed = [narrative.in_sentence(b.outcome) for b in f.benefits if not b.measured]
@@ -240,7 +240,10 @@ def methods(ctx: ReportContext, f: Findings) -> str:
         + key_value_table(assumptions, caption="Assumptions log")
         + para(
             f"Disclosure control: {policy.label}; {policy.describe()} Totals are computed from "
-            "unrounded data. Rates and means from suppressed counts are withheld."
+            "unrounded data. Rates and means from suppressed counts are withheld. Percentages "
+            "in tables are worked out from the published numbers; where rounding leaves more "
+            f"than {SHARE_DOUBT} points of doubt, the range the true percentage lies in is shown "
+            "(such as 59\u201395)."
         )
         + para("Caveats: " + "; ".join(_caveats(f)) + ".")
     )
@@ -248,7 +251,7 @@ def methods(ctx: ReportContext, f: Findings) -> str:
 
 def _caveats(f: Findings) -> list[str]:
     """The caveats that apply to this report's findings."""
-    used = {of.design for of in f.outcomes.values()}
+    used = {of.design for of in f.outcomes.values() if of.design}
     out = []
     if "comparison_group" in used or "matching" in used:
         out.append(
@@ -259,7 +262,7 @@ def _caveats(f: Findings) -> list[str]:
         out.append(
             "other changes in the area at the same time as the launch would bias the estimates"
         )
-    if used <= {"before_after"}:
+    if used == {"before_after"}:
         out.append(
             "with no comparison, change over time cannot be told apart from the service's effect"
         )

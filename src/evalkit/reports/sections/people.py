@@ -10,7 +10,7 @@ from evalkit.disclosure import is_disclosive, protect_count
 from evalkit.plots import PALETTE, figure_html, new_figure
 from evalkit.reports.context import ReportContext
 from evalkit.reports.findings import Findings, OutcomeFindings
-from evalkit.reports.sections._html import callout, esc, para, protected_table
+from evalkit.reports.sections._html import callout, esc, para, protected_table, published_shares
 
 __all__ = ["outcomes", "reach"]
 
@@ -243,6 +243,9 @@ def _reliable(of: OutcomeFindings, policy: object) -> list[str]:
         # the chart shows what the table publishes: rounded counts over the rounded total
         published = counts["People"].map(lambda v: protect_count(int(v), policy))
         shares = 100 * published / max(int(published.sum()), 1)
+        # labelled as the table gives them: a range where rounding leaves doubt
+        texts = published_shares(counts["People"], published, policy)
+        words = dict(zip(shares.index, texts, strict=True))
         colours = {
             "Recovered": PALETTE[2],
             "Reliably improved": PALETTE[0],
@@ -251,7 +254,7 @@ def _reliable(of: OutcomeFindings, policy: object) -> list[str]:
         }
         left = 0.0
         for label, share in shares.items():
-            ax.barh([0], [share], left=left, color=colours[label], label=f"{label} {share:.0f}%")
+            ax.barh([0], [share], left=left, color=colours[label], label=f"{label} {words[label]}%")
             left += share
         ax.set_yticks([])
         ax.set_xlim(0, 100)
@@ -259,7 +262,7 @@ def _reliable(of: OutcomeFindings, policy: object) -> list[str]:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, fontsize=9)
         alt = (
             f"Stacked bar of reliable change in {narrative.in_sentence(of.name)}: "
-            + ", ".join(f"{label.lower()} {share:.0f}%" for label, share in shares.items())
+            + ", ".join(f"{label.lower()} {words[label]}%" for label in shares.index)
             + "."
         )
         out.append(figure_html(fig, alt))
