@@ -255,3 +255,23 @@ def test_without_a_measured_impact_the_assumption_stands_and_is_named(fresh_proj
     assert not benefit.measured and not f.value_measured
     assert benefit.rate == pytest.approx(0.40 * (1 - 0.30))  # the spec's assumption
     assert "no estimate of impact on children's social care referrals" in benefit.reason
+
+
+def test_recorded_spending_is_reported_without_a_cost_benefit_section(fresh_project) -> None:
+    # A user trial: a costs source and no cost_benefit section gave no spending at all.
+    from evalkit.reports.sections.value import cost_sentence, value_for_money
+
+    spec_path = _edited(fresh_project, lambda raw: None)  # cost_benefit removed
+    f = _findings(spec_path)
+    assert f.cba is None
+    # independently: the Liverpool rows of the demo's costs file, summed
+    costs = pd.read_csv(fresh_project.parent / "costs.csv")
+    spend = float(costs.loc[costs["locality_code"] == LIVERPOOL, "amount"].sum())
+    assert f.spend == pytest.approx(spend)
+    sentence = cost_sentence(f)
+    assert sentence.startswith(f"Recorded spending was £{spend:,.0f} (as recorded, not adjusted")
+    assert "for each person served" in sentence
+    spec = load_spec(spec_path)
+    page = value_for_money(ReportContext(spec=spec, locality=LIVERPOOL, period=""), f)
+    assert "Recorded spending was" in page
+    assert "does not say what each outcome is worth" in page

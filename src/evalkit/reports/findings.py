@@ -119,13 +119,16 @@ class Findings:
     benefits: tuple[BenefitSource, ...] = ()
     notes: tuple[str, ...] = ()
     n_households: int | None = None
+    #: The locality's recorded spending (its rows of the costs source), with or without a
+    #: cost-benefit section; None when the plan has no costs source or it has no rows here.
+    recorded_spend: float | None = None
+    #: The price year of the spending, where the plan gives one (``cost_benefit.price_year``).
+    spend_price_year: int | None = None
 
     @property
     def spend(self) -> float | None:
-        """Recorded spending in the locality (the cost-benefit model's costs), if known."""
-        if not self.cba_spec:
-            return None
-        return float(sum(c["amount"] for c in self.cba_spec.get("costs", [])))
+        """Recorded spending in the locality, if known (the cost-benefit model's costs)."""
+        return self.recorded_spend
 
     def unit_costs(self) -> dict[str, tuple[float, float]]:
         """Spending per person served and per household, as (low, high), over published counts.
@@ -733,6 +736,12 @@ def compute_findings(ctx: ReportContext) -> Findings:
         found.update(
             _attempt(notes, "Value for money", _value_for_money, ctx, participants, outcomes) or {}
         )
+    costs_source = ctx.spec.source_of("costs")
+    costs = ctx.table(costs_source) if costs_source else pd.DataFrame()
+    if not costs.empty:
+        found["recorded_spend"] = float(pd.to_numeric(costs["amount"]).sum())
+        if ctx.spec.cost_benefit is not None:
+            found["spend_price_year"] = ctx.spec.cost_benefit.price_year
     return Findings(
         locality=ctx.locality,
         locality_name=ctx.locality_name,

@@ -90,10 +90,11 @@ def summary_sentences(ctx: ReportContext, f: Findings) -> list[str]:
             break
         if of.impact is None and (claim := _change_claim(of, f.policy)):
             out.append(claim)
-    if f.cba is not None:
+    if f.spend is not None:
         from evalkit.reports.sections.value import cost_sentence
 
         out.append(cost_sentence(f))
+    if f.cba is not None:
         basis = (
             ""
             if f.value_measured

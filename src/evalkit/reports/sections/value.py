@@ -75,7 +75,12 @@ def cost_sentence(f: Findings) -> str:
         f"{cost_phrase(*v)} for each {'person served' if u == 'person' else u}"
         for u, v in units.items()
     )
-    return f"Recorded spending was {narrative.money(f.spend)} ({f.cba.price_year} prices)" + (
+    prices = (
+        f"{f.spend_price_year} prices"
+        if f.spend_price_year is not None
+        else "as recorded, not adjusted for inflation"
+    )
+    return f"Recorded spending was {narrative.money(f.spend)} ({prices})" + (
         f": {each}." if each else "."
     )
 
@@ -161,12 +166,19 @@ def value_for_money(ctx: ReportContext, f: Findings) -> str:
     """Costs, benefits by agency and year, payback, returns with Monte Carlo range, switching values."""
     parts = ["<h2>Value for money</h2>"]
     if f.cba is None:
-        parts.append(
-            callout(
-                "Value for money is not estimated here: "
-                + (f.notes[0] if f.too_few and f.notes else "the spec has no cost-benefit inputs.")
+        if f.spend is not None:
+            parts.append(para(cost_sentence(f)))
+        if f.too_few and f.notes:
+            why = f.notes[0]
+        elif ctx.spec.cost_benefit is None:
+            why = (
+                "the evaluation plan does not say what each outcome is worth, and to whom, so "
+                "spending can be set against the people served but not against what the service "
+                "achieved."
             )
-        )
+        else:
+            why = "there is no recorded spending for this locality."
+        parts.append(callout("Value for money is not estimated here: " + why))
         return "\n".join(parts)
     r = f.cba
     if f.value_measured:
