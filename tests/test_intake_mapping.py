@@ -418,3 +418,32 @@ def test_records_outside_the_period_are_counted_not_lost_silently(tmp_path: Path
     check = validate_inputs(load_spec(_project(tmp_path, rows)))["clients"]
     assert check.rows == 39 and check.outside_period == 1
     assert "1 outside the reporting period" in check.describe()
+
+
+def test_financial_years_as_providers_write_them():
+    # A user trial's costs sheet gave quarters ("2023/24 Q1"), silently read as the year; they
+    # now count towards their year by rule, and anything that is not a financial year is refused.
+    df = pd.DataFrame(
+        {"Year": ["2024/25", "2024-25", "2024/2025", "FY2024/25", "2023/24 Q1", "Q4 2023/24"]}
+    )
+    out = validate_table(df, [Column("Year", "financial_year")], source="costs.csv")
+    assert out["Year"].tolist() == ["2024/25"] * 4 + ["2023/24"] * 2
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2024",  # calendar year or the year starting in it? never guessed
+        "2024/26",  # the second year must follow the first
+        "24/25",
+        "April 2024",
+    ],
+)
+def test_other_years_are_refused_naming_row_and_column(bad):
+    df = pd.DataFrame({"Year": ["2024/25", bad]})
+    with pytest.raises(DataError) as caught:
+        validate_table(df, [Column("Year", "financial_year")], source="costs.csv", row_offset=2)
+    assert str(caught.value) == (
+        f"costs.csv, row 3, column 'Year': value {bad!r} is not valid; expected a financial "
+        "year written 2024/25 (a quarter after it, such as 2024/25 Q1, counts towards that year)"
+    )

@@ -97,6 +97,8 @@ def used_columns(spec: ProgrammeSpec, source: str) -> list[UsedColumn]:
             rule = Column(col, "date", nullable=not required, date_format=fmt)
         elif role == "amount":
             rule = Column(col, "number", low=0)
+        elif role == "financial_year":
+            rule = Column(col, "financial_year")
         elif role == "price_year":
             rule = Column(col, "integer", low=1990, high=2100)
         elif role == "occasion":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Literal
 
@@ -22,7 +23,31 @@ from evalkit.exceptions import DataError
 
 __all__ = ["Column", "validate_table"]
 
-Kind = Literal["text", "integer", "number", "date", "category", "binary"]
+Kind = Literal["text", "integer", "number", "date", "category", "binary", "financial_year"]
+
+#: A UK financial year as providers write it: 2024/25, 2024-25, 2024/2025 or FY2024/25, perhaps
+#: with a quarter before or after it (2024/25 Q1, Q1 2024/25: counted towards that year). A
+#: bare 2024 is refused: it could be the calendar year or the financial year starting in it,
+#: and is never guessed.
+FINANCIAL_YEAR = re.compile(
+    r"^(?:Q[1-4]\s*)?(?:FY\s*)?(\d{4})\s*[/-]\s*(\d{2}|\d{4})(?:\s*[,-]?\s*Q[1-4])?$",
+    re.IGNORECASE,
+)
+
+
+def financial_year(value: object) -> str | None:
+    """``value`` as a financial year written ``2024/25``, or None if it is not one.
+
+    The second year must follow the first (2024/25, not 2024/26); a quarter after the year
+    (``2023/24 Q1``) is dropped, so that a quarter's spending counts towards its year.
+    """
+    found = FINANCIAL_YEAR.match(str(value).strip())
+    if not found:
+        return None
+    first, second = int(found[1]), int(found[2])
+    if second != (first + 1 if len(found[2]) == 4 else (first + 1) % 100):
+        return None
+    return f"{first}/{(first + 1) % 100:02d}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +78,11 @@ class Column:
             return f"a date written as {self.date_format}"
         if self.kind == "text":
             return "some text"
+        if self.kind == "financial_year":
+            return (
+                "a financial year written 2024/25 (a quarter after it, such as 2024/25 Q1, "
+                "counts towards that year)"
+            )
         word = "a whole number" if self.kind == "integer" else "a number"
         if self.low is not None and self.high is not None:
             return f"{word} from {self.low:g} to {self.high:g}"
@@ -162,6 +192,9 @@ def _coerce(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
         return values, present & ~values.isin(column.choices)
     if column.kind == "date":
         values = parse_dates(series.where(present), column.date_format)
+        return values, present & values.isna()
+    if column.kind == "financial_year":
+        values = series.where(present).map(financial_year, na_action="ignore").astype("string")
         return values, present & values.isna()
     values = _numbers(series.where(present))
     # Checked as floats (NaN for anything not a number) before any cast of the values.
