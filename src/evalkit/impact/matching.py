@@ -215,14 +215,14 @@ def _common_support(
                 keep &= ~((d == 0) & (values == cat))
                 unused.setdefault(name, []).append(cat)
                 changed = True
-    for value, who, other in ((1, "served", "comparison"), (0, "comparison", "served")):
-        if not (keep & (d == value)).any():
-            where = _listed(off if value == 1 else unused)
-            raise DataError(
-                f"no {who} person in {source} is on common support: every one is in a category "
-                f"with no {other} people ({where}); expected categories that hold both served "
-                "and comparison people (combine small categories, or drop the covariate)"
-            )
+    # On support every category left holds both groups, so no served person left means no
+    # comparison person left either: one check covers both.
+    if not (keep & (d == 1)).any():
+        raise DataError(
+            f"no served person in {source} is on common support: every one is in a category "
+            f"with no comparison people ({_listed(off)}); expected categories that hold both "
+            "served and comparison people (combine small categories, or drop the covariate)"
+        )
     return keep, off, unused
 
 
@@ -250,9 +250,10 @@ def _not_fitted(
     "Predict exactly" only when a term on its own (:func:`_separating`) or a combination of
     terms (:func:`_separable`) splits the groups completely. Otherwise (quasi-complete
     separation, or near it) the groups barely overlap: the error names the terms with the
-    largest standardised coefficients :math:`|\\hat\\beta_j| SD(x_j)`, the terms on which the
-    groups meet only at one value, and the categories that are nearly one-sided (under 10% of
-    their people in one group).
+    largest standardised coefficients :math:`|\\hat\\beta_j| SD(x_j)` where the fit stopped (at
+    least half the largest; at most three), the numeric terms on which the groups meet at one
+    value only, and the categories that are nearly one-sided (under 10% of their people in one
+    group).
     """
     culprits = _separating(x, d)
     design = pd.concat([pd.Series(1.0, index=x.index, name="const"), x], axis=1)
@@ -272,7 +273,8 @@ def _not_fitted(
         sd = x.std(ddof=1).to_numpy()
         size = np.abs(b * sd)
         if np.isfinite(size).all() and size.max() > 0:
-            top = [x.columns[j] for j in np.argsort(-size, kind="stable")[:2] if size[j] > 0]
+            big = [j for j in np.argsort(-size, kind="stable") if size[j] >= size.max() / 2]
+            top = [x.columns[j] for j in big[:3]]
             words = ", ".join(_term_words(str(t), categories) for t in top)
             details.append(f"largest coefficients: {words}")
     dummies = {f"{n}_{c}" for n, labels in categories.items() for c in labels.unique()}
