@@ -284,4 +284,10 @@ def test_a_nearly_one_sided_category_is_named_when_the_model_cannot_be_fitted():
         "overlap on the covariates ['Band', 'Risk'] ("
     )
     assert "nearly one-sided: category 'Young' of 'Band' (served)" in text
-    assert "predict" not in text.replace("no combination of them predicts 'd' exactly", "")
+    # the two Young people at risk 0, one served and one not, have the same profile: nothing
+    # can predict 'd' exactly, and the error says so
+    assert text.endswith(
+        "), though no combination of them predicts 'd' exactly; expected groups that overlap "
+        "(coarsen or drop the covariates named, or restrict to comparable people)"
+    )
+    assert "perfect separation" not in text
