@@ -275,3 +275,56 @@ def test_recorded_spending_is_reported_without_a_cost_benefit_section(fresh_proj
     page = value_for_money(ReportContext(spec=spec, locality=LIVERPOOL, period=""), f)
     assert "Recorded spending was" in page
     assert "does not say what each outcome is worth" in page
+
+
+def test_a_matched_comparison_says_which_served_people_it_left_out(fresh_project) -> None:
+    import html
+
+    from evalkit.reports.sections.impact import _one
+
+    def change(raw):
+        raw["designs"]["matching"] = {"covariates": ["age_band", "sex", "ethnic_group"]}
+        raw["outcomes"][0]["designs"] = ["before_after", "matching"]
+
+    spec_path = _edited(fresh_project, change)
+    data = fresh_project.parent / "service_users.csv"
+    people = pd.read_csv(data, dtype=str)
+    here = people["locality_code"] == LIVERPOOL
+    # no one in the comparison group here is aged 16-24: they become 25-34
+    people.loc[here & (people["group"] == "comparison") & (people["age_band"] == "16-24"),
+               "age_band"] = "25-34"  # fmt: skip
+    people.to_csv(data, index=False)
+    # served people aged 16-24 here with everything the matched comparison needs
+    needed = ["age_band", "sex", "ethnic_group", "stable_housing_before", "stable_housing_after"]
+    young = people[here & (people["group"] == "participant") & (people["age_band"] == "16-24")]
+    expected = int(young[needed].notna().all(axis=1).sum())
+    assert expected > 0
+    f = _findings(spec_path)
+    housing = f.outcomes["Stable housing"]
+    assert housing.design == "matching"  # no longer lost to a false "perfect separation"
+    assert housing.impact.off_support == {"age_band": ["16-24"]}
+    assert housing.impact.n_off_support == expected
+    sentence = (
+        "Served people whose age band is '16-24' had no one comparable in the comparison group, "
+        "so the matched comparison leaves them out."
+    )
+    assert housing.caveats == (sentence,)
+    assert sentence in html.unescape("".join(_one(housing)))
+    assert "common support" in housing.impact.method and str(expected) not in sentence
+
+
+def test_a_failed_matching_names_the_characteristics_in_plain_words() -> None:
+    from evalkit.reports.findings import plain_reason
+
+    note = (
+        "Stable housing could not be estimated: the propensity model of match() could not be "
+        "fitted: served and unserved people barely overlap on the covariates ['age_band', 'x']"
+    )
+    assert plain_reason(note, ["age band", "sex", "their reading before the service"]) == (
+        "too few people in the comparison group are like those served on age band, sex and "
+        "their reading before the service"
+    )
+    assert plain_reason(note) == (
+        "the people served and those not served differ too much on the matching "
+        "characteristics to be compared like with like"
+    )

@@ -1,8 +1,8 @@
 """Propensity-score matching: who would have been served, had they been referred?
 
-Estimates a logit propensity score, matches each served person to the nearest unserved
-person(s) on the logit of the score within a caliper, checks balance and estimates the
-average effect on the treated (ATT).
+Restricts the data to common support on categorical covariates, estimates a logit propensity
+score, matches each served person to the nearest unserved person(s) on the logit of the score
+within a caliper, checks balance and estimates the average effect on the treated (ATT).
 """
 
 from __future__ import annotations
@@ -43,14 +43,25 @@ class MatchResult(ImpactResult):
     ----------
     balance : DataFrame
         One row per covariate term (dummies for categories) and the logit score: means of
-        treated and comparison before and after matching, ``smd_before``, ``smd_after``,
-        ``var_ratio_before``, ``var_ratio_after`` and ``balanced`` (|SMD after| <= 0.1).
+        treated and comparison on common support before and after matching, ``smd_before``,
+        ``smd_after``, ``var_ratio_before``, ``var_ratio_after`` and ``balanced``
+        (|SMD after| <= 0.1).
     matches : DataFrame
         ``treated`` and ``control`` (row labels of ``df``) and ``distance`` on the logit.
     n_treated, n_matched : int
-        Treated units in the data, and those matched within the caliper (the ATT is theirs).
+        Treated units in the usable data (including any left out for common support), and
+        those matched within the caliper (the ATT is theirs).
     caliper_width : float
         The caliper on the logit scale (``caliper`` x SD of the logit score).
+    off_support : dict of str to list of str
+        Covariate -> categories that held served people but no comparison people; those served
+        people were left out before the propensity model (common support), so the ATT does
+        not describe them.
+    n_off_support : int
+        Served people left out for common support (included in ``n_treated``).
+    comparison_only : dict of str to list of str
+        Covariate -> categories that held comparison people but no served people; those
+        comparison people can never be matched and were left out of the comparison pool.
     """
 
     balance: pd.DataFrame
@@ -58,16 +69,33 @@ class MatchResult(ImpactResult):
     n_treated: int
     n_matched: int
     caliper_width: float
+    off_support: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    n_off_support: int = 0
+    comparison_only: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     def summary(self) -> str:
         worst = self.balance["smd_after"].abs().max()
         text = super().summary()
         text += (
-            f" {self.n_matched} of {self.n_treated} served people were matched within the "
-            f"caliper; the largest standardised difference after matching is {worst:.2f}"
-            + (" (balanced)." if worst <= BALANCE_THRESHOLD else " (balance NOT achieved).")
+            f" {self.n_matched} of {self.n_treated} served people were matched within the caliper"
+        )
+        if self.n_off_support:
+            text += (
+                f" ({self.n_off_support} left out first, in {_listed(self.off_support)}, where "
+                "there was no comparison person)"
+            )
+        text += f"; the largest standardised difference after matching is {worst:.2f}" + (
+            " (balanced)." if worst <= BALANCE_THRESHOLD else " (balance NOT achieved)."
         )
         return text
+
+
+def _listed(categories: dict[str, list[str]]) -> str:
+    """``{'Age': ['Under 18']}`` as "category 'Under 18' of 'Age'" (joined by "; ")."""
+    return "; ".join(
+        f"categor{'y' if len(labels) == 1 else 'ies'} {', '.join(map(repr, labels))} of {name!r}"
+        for name, labels in categories.items()
+    )
 
 
 def standardised_mean_difference(
@@ -98,6 +126,192 @@ def _separating(x: pd.DataFrame, d: np.ndarray) -> list[str]:
         if t.min() > c.max() or t.max() < c.min():
             out.append(str(name))
     return out
+
+
+def _separable(design: pd.DataFrame, d: np.ndarray) -> bool | None:
+    """Whether some combination of the terms splits treated and comparison completely.
+
+    Complete separation means a :math:`\\beta` with :math:`x_i'\\beta > 0` for every treated and
+    :math:`< 0` for every comparison person (Albert and Anderson 1984, Biometrika 71(1):1-10);
+    scaling :math:`\\beta` turns that into the linear feasibility problem
+    :math:`s_i x_i'\\beta \\ge 1`, :math:`s_i = \\pm 1` (Konis 2007, safeBinaryRegression),
+    solved here by HiGHS. Quasi-complete separation (ties on the boundary) is not complete
+    separation: the problem is then infeasible. None when the solver cannot tell.
+    """
+    from scipy.optimize import linprog  # imported here: slow to import, rarely needed
+
+    values = design.to_numpy(dtype=float)
+    scale = np.abs(values).max(axis=0)
+    values = values / np.where(scale > 0, scale, 1.0)
+    sign = np.where(d == 1, 1.0, -1.0)
+    found = linprog(
+        np.zeros(values.shape[1]),
+        A_ub=-(sign[:, None] * values),
+        b_ub=-np.ones(len(d)),
+        bounds=(None, None),
+        method="highs",
+    )
+    return {0: True, 2: False}.get(found.status)
+
+
+def _categories(data: pd.DataFrame, covariates: Sequence[str]) -> dict[str, pd.Series]:
+    """Each categorical covariate's values as category labels (str), by covariate.
+
+    Categorical means what :func:`covariate_matrix` turns into dummies (non-numeric columns,
+    labelled as ``str`` as there), and also 0/1 columns (booleans, or numbers that are all 0
+    or 1): a dummy the user made from a category is a category too.
+    """
+    out = {}
+    for name in covariates:
+        col = data[name]
+        if col.dtype == bool or str(col.dtype) == "boolean":
+            out[name] = col.astype(bool).map({True: "True", False: "False"})
+        elif pd.api.types.is_numeric_dtype(col):
+            values = pd.to_numeric(col)
+            if values.isin([0, 1]).all():
+                out[name] = values.map(lambda v: f"{v:g}")
+        else:
+            out[name] = col.astype(str)
+    return out
+
+
+def _common_support(
+    categories: dict[str, pd.Series], d: np.ndarray, *, source: str
+) -> tuple[np.ndarray, dict[str, list[str]], dict[str, list[str]]]:
+    """Rows on common support of every categorical covariate, and the categories left out.
+
+    A served person in a category with no comparison person has no one comparable; a
+    comparison person in a category with no served person can never be used for the ATT.
+    Both are left out before the propensity model (Caliendo and Kopeinig 2008, J Econ Surveys
+    22(1):31-72, section 3.3; overlap as in Rosenbaum and Rubin 1983, Biometrika 70(1):41-55),
+    repeating until no category is one-sided (leaving people out for one covariate can empty
+    a category of another). Warns (StatisticalWarning) for each category whose served people
+    are left out.
+    """
+    keep = np.ones(len(d), dtype=bool)
+    off: dict[str, list[str]] = {}
+    unused: dict[str, list[str]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for name, labels in categories.items():
+            values = labels.to_numpy()
+            served = set(values[keep & (d == 1)])
+            compared = set(values[keep & (d == 0)])
+            for cat in sorted(served - compared):
+                gone = keep & (d == 1) & (values == cat)
+                n = int(gone.sum())
+                keep &= ~gone
+                off.setdefault(name, []).append(cat)
+                changed = True
+                people = "served person in it is" if n == 1 else "served people in it are"
+                warnings.warn(
+                    f"no comparison person is in category {cat!r} of {name!r}: the {n} "
+                    f"{people} left out of the matched comparison (common support)",
+                    StatisticalWarning,
+                    stacklevel=3,
+                )
+            for cat in sorted(compared - served):
+                keep &= ~((d == 0) & (values == cat))
+                unused.setdefault(name, []).append(cat)
+                changed = True
+    # On support every category left holds both groups, so no served person left means no
+    # comparison person left either: one check covers both.
+    if not (keep & (d == 1)).any():
+        raise DataError(
+            f"no served person in {source} is on common support: every one is in a category "
+            f"with no comparison people ({_listed(off)}); expected categories that hold both "
+            "served and comparison people (combine small categories, or drop the covariate)"
+        )
+    return keep, off, unused
+
+
+def _term_words(term: str, categories: dict[str, pd.Series]) -> str:
+    """A design term in words: a dummy as "category 'X' of 'Age'", a number as its name."""
+    for name, labels in categories.items():
+        for cat in labels.unique():
+            if term == f"{name}_{cat}":
+                return f"category {cat!r} of {name!r}"
+    return repr(term)
+
+
+def _not_fitted(
+    x: pd.DataFrame,
+    d: np.ndarray,
+    fit: object,
+    categories: dict[str, pd.Series],
+    *,
+    covariates: Sequence[str],
+    treatment: str,
+    source: str,
+) -> DataError:
+    """The error when the propensity logit cannot be fitted, saying truly why.
+
+    "Predict exactly" only when a term on its own (:func:`_separating`) or a combination of
+    terms (:func:`_separable`) splits the groups completely. Otherwise (quasi-complete
+    separation, or near it) the groups barely overlap: the error names the terms with the
+    largest standardised coefficients :math:`|\\hat\\beta_j| SD(x_j)` where the fit stopped (at
+    least half the largest; at most three), the numeric terms on which the groups meet at one
+    value only, and the categories that are nearly one-sided (under 10% of their people in one
+    group).
+    """
+    culprits = _separating(x, d)
+    design = pd.concat([pd.Series(1.0, index=x.index, name="const"), x], axis=1)
+    separable = True if culprits else _separable(design, d)
+    if separable:
+        named = f" ({', '.join(map(repr, culprits))} alone split the groups)" if culprits else ""
+        return DataError(
+            f"perfect separation in the propensity model of {source}: the covariates "
+            f"{list(covariates)!r} predict {treatment!r} exactly{named}, so served and unserved "
+            "people do not overlap; expected overlapping groups (drop or coarsen the separating "
+            "covariate, or restrict to comparable people)"
+        )
+    details = []
+    params = getattr(fit, "params", None)
+    if params is not None:
+        b = np.asarray(params, dtype=float)[1:]
+        sd = x.std(ddof=1).to_numpy()
+        size = np.abs(b * sd)
+        if np.isfinite(size).all() and size.max() > 0:
+            big = [j for j in np.argsort(-size, kind="stable") if size[j] >= size.max() / 2]
+            top = [x.columns[j] for j in big[:3]]
+            words = ", ".join(_term_words(str(t), categories) for t in top)
+            details.append(f"largest coefficients: {words}")
+    dummies = {f"{n}_{c}" for n, labels in categories.items() for c in labels.unique()}
+    touching = []
+    for term in x.columns:
+        if str(term) in dummies or term in categories:
+            continue  # categories are reported as nearly one-sided below
+        v = x[term].to_numpy()
+        t, c = v[d == 1], v[d == 0]
+        if t.min() == c.max() or t.max() == c.min():
+            at = t.min() if t.min() == c.max() else t.max()
+            touching.append(f"{term!r} only at {at:g}")
+    if touching:
+        details.append("served and unserved people meet on " + ", ".join(touching))
+    lopsided = []
+    for name, labels in categories.items():
+        values = labels.to_numpy()
+        for cat in sorted(set(values)):
+            inside = values == cat
+            share = float(d[inside].mean())
+            if min(share, 1 - share) < 0.1:
+                side = "served" if share > 0.5 else "comparison"
+                lopsided.append((min(share, 1 - share), f"category {cat!r} of {name!r} ({side})"))
+    if lopsided:
+        lopsided.sort(key=lambda item: item[0])
+        details.append("nearly one-sided: " + ", ".join(words for _, words in lopsided[:3]))
+    detail = f" ({'; '.join(details)})" if details else ""
+    exact = (
+        f", though no combination of them predicts {treatment!r} exactly"
+        if separable is False
+        else ""
+    )
+    return DataError(
+        f"the propensity model of {source} could not be fitted: served and unserved people "
+        f"barely overlap on the covariates {list(covariates)!r}{detail}{exact}; expected groups "
+        "that overlap (coarsen or drop the covariates named, or restrict to comparable people)"
+    )
 
 
 def _greedy(
@@ -158,6 +372,13 @@ def match(
 
     Notes
     -----
+    Common support first: for each categorical covariate (and each 0/1 covariate), served
+    people in a category with no comparison people cannot be matched like with like and
+    comparison people in a category with no served people can never be used, so both are left
+    out before the propensity model (Caliendo and Kopeinig 2008, J Econ Surveys 22(1):31-72,
+    section 3.3; Rosenbaum and Rubin 1983). Each category whose served people are left out is
+    named in a StatisticalWarning and in ``off_support``; the ATT then describes the served
+    people on common support, and the balance table (before and after) those people too.
     Propensity :math:`e(x) = \\Pr(D=1|x)` by logit (statsmodels); distance
     :math:`|\\mathrm{logit}\\,e(x_i) - \\mathrm{logit}\\,e(x_j)|`; caliper
     :math:`0.2 \\times SD(\\mathrm{logit}\\,e)` over the whole sample (Austin 2011,
@@ -194,7 +415,16 @@ def match(
                 f"treatment={treatment!r} in {source} has no {label} rows among usable rows; "
                 "expected both treated (1) and comparison (0) people"
             )
+    categories = _categories(data, covariates)
+    keep, off_support, comparison_only = _common_support(categories, d, source=source)
+    n_treated, n_off = int((d == 1).sum()), int(((d == 1) & ~keep).sum())
+    varied = {name for name, labels in categories.items() if labels.nunique() > 1}
+    if not keep.all():
+        data, d, y = data.loc[keep], d[keep], y[keep]
+        categories = {name: labels.loc[keep] for name, labels in categories.items()}
     x = covariate_matrix(data, covariates, source=source)
+    # A 0/1 covariate that common support left with one value no longer tells anyone apart.
+    x = x.drop(columns=[c for c in varied if c in x and categories[c].nunique() == 1])
     design = pd.concat([pd.Series(1.0, index=data.index, name="const"), x], axis=1)
     full_rank(design, source=source)
     with warnings.catch_warnings(record=True) as caught:
@@ -205,13 +435,8 @@ def match(
             fit = None
     separated = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
     if fit is None or separated or not fit.mle_retvals.get("converged", True):
-        culprits = _separating(x, d)
-        named = f" ({', '.join(map(repr, culprits))} alone split the groups)" if culprits else ""
-        raise DataError(
-            f"perfect separation in the propensity model of {source}: the covariates "
-            f"{list(covariates)!r} predict {treatment!r} exactly{named}, so served and unserved "
-            "people do not overlap; expected overlapping groups (drop or coarsen the separating "
-            "covariate, or restrict to comparable people)"
+        raise _not_fitted(
+            x, d, fit, categories, covariates=covariates, treatment=treatment, source=source
         )
     for w in caught:
         if not issubclass(w.category, ConvergenceWarning | PerfectSeparationWarning):
@@ -262,9 +487,10 @@ def match(
             stacklevel=2,
         )
     if n_m < len(idx_t):
+        on_support = " on common support" if n_off else ""
         warnings.warn(
-            f"{len(idx_t) - n_m} of {len(idx_t)} served people had no comparison within the "
-            "caliper and were dropped: the ATT describes the matched served people only",
+            f"{len(idx_t) - n_m} of {len(idx_t)} served people{on_support} had no comparison "
+            "within the caliper and were dropped: the ATT describes the matched served people only",
             StatisticalWarning,
             stacklevel=2,
         )
@@ -287,15 +513,25 @@ def match(
             f"propensity-score matching (logit; greedy nearest neighbour 1:{ratio} on the logit "
             f"{'with' if replace else 'without'} replacement, caliper {caliper:g} SD = "
             f"{width:.3g}), ATT; {se_text}"
+            + (
+                f"; served people in {_listed(off_support)} had no comparison person and were "
+                "left out before matching (common support), so the ATT describes the served "
+                "people on common support"
+                if off_support
+                else ""
+            )
         ),
         evidence=evidence_rating("matching", comparison_group=True, controls=True),
         outcome=outcome,
         ci_level=1 - alpha,
         balance=balance,
         matches=matches,
-        n_treated=len(idx_t),
+        n_treated=n_treated,
         n_matched=n_m,
         caliper_width=width,
+        off_support=off_support,
+        n_off_support=n_off,
+        comparison_only=comparison_only,
     )
 
 

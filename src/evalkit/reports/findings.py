@@ -69,7 +69,9 @@ class OutcomeFindings:
     :class:`~evalkit.outcomes.PairedBinaryResult` (yes/no) for the people served, before and
     after; ``level`` the mean after when there is no before; ``impact`` the estimate of the
     design used (``design``), an :class:`~evalkit.impact.ImpactResult`; ``series`` the
-    :class:`~evalkit.impact.ITSResult` behind it for series outcomes.
+    :class:`~evalkit.impact.ITSResult` behind it for series outcomes. ``caveats`` are plain
+    sentences for the reader about whom the estimate describes (e.g. served people left out of a
+    matched comparison because no one comparable was in the comparison group).
     """
 
     outcome: OutcomeSpec
@@ -87,6 +89,7 @@ class OutcomeFindings:
     pairs: pd.DataFrame | None = None
     not_used: tuple[DesignNote, ...] = ()
     notes: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -402,10 +405,18 @@ def _attempt(notes: list[str], what: str, func, *args, **kwargs) -> Any:
         return None
 
 
-def plain_reason(note: str) -> str:
-    """Why an estimator failed, in words for the reader (the technical note stays in Methods)."""
+def plain_reason(note: str, characteristics: list[str] | None = None) -> str:
+    """Why an estimator failed, in words for the reader (the technical note stays in Methods).
+
+    ``characteristics`` are the matching characteristics in words (see :func:`covariate_words`):
+    when given, a matching failure names them.
+    """
     text = note.lower()
-    if "separation" in text or "caliper" in text or "overlap" in text:
+    if any(w in text for w in ("separation", "caliper", "overlap", "common support")):
+        if characteristics:
+            return "too few people in the comparison group are like those served on " + _joined(
+                characteristics
+            )
         return (
             "the people served and those not served differ too much on the matching "
             "characteristics to be compared like with like"
@@ -415,6 +426,44 @@ def plain_reason(note: str) -> str:
     if "variation" in text or "constant" in text:
         return "the figures do not vary enough to estimate a change"
     return "the data did not allow this estimate (the technical reason is under Methods)"
+
+
+def _joined(items: list[str], conjunction: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def covariate_words(ctx: ReportContext, column: str) -> str:
+    """A matching covariate in words: its characteristic's name where the plan names the column,
+    "their reading before the service" for the reading before, else the column's name."""
+    if column == "before":
+        return "their reading before the service"
+    for c in ctx.spec.characteristics:
+        if c.column == column:
+            return narrative.in_sentence(c.name)
+    return column
+
+
+def support_words(ctx: ReportContext, result: Any) -> str:
+    """The sentence saying which served people a matched comparison left out for common support
+    (categories with no comparison person), or "" when it left none out. No counts: a small
+    number of people left out would be disclosive."""
+    off = getattr(result, "off_support", None)
+    if not off:
+        return ""
+    who = []
+    for column, labels in off.items():
+        quoted = _joined([f"'{label}'" for label in labels], "or")
+        if column == "before":
+            who.append(f"whose reading before the service was {quoted}")
+        else:
+            who.append(f"whose {covariate_words(ctx, column)} is {quoted}")
+    return (
+        f"Served people {', or '.join(who)} had no one comparable in the comparison group, so "
+        "the matched comparison leaves them out."
+    )
 
 
 def _planned(ctx: ReportContext, o: OutcomeSpec, candidates: tuple[str, ...]) -> list[str]:
@@ -529,6 +578,7 @@ def _person_impact(
     comparison = pairs[pairs["group"] == "comparison"]
     for design in _planned(ctx, o, PERSON_DESIGNS):
         level = DESIGN_LEVELS[design]
+        characteristics: list[str] | None = None  # named by a failed matching
         if design == "before_after":
             return design, None, not_used, notes
         n_comp = int(comparison["after"].notna().sum())
@@ -565,6 +615,7 @@ def _person_impact(
                 # are compared with people who started worse off.
                 frame = frame.dropna(subset=["before"])
                 covariates = [*covariates, "before"]
+            characteristics = [covariate_words(ctx, c) for c in covariates]
             result = _attempt(
                 notes,
                 o.name,
@@ -577,7 +628,7 @@ def _person_impact(
             )
         if result is not None:
             return design, result, not_used, notes
-        not_used.append(DesignNote(design, level, plain_reason(notes[before])))
+        not_used.append(DesignNote(design, level, plain_reason(notes[before], characteristics)))
     return "before_after", None, not_used, notes
 
 
@@ -695,6 +746,7 @@ def outcome_findings(ctx: ReportContext, o: OutcomeSpec, people: pd.DataFrame) -
     found = _change(o, served, notes)
     reliable = _reliable(o, pairs, served, notes)
     design, impact, not_used, more = _person_impact(ctx, o, pairs, people)
+    caveats = support_words(ctx, impact) if design == "matching" else ""
     return OutcomeFindings(
         outcome=o,
         source_kind=kind,
@@ -705,6 +757,7 @@ def outcome_findings(ctx: ReportContext, o: OutcomeSpec, people: pd.DataFrame) -
         pairs=pairs,
         not_used=tuple(not_used),
         notes=tuple(notes + more),
+        caveats=(caveats,) if caveats else (),
         **found,
     )
 

@@ -241,6 +241,7 @@ def _one(of: OutcomeFindings) -> list[str]:
     parts = [f"<h3>{esc(of.name)}</h3>"]
     parts.append(para(f"We compared {DESIGN_WORDS[of.design]}."))
     parts.append(para(f"{claim(of, evidence=False)} Evidence level {of.evidence_level} of 5."))
+    parts += [para(caveat) for caveat in of.caveats]
     if of.series is not None:
         parts.append(para(series_whole(of)))
     if of.design == "comparison_group":
