@@ -192,7 +192,7 @@ def test_one_to_one_without_replacement_by_hand():
     assert res.n == 10 and res.outcome == "y" and res.ci_level == 0.95
     assert res.method.endswith(
         "without replacement, caliper 5 SD = "
-        f"{res.caliper_width:.3g}), ATT; paired SE over 5 matched sets (t with 4 df)"
+        f"{res.caliper_width:.3g}), ATT; paired SE over the n matched sets (t with n-1 df)"
     )
     assert res.method.startswith(
         "propensity-score matching (logit; greedy nearest neighbour 1:1 on the logit without"

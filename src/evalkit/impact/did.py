@@ -59,8 +59,10 @@ def _fit_ols(
             )
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
         flavour = (
-            f"cluster-robust SE (CR1: G/(G-1) x (N-1)/(N-K) correction, clusters={cluster.name}, "
-            f"G={n_groups}, t with G-1={n_groups - 1} df)"
+            # no counts here: the method is published with reports, and the number of
+            # clusters (often people) is a count that disclosure control must see first
+            f"cluster-robust SE (CR1: G/(G-1) x (N-1)/(N-K) correction over G clusters of "
+            f"{cluster.name}, t with G-1 df)"
         )
     elif se == "robust":
         fit = model.fit(cov_type="HC1", use_t=True)

@@ -466,7 +466,8 @@ def match(
     if not replace:
         se = float(diffs.std(ddof=1) / np.sqrt(n_m)) if n_m > 1 else float("nan")
         dist = stats.t(n_m - 1) if n_m > 1 else stats.norm
-        se_text = f"paired SE over {n_m} matched sets (t with {n_m - 1} df)"
+        # no counts in the method text (it is published): n_matched holds the number of sets
+        se_text = "paired SE over the n matched sets (t with n-1 df)"
     else:
         y_c = y[control_rows]
         mean_w = np.average(y_c, weights=control_w)

@@ -42,7 +42,8 @@ class ImpactResult(Result):
         Observations used.
     method : str
         The estimator and the standard-error flavour, e.g. "two-group DiD by OLS,
-        cluster-robust SE (CR1, clusters=locality_code, G=14)".
+        cluster-robust SE (CR1 ... over G clusters of person_id, t with G-1 df)". It holds no
+        counts of people (reports publish it): those are fields such as ``n``.
     evidence : EvidenceRating
         The Maryland Scientific Methods Scale level of the design.
     outcome : str
