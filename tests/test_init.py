@@ -26,7 +26,9 @@ from openpyxl import Workbook
 from evalkit.config import DATE_FORMATS, load_spec
 from evalkit.exceptions import ConfigError
 from evalkit.intake.draft import (
+    Survey,
     choose_sheet,
+    find_footer_rows,
     find_header_row,
     guess_date_format,
     profile_column,
@@ -352,9 +354,10 @@ def test_workbook_with_cover_sheet_title_rows_and_personal_data(tmp_path: Path) 
     assert raw["designs"]["comparison_group"] is False
     # Free text and personal data are listed as not carried, never mapped.
     listed = text.split("Not carried into evalkit")[1].split("\nprogramme:")[0]
-    assert "Notes (free text)" in listed and "Email (email addresses)" in listed
+    assert "Notes (free text that may hold personal details)" in listed
+    assert "Email (personal contact details: email addresses)" in listed
     assert not {"Notes", "Email"} & strings_in(raw)
-    assert "not carried (email addresses)" in done.stdout
+    assert "not carried (personal contact details: email addresses)" in done.stdout
 
     assert unmarked(text) == []
     (tmp_path / "housing.yaml").write_text(answer(text))
@@ -614,13 +617,14 @@ def test_choose_sheet_and_find_header_row(tmp_path: Path) -> None:
 
 def test_column_kinds() -> None:
     assert profile_column("Email", ["a@b.org", "c@d.org"]).kind == "personal"
-    assert profile_column("Contact", ["a@b.org", "c@d.org", "x@y.com"]).detail == "email addresses"
+    emails = ["a@b.org", "c@d.org", "x@y.com"]
+    assert profile_column("Contact", emails).detail == "personal contact details: email addresses"
     assert profile_column("Postcode", ["EX1 1AA"]).detail == "postcodes"
     assert profile_column("Date of birth", ["01/02/1980"]).detail == "dates of birth"
     assert profile_column("NHS number", ["943 476 5919"]).kind == "personal"
     assert profile_column("Team name", ["North", "South"] * 5).kind == "category"
     notes = [f"A long note about visit number {i}, which went well" for i in range(12)]
-    assert profile_column("Notes", notes).detail == "free text"
+    assert profile_column("Notes", notes).detail == "free text that may hold personal details"
     yes_no = profile_column("Housed", ["Yes", "No", "Not known", "", "N/A", None])
     assert yes_no.kind == "yesno" and yes_no.missing_found == ["", "N/A", "Not known"]
     answers = profile_column("Ethnicity", ["White", "Prefer not to say", "Unknown"] * 4)
@@ -825,3 +829,340 @@ def test_a_caseworkers_workbook_staff_totals_waiting_list_and_baseline(tmp_path:
     done = evalkit("validate", "spec.yaml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert f"people: {ROWS // 4 * 3} rows OK; {ROWS // 4 + 1} left out by exclude" in done.stdout
+
+
+# -- a domestic abuse outreach export, as a user brought it ----------------------------------------
+
+#: The status of each of the outreach clients, in turn: served, waiting, and three kinds of
+#: people who are neither (they turned the service down, left, or could not have it).
+OUTREACH_STATUS = (
+    ["Allocated"] * 5 + ["Waiting list"] * 2 + ["Declined", "Withdrawn", "Not eligible"]
+)
+OUTREACH_ROWS = 240  # more than the 200 rows looked at to pick the sheet
+
+
+def outreach_workbook(path: Path, rows: int = OUTREACH_ROWS) -> Path:
+    """A cover sheet; 'Clients' with two title rows, the header on row 3, a row per client and
+    a last row 'Total referrals: N' in the first column; a small 'Costs' sheet."""
+    rng = random.Random(7)
+    book = Workbook()
+    cover = book.active
+    cover.title = "Cover"
+    for line in ["Safer Futures outreach", "Client extract", "", "OFFICIAL-SENSITIVE"]:
+        cover.append([line])
+    sheet = book.create_sheet("Clients")
+    sheet.append(["Safer Futures: client extract (all referrals)"])
+    sheet.append(["Run date 14/04/2025"])
+    sheet.append(
+        [
+            "Client No.",
+            "Client Name",
+            "Contact No.",
+            "Area",
+            "Status",
+            "Referral Rec'd",
+            "Allocated Date",
+            "Closed Date",
+            "Gender",
+            "Age",
+            "Safety Plan Agreed",
+            "Caseworker Notes",
+        ]
+    )
+    phones = ["07700 9{:05d}", "077009{:05d}", "+44 7700 9{:05d}", "01632 9{:05d}"]
+    for i in range(rows):
+        status = OUTREACH_STATUS[i % len(OUTREACH_STATUS)]
+        referral = dt.date(2023, 4, 13) + dt.timedelta(days=rng.randint(0, 600))
+        allocated = referral + dt.timedelta(days=14) if status == "Allocated" else None
+        if allocated is None:  # referred well inside the period the start dates span
+            referral = dt.date(2023, 9, 1) + dt.timedelta(days=i % 60)
+        closed = allocated + dt.timedelta(days=90) if allocated and i % 3 else None
+        name = rng.choice(["Gemma Hussain", "Emma Walker", "Kelly Robinson", "Darren Hughes"])
+        phone = phones[i % 4].format(i)
+        sheet.append(
+            [
+                f"DAO-{20001 + i}",
+                name,
+                phone,
+                ["Preston", "Pendle", "Burnley"][i % 3],
+                status,
+                referral.strftime("%d/%m/%Y"),
+                allocated.strftime("%d/%m/%Y") if allocated else None,
+                closed.strftime("%d/%m/%Y") if closed else None,
+                ["Female", "Male"][i % 2],
+                rng.randint(18, 68),
+                ["Yes", "No", "Not known"][i % 3] if allocated else None,
+                f"Spoke to {name.split()[0]} on {phone}, safe to call after 3pm.",
+            ]
+        )
+    sheet.append([f"Total referrals: {rows}"])
+    costs = book.create_sheet("Costs")
+    costs.append(["District", "Quarter", "Amount"])
+    costs.append(["Preston", "2023/24 Q1", 30400])
+    book.save(path)
+    return path
+
+
+def test_an_outreach_export_with_refusals_phones_notes_and_a_totals_row(tmp_path: Path) -> None:
+    """The trial export's shape end to end: what init prints, what it drafts, and the draft
+    (once the definitions are written) accepted by evalkit validate."""
+    data = outreach_workbook(tmp_path / "safer_futures_extract.xlsx")
+    done = init(data, "--output", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    # The sheet: 2 title rows + the header + 240 clients + the totals row = 244 filled rows,
+    # counted in full though only the first 200 were compared with the other sheets.
+    assert "the sheet with the most data, 244 rows x 12 columns" in out
+    assert "'Costs' (2 rows x 3 columns)" in out and "200 rows" not in out
+    # The totals row is row 3 + 240 + 1 = 244, and is not a person.
+    assert re.search(
+        r"; 240 rows; row 244 \('Total referrals: 240'\) is a totals row at the foot of the "
+        r"sheet, not a person: proposed under exclude\n",
+        out,
+    )
+    assert re.search(r"Client No\.\s+identifier\s+-> person_id", out)
+    assert re.search(
+        r"Contact No\.\s+personal contact details: phone numbers\s+-> not carried", out
+    )
+    assert re.search(r"Caseworker Notes\s+free text that may hold personal details\s+->", out)
+    assert "staff names" not in out
+
+    text, raw = draft_of(tmp_path / "spec.yaml")
+    assert "Columns found (header row 3, 240 rows):" in text
+    assert "# Row 244 ('Total referrals: 240') is a totals row" in text
+    assert re.search(
+        r"person_id: Client No\. +# CHECK: an identifier: 240 different values in 240 rows", text
+    )
+    people = raw["sources"]["people"]
+    # Waiting list is the only comparison: refusals are never counted as a comparison.
+    assert people["groups"] == {"participant": ["Allocated"], "comparison": ["Waiting list"]}
+    assert people["exclude"] == {
+        "Client No.": ["Total referrals: 240"],
+        "Status": ["Declined", "Not eligible", "Withdrawn"],  # each 24 rows: by name
+    }
+    (status_line,) = lines_with(text, "Status: [Declined")
+    assert "neither served nor a fair comparison" in status_line
+    assert "bias" in status_line
+    assert not {"Client Name", "Contact No.", "Caseworker Notes"} & strings_in(raw)
+    listed = text.split("Not carried into evalkit")[1].split("\nprogramme:")[0]
+    assert "Contact No. (personal contact details: phone numbers)" in listed
+    assert "Caseworker Notes (free text that may hold personal details)" in listed
+    assert "DECIDE" not in strings_in(raw)
+    assert re.search(r"\(\d+ CHECK, 0 DECIDE\)\n", out)
+
+    (tmp_path / "spec.yaml").write_text(answer(text))
+    checked = evalkit("validate", "spec.yaml", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    # Of each 10 clients 5 + 2 are kept (Allocated, Waiting list) and 3 left out; 240 is 24
+    # tens: 24 * 7 = 168 kept, 24 * 3 + 1 (the totals row) = 73 left out.
+    kept = sum(OUTREACH_STATUS[i % 10] in ("Allocated", "Waiting list") for i in range(240))
+    assert kept == 24 * 7
+    assert f"people: {kept} rows OK; {240 - kept + 1} left out by exclude" in checked.stdout
+
+
+@pytest.mark.parametrize(
+    ("labels", "served", "comparison", "left_out"),
+    [
+        # The trial's labels: Declined was put under comparison.
+        (["Allocated", "Waiting list", "Declined"], "Allocated", "Waiting list", ["Declined"]),
+        (
+            ["Supported", "Wait list", "Refused", "Withdrawn", "Not eligible", "Did not engage"],
+            "Supported",
+            "Wait list",
+            ["Did not engage", "Not eligible", "Refused", "Withdrawn"],
+        ),
+        (["Accepted", "Not accepted", "Deferred"], "Accepted", "Deferred", ["Not accepted"]),
+        (
+            ["Engaged", "Not engaged", "Not yet started"],
+            "Engaged",
+            "Not yet started",
+            ["Not engaged"],
+        ),
+        (["Allocated", "Control", "Ineligible"], "Allocated", "Control", ["Ineligible"]),
+        # No comparison at all: the refusals are still left out, never counted as served.
+        (["Allocated", "Declined"], None, None, ["Declined"]),
+    ],
+)
+def test_people_who_opted_out_are_never_the_comparison(
+    tmp_path: Path, labels: list[str], served: str, comparison: str, left_out: list[str]
+) -> None:
+    path = tmp_path / "referrals.csv"
+    rows = [
+        {
+            "Client ID": f"C{i:03d}",
+            "Start": f"2024-03-{1 + i:02d}",
+            "Status": labels[i % len(labels)],
+        }
+        for i in range(len(labels) * 4)
+    ]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    found = survey(path)
+    proposal = propose(found, spec_path=tmp_path / "spec.yaml")
+    assert sorted(proposal.exclude["Status"]) == left_out
+    assert "neither served nor a fair comparison" in proposal.exclude_notes["Status"]
+    if served is None:  # no comparison: no group column, and every row kept counts as served
+        assert "group" not in proposal.roles and not proposal.groups
+    else:
+        assert proposal.roles["group"] == "Status"
+        assert proposal.groups == {"participant": [served], "comparison": [comparison]}
+    text = render(proposal, found)
+    assert unmarked(text) == []
+    assert re.search(
+        r"Status: \[.*\] +# CHECK: people who declined, withdrew, did not engage", text
+    )
+
+
+REFUSALS = ["Declined", "Refused", "Withdrawn", "Withdrew", "Not eligible", "Did not engage",
+            "Disengaged", "Dropped out", "Opted out", "Not taken up", "Unable to contact", "DNA"]  # fmt: skip
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    st.lists(st.sampled_from(REFUSALS), min_size=1, max_size=3, unique=True),
+    st.sampled_from(["Status", "Group", "Referral outcome"]),
+)
+def test_no_refusal_label_is_ever_proposed_as_comparison(refusals: list[str], name: str) -> None:
+    import tempfile
+
+    labels = ["Allocated", "Waiting list", *refusals]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.csv"
+        rows = [{"ID": f"P{i}", name: labels[i % len(labels)]} for i in range(len(labels) * 3)]
+        pd.DataFrame(rows).to_csv(path, index=False)
+        found = survey(path)
+        proposal = propose(found, spec_path=Path(folder) / "spec.yaml")
+    assert not set(refusals) & set(proposal.groups.get("comparison", []))
+    assert not set(refusals) & set(proposal.groups.get("participant", []))
+    assert set(refusals) <= set(proposal.exclude[name])
+
+
+def test_totals_rows_at_the_foot_of_a_sheet() -> None:
+    """A label such as 'Total referrals: 40' or 'Grand total' anywhere in the last rows, or a
+    sparse last row whose identifier is written unlike the others; a real last client is not."""
+    ids = [f"DAO-{20001 + i}" for i in range(40)]
+    body = {"Client No.": ids, "Area": ["Preston"] * 40, "Age": [str(20 + i) for i in range(40)]}
+
+    def frame(*extra: list[Any]) -> pd.DataFrame:
+        rows = [list(r) for r in zip(*body.values(), strict=True)] + [list(e) for e in extra]
+        return pd.DataFrame(rows, columns=list(body), dtype=object)
+
+    (found,) = find_footer_rows(frame(["Total referrals: 40", None, None]), header_row=3)
+    # Header on row 3, clients on rows 4 to 43, the totals row on row 44.
+    assert (found.row, found.column, found.label) == (44, "Client No.", "Total referrals: 40")
+    two = find_footer_rows(frame([None, "Grand total", "40"], ["TOTAL", None, None]))
+    assert [(f.row, f.column, f.label) for f in two] == [
+        (42, "Area", "Grand total"),
+        (43, "Client No.", "TOTAL"),
+    ]
+    # Written unlike the identifiers ('A-9') and nearly empty: "40 referrals" is not a client.
+    (odd,) = find_footer_rows(frame(["40 referrals", None, None]))
+    assert odd.label == "40 referrals"
+    assert find_footer_rows(frame(["DAO-20041", None, None])) == []  # a client with little data
+    assert find_footer_rows(frame(["X1", "Pendle", "33"])) == []  # an odd id, but a full row
+    body["Client No."] = ["Gemma Hussain"] * 40  # a name unlike the others is not a total
+    assert find_footer_rows(frame(["Mary-Jane O'Neill", None, None])) == []
+    assert find_footer_rows(frame()) == []
+
+
+def test_a_totals_row_is_not_counted_as_a_person(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    lines = ["Client ref,Area,Start"] + [f"R{100 + i},Leeds,2024-05-{1 + i:02d}" for i in range(20)]
+    path.write_text("\n".join([*lines, "Grand total,20,"]) + "\n", encoding="utf-8")
+    found = survey(path)
+    assert found.rows == 20 and [(f.row, f.label) for f in found.footer] == [(22, "Grand total")]
+    assert found.column("Client ref").detail == "20 different values in 20 rows"
+    assert found.column("Area").labels == ["Leeds"]  # '20' was the totals row's, not an area
+    proposal = propose(found, spec_path=tmp_path / "spec.yaml")
+    assert proposal.exclude == {"Client ref": ["Grand total"]}
+    assert "row 22 ('Grand total') is a totals row" in proposal.exclude_notes["Client ref"]
+
+
+def test_a_sheet_read_in_part_is_never_given_a_wrong_size(tmp_path: Path) -> None:
+    book = Workbook()
+    short = book.active
+    short.title = "Notes"
+    short.append(["A note"])
+    long = book.create_sheet("Log")  # 300 rows of 2 columns: compared on its first 200
+    for i in range(300):
+        long.append([f"L{i}", "x"])
+    data = book.create_sheet("Clients")  # 250 rows of 5 columns: the most data in 200 rows
+    data.append(["Client ID", "Start", "Area", "Gender", "Age"])
+    for i in range(249):
+        data.append([f"C{i}", f"2024-01-{1 + i % 28:02d}", "Leeds", "Female", str(20 + i % 50)])
+    book.save(tmp_path / "book.xlsx")
+    sheet, why = choose_sheet(tmp_path / "book.xlsx")
+    assert sheet == "Clients"
+    assert "at least 200 rows x 5 columns" in why and "'Log' (at least 200 rows x 2 columns)" in why
+    assert "(sheets compared on their first 200 rows)" in why
+    found = survey(tmp_path / "book.xlsx")
+    # Read in full: the header and 249 clients are 250 rows; Log is still only partly read.
+    assert "the sheet with the most data, 250 rows x 5 columns" in found.sheet_note
+    assert "'Log' (at least 200 rows x 2 columns)" in found.sheet_note
+    assert found.rows == found.total_rows == 249 and found.rows_text == "249 rows"
+    sample = Survey(found.path, None, "", 1, "", 50_000, [], total_rows=80_000)
+    assert sample.rows_text == "the first 50,000 of 80,000 rows read to draft the spec"
+
+
+@pytest.mark.parametrize(
+    "phones",
+    [
+        ["07700 900123", "07700 900456", "07700 900789"],
+        ["07700900123", "07700900456", "07700900789"],
+        ["+44 7700 900123", "+447700900456", "0044 7700 900789"],
+        ["01632 960123", "(01632) 960456", "020 7946 0958"],
+        ["07700-900-123", "0161 496 0000", "+44 (0)20 7946 0123"],
+    ],
+)
+def test_phone_numbers_are_known_by_their_values(phones: list[str]) -> None:
+    found = profile_column("Contact No.", phones * 4)
+    assert (found.kind, found.detail) == ("personal", "personal contact details: phone numbers")
+    emails = profile_column("Contact", ["jo@example.org", "al@example.org"] * 4)
+    assert emails.detail == "personal contact details: email addresses"
+
+
+def test_values_that_are_not_phone_numbers_are_not_called_so() -> None:
+    assert profile_column("Ref", [f"943 476 {5900 + i}" for i in range(12)]).kind != "personal"
+    assert profile_column("Amount", ["1200", "07", "350"] * 4).kind == "number"
+    assert profile_column("Year", ["2023", "2024"] * 6).kind != "personal"
+
+
+def test_notes_written_by_caseworkers_are_free_text_not_staff_names() -> None:
+    notes = [f"Spoke to Gemma on 07700 9001{i:02d}, safe to call after 3pm." for i in range(12)]
+    found = profile_column("Caseworker Notes", notes)
+    assert (found.kind, found.detail) == ("text", "free text that may hold personal details")
+    unnamed = profile_column("Extra", [f"{n} (visit {i})" for i, n in enumerate(notes)])
+    assert unnamed.detail == "free text that may hold personal details"
+    assert profile_column("Caseworker", ["Lee Okafor", "Jo Barker"] * 6).detail == "staff names"
+
+
+def test_the_decide_count_printed_is_the_count_validate_gives(tmp_path: Path) -> None:
+    """The trial printed '5 DECIDE' where validate then listed 4: a DECIDE comment line (the
+    period's note) was counted as a decision."""
+    data = ambiguous_csv(tmp_path / "export.csv")
+    done = init(data, "--output", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "spec.yaml").read_text(encoding="utf-8")
+    # Counted here from the text: the lines whose value (not a comment) is DECIDE.
+    values = re.findall(r"(?m)^[^#\n]*:\s+DECIDE\s*(?:#.*)?$", text)
+    assert len(values) == 4  # date_format and the period's label, start and end
+    printed = re.search(r"\((\d+) CHECK, (\d+) DECIDE: ([^)]*)\)", done.stdout)
+    assert printed is not None and int(printed[2]) == len(values)
+    assert printed[3] == (
+        "reporting_period.label, reporting_period.start, reporting_period.end, "
+        "sources.people.date_format"
+    )
+    refused = evalkit("validate", "spec.yaml", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert f"{len(values)} decision(s) still to make" in refused.stderr
+
+    # And for an export from one area with no start date: the locality is a decision too.
+    path = tmp_path / "weekly.csv"
+    path.write_text("Client ref,Housed\n" + "".join(f"X{i},Y\n" for i in range(12)))
+    done = init(path, "--output", "weekly.yaml", cwd=tmp_path)
+    text = (tmp_path / "weekly.yaml").read_text(encoding="utf-8")
+    values = re.findall(r"(?m)^[^#\n]*:\s+DECIDE\s*(?:#.*)?$", text)
+    # label, start, end, the localities entry and sources.people.locality
+    assert len(values) == 5
+    assert f", {len(values)} DECIDE: " in done.stdout
+    refused = evalkit("validate", "weekly.yaml", cwd=tmp_path)
+    assert f"{len(values)} decision(s) still to make" in refused.stderr

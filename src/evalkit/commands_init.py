@@ -51,15 +51,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     where = f", sheet {found.sheet!r} ({found.sheet_note})" if found.sheet else ""
     print(f"read {data}{where}")
-    print(f"header row {found.header_row} ({found.header_note}); {found.rows} rows")
+    footer = f"; {found.footer_text}" if found.footer else ""
+    print(f"header row {found.header_row} ({found.header_note}); {found.rows_text}{footer}")
     # A header cell may hold a line break: shown on one line.
     summary = [(" ".join(n.split()), k, u) for n, k, u in draft.column_summary(found, proposal)]
     width = max(len(name) for name, _, _ in summary)
+    kinds = max(len(kind) for _, kind, _ in summary)
     for name, kind, use in summary:
-        print(f"  {name:<{width}}  {kind:<30}  -> {use}")
+        print(f"  {name:<{width}}  {kind:<{kinds}}  -> {use}")
     checks = len(re.findall(r"# CHECK\b", text))
-    decides = len(re.findall(r"# DECIDE:", text))
-    print(f"draft spec written: {output} ({checks} CHECK, {decides} DECIDE)")
+    # The fields still DECIDE in the text written, counted as `evalkit validate` counts them.
+    decides = draft.undecided(text)
+    listed = f": {', '.join(decides)}" if decides else ""
+    print(f"draft spec written: {output} ({checks} CHECK, {len(decides)} DECIDE{listed})")
     print(f"next: edit the CHECK/DECIDE lines, then: evalkit validate {output}")
     return 0
 

@@ -14,7 +14,10 @@ the file has both parts at most 12, the format is left for the user to decide
 (:func:`guess_date_format`).
 
 Personal data and free text (names, emails, phone and NHS numbers, addresses, postcodes, dates of
-birth, notes) are never mapped: the draft lists them as not carried into evalkit.
+birth, notes) are never mapped: the draft lists them as not carried into evalkit. Totals rows at
+the foot of a sheet (:func:`find_footer_rows`) are not people: left out of the profiles and
+proposed under ``exclude``, as are the labels of people who declined, withdrew or were not
+eligible, who are never proposed as a comparison group.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from typing import Any
 
 import yaml
 
-from evalkit.config import DATE_FORMATS, ROLES, find_root
+from evalkit.config import DATE_FORMATS, ROLES, _undecided, find_root
 from evalkit.config.spec import ONS_CODE
 from evalkit.exceptions import ConfigError, DataError
 from evalkit.intake.readers import read_table, sheet_names
@@ -45,14 +48,17 @@ __all__ = [
     "ColumnProfile",
     "DateGuess",
     "Draft",
+    "FooterRow",
     "Survey",
     "choose_sheet",
+    "find_footer_rows",
     "find_header_row",
     "guess_date_format",
     "profile_column",
     "propose",
     "render",
     "survey",
+    "undecided",
 ]
 
 #: The value written where the user must decide; the spec models refuse it.
@@ -92,6 +98,15 @@ _HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: A UK phone number once spaces, dashes, dots and brackets are taken out: 0, or +44 (or 0044,
+#: or +44 (0)), then a non-zero digit and 8 or 9 more (mobiles 07700 900123, landlines
+#: 01632 960123, 020 7946 0958, +44 7700 900123, +44 (0)20 7946 0123).
+_PHONE = re.compile(r"^(?:(?:\+|00)440?|0)[1-9]\d{8,9}$")
+_PHONE_SEPARATORS = re.compile(r"[\s().-]+")
+#: How the draft describes contact details and free text (never carried into evalkit).
+PHONES = "personal contact details: phone numbers"
+EMAILS = "personal contact details: email addresses"
+FREE_TEXT = "free text that may hold personal details"
 
 # -- names: the words that suggest a column's role ---------------------------------------------
 
@@ -119,15 +134,29 @@ _LOCALITY = {  # word -> rank (lower is preferred: a locality before a team)
     "team": 3,
 }
 _GROUP_NAMES = {"group", "cohort", "arm", "allocation", "served", "participation", "treatment"}
+#: Labels that plainly mean a comparison group: a waiting list, a control group, people not yet
+#: started. Never a refusal (see :data:`_OPTED_OUT_LABELS`).
 _COMPARISON_LABELS = re.compile(
-    r"comparison|control|not (served|supported|engaged|accepted|offered)|declined|refused|"
-    r"wait(ing)?[ -]?list|usual care|business as usual|no service|eligible"
+    r"comparison|control|wait(ing)?[ -]?list|waitlist|awaiting|not yet (started|allocated|seen|"
+    r"offered|begun)|deferred|usual care|business as usual"
+)
+#: Labels of people who self-selected out (declined, withdrew, did not engage) or were not
+#: eligible. They are neither served nor a fair comparison: people who turn a service down
+#: differ from those who take it up (selection bias; Shadish, Cook and Campbell 2002, ch. 2),
+#: so the draft proposes to leave them out rather than count them in either group.
+_OPTED_OUT_LABELS = re.compile(
+    r"declin|refus|withdr|opted? out|dropped out|drop[ -]?out|disengag|did ?n[o']t (engage|attend"
+    r"|take)|not (engaged|engaging|taken up|accepted|eligible|appropriate|suitable|interested)|"
+    r"no engagement|non[ -]?engage|ineligible|inappropriate|unsuitable|unable to contact|"
+    r"no contact|no response|\bdna\b|\bdne\b"
 )
 _PARTICIPANT_LABELS = re.compile(
     r"participant|served|supported|treated|intervention|programme|program|service|accepted|"
     r"engaged|enrolled|allocated|received|worked with|treatment"
 )
 _REFERRAL = {"referral", "referred", "referal"}
+#: Words naming a column of where a referral stands ("Status", "Referral outcome").
+_STATUS_WORDS = _set("status allocation referral outcome decision stage state")
 _START = _set(
     "start started starting opened open commenced began allocated allocation engaged entry "
     "enrolled admission admitted intake"
@@ -157,12 +186,12 @@ _PERSONAL_WORDS = {
     "firstname": "names",
     "lastname": "names",
     "fullname": "names",
-    "email": "email addresses",
-    "mail": "email addresses",
-    "phone": "phone numbers",
-    "telephone": "phone numbers",
-    "tel": "phone numbers",
-    "mobile": "phone numbers",
+    "email": EMAILS,
+    "mail": EMAILS,
+    "phone": PHONES,
+    "telephone": PHONES,
+    "tel": PHONES,
+    "mobile": PHONES,
     "nhs": "NHS numbers",
     "nino": "National Insurance numbers",
     "address": "addresses",
@@ -420,8 +449,17 @@ _YES = {"yes", "y", "true"}
 _NO = {"no", "n", "false"}
 
 
+def _is_phone(text: str) -> bool:
+    """Whether a value is a UK phone number (:data:`_PHONE`), written with or without spaces."""
+    return 10 <= len(text) <= 24 and bool(_PHONE.match(_PHONE_SEPARATORS.sub("", text.strip())))
+
+
 def _personal(name: str, values: list[str]) -> str | None:
-    """What kind of personal data a column holds, by its name or its values, if any."""
+    """What kind of personal data a column holds, by its name or its values, if any.
+
+    By its values: at least half of them email addresses, UK phone numbers or postcodes, so a
+    column named only "Contact No." is still known for what it holds.
+    """
     found = words(name)
     if {"by"} & set(found) and set(found) & {"completed", "recorded", "entered", "seen", "done"}:
         return "staff names"
@@ -436,7 +474,9 @@ def _personal(name: str, values: list[str]) -> str | None:
     if values:
         share = lambda pattern: sum(bool(pattern.match(v)) for v in values) / len(values)  # noqa: E731
         if share(_EMAIL) >= 0.5:
-            return "email addresses"
+            return EMAILS
+        if sum(map(_is_phone, values)) / len(values) >= 0.5:
+            return PHONES
         if share(_POSTCODE) >= 0.5:
             return "postcodes"
     return None
@@ -484,11 +524,12 @@ def profile_column(name: str, cells: Sequence[Any]) -> ColumnProfile:
     profile.unique_share = len(counts) / len(values)
     strings = [v for v in values if isinstance(v, str)]
 
+    # A notes column first: "Caseworker Notes" is free text about a person, not a list of staff.
+    if set(words(name)) & _FREE_TEXT:
+        profile.kind, profile.detail = "text", FREE_TEXT
+        return profile
     if what := _personal(name, strings):
         profile.kind, profile.detail = "personal", what
-        return profile
-    if set(words(name)) & _FREE_TEXT:
-        profile.kind, profile.detail = "text", "free text"
         return profile
     is_date = [isinstance(v, dt.date) or date_style(v) is not None for v in values]
     yes_no = {t.lower() for t in counts} <= _YES | _NO | {"0", "1"}
@@ -527,7 +568,7 @@ def profile_column(name: str, cells: Sequence[Any]) -> ColumnProfile:
         profile.detail = f"{len(counts)} values"
         return profile
     profile.kind = "text"
-    profile.detail = "free text" if mean_length > 30 else f"{len(counts)} different values"
+    profile.detail = FREE_TEXT if mean_length > 30 else f"{len(counts)} different values"
     return profile
 
 
@@ -555,27 +596,60 @@ def _filled(row: Sequence[Any]) -> list[Any]:
     return [v for v in row if v is not None and str(v).strip() != ""]
 
 
+@dataclasses.dataclass
+class _SheetSize:
+    """The filled cells, filled rows and widest row of a sheet's first :data:`_SCAN_ROWS` rows;
+    ``more`` when the sheet goes on below them (then ``rows`` is not the sheet's size)."""
+
+    cells: int
+    rows: int
+    width: int
+    more: bool
+
+
+def _plural(k: int, word: str) -> str:
+    return f"{k:,} {word}" + ("" if k == 1 else "s")
+
+
+def _sheet_sizes(path: Path) -> dict[str, _SheetSize]:
+    sizes = {}
+    for name in sheet_names(path):
+        scanned = _raw_rows(path, name, _SCAN_ROWS + 1)  # one more: does the sheet go on?
+        rows = [r for r in scanned[:_SCAN_ROWS] if _filled(r)]
+        width = max((len(_filled(r)) for r in rows), default=0)
+        more = len(scanned) > _SCAN_ROWS
+        sizes[name] = _SheetSize(sum(len(_filled(r)) for r in rows), len(rows), width, more)
+    return sizes
+
+
+def _sheet_reason(sizes: dict[str, _SheetSize], best: str) -> str:
+    """Why ``best`` was picked, with the size of each sheet: a sheet only partly read is said
+    to be so ("at least 200 rows"), never given a count that is not its size."""
+
+    def shape(n: str) -> str:
+        size = sizes[n]
+        rows = f"at least {size.rows:,} rows" if size.more else _plural(size.rows, "row")
+        return f"{rows} x {_plural(size.width, 'column')}"
+
+    others = [f"{n!r} ({shape(n)})" for n in sizes if n != best]
+    reason = f"the sheet with the most data, {shape(best)}"
+    if any(size.more for size in sizes.values()):
+        reason += f" (sheets compared on their first {_SCAN_ROWS} rows)"
+    if others:
+        reason += f"; also in the workbook: {', '.join(others)}"
+    return reason
+
+
 def choose_sheet(path: str | Path) -> tuple[str, str]:
     """The sheet of a workbook that looks like data, and why it was picked.
 
-    The sheet with the most filled cells in its first rows wins: a cover sheet holds a few lines
-    of text, a data sheet a row per person.
+    The sheet with the most filled cells in its first :data:`_SCAN_ROWS` rows wins: a cover
+    sheet holds a few lines of text, a data sheet a row per person. A sheet longer than that is
+    described as "at least 200 rows" (:func:`survey` then counts the rows of the sheet it reads).
     """
-    path = Path(path)
-    names = sheet_names(path)
-    sizes = {}
-    for name in names:
-        rows = [r for r in _raw_rows(path, name) if _filled(r)]
-        width = max((len(_filled(r)) for r in rows), default=0)
-        sizes[name] = (sum(len(_filled(r)) for r in rows), len(rows), width)
-    best = max(names, key=lambda n: sizes[n][0])  # max keeps the first of equals
-    plural = lambda k, word: f"{k} {word}" + ("" if k == 1 else "s")  # noqa: E731
-    shape = lambda n: f"{plural(sizes[n][1], 'row')} x {plural(sizes[n][2], 'column')}"  # noqa: E731
-    others = [f"{n!r} ({shape(n)})" for n in names if n != best]
-    reason = f"the sheet with the most data, {shape(best)}"
-    if others:
-        reason += f"; also in the workbook: {', '.join(others)}"
-    return best, reason
+    sizes = _sheet_sizes(Path(path))
+    best = max(sizes, key=lambda n: sizes[n].cells)  # max keeps the first of equals
+    return best, _sheet_reason(sizes, best)
 
 
 def _header_like(value: Any) -> bool:
@@ -603,9 +677,93 @@ def find_header_row(rows: Sequence[Sequence[Any]]) -> int:
     return 1
 
 
+#: A cell that labels a totals row: "Total", "TOTAL:", "Grand total", "Total referrals: 512",
+#: "Subtotal", "All clients", "Count: 512".
+_TOTAL = re.compile(
+    r"^((grand|sub)[ -]?)?totals?\b|^all (clients|people|cases|referrals)\b|^(count|sum)\s*[:=]",
+    re.IGNORECASE,
+)
+#: A cell that is just a totals label (looked for anywhere in a column, not only at the foot).
+_TOTAL_LABEL = re.compile(r"^(grand )?totals?:?$|^all (clients|people|cases)$", re.IGNORECASE)
+#: At most this many rows at the foot of a sheet are looked at as totals rows.
+_FOOTER_ROWS = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class FooterRow:
+    """A row at the foot of a sheet that is not a record: ``row`` as the user sees it (counted
+    from 1), ``column`` and ``label`` the cell that gives it away."""
+
+    row: int
+    column: str
+    label: str
+
+
+def _shape(text: str) -> str:
+    """How a value is written, letters and digits aside: "DAO-20001" -> "A-9"."""
+    return re.sub(r"[^\W\d_]+", "A", re.sub(r"\d+", "9", text.strip()))
+
+
+def _is_blank(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def find_footer_rows(df: Any, *, header_row: int = 1) -> list[FooterRow]:
+    """The totals rows at the foot of a table (up to :data:`_FOOTER_ROWS`), top to bottom.
+
+    Read upwards from the last row; a row is a totals row when
+
+    - a cell is a totals label (:data:`_TOTAL`: "Total", "Grand total", "Total referrals: 512"),
+    - or it fills at most a third as many cells as the median row and its first filled cell is
+      text written unlike the rest of its column: 90% or more of the column's other values
+      share one shape (letters as A, digits as 9: "DAO-20001" is "A-9") and this one does not.
+      Both must hold digits ("40 referrals" under identifiers), so that a client's name is
+      never taken for a totals row (and copied into the spec).
+
+    The first row that is neither stops the search. ``df`` is the table as
+    :func:`evalkit.intake.readers.read_table` gives it (index: the row under the header, from 0).
+    """
+    if len(df) < 2:
+        return []
+    typical = float(df.notna().sum(axis=1).median())
+    found: list[FooterRow] = []
+    for position in range(len(df) - 1, max(len(df) - 1 - _FOOTER_ROWS, 0), -1):
+        values = zip(map(str, df.columns), df.iloc[position].tolist(), strict=True)
+        cells = [(col, v) for col, v in values if not _is_blank(v)]
+        if not cells:
+            break
+        row = header_row + 1 + int(df.index[position])
+        total = next(
+            (
+                (col, v.strip())
+                for col, v in cells
+                if isinstance(v, str) and _TOTAL.match(v.strip())
+            ),
+            None,
+        )
+        if total is None and len(cells) <= typical / 3:
+            col, value = cells[0]
+            rest = [v for v in df[col].iloc[:position] if isinstance(v, str) and v.strip()]
+            if isinstance(value, str) and len(rest) >= 5:
+                common, n = Counter(map(_shape, rest)).most_common(1)[0]
+                unlike = _shape(value) != common and "9" in common and "9" in _shape(value)
+                if n >= 0.9 * len(rest) and unlike:
+                    total = (col, value.strip())
+        if total is None:
+            break
+        found.append(FooterRow(row, *total))
+    return found[::-1]
+
+
 @dataclasses.dataclass
 class Survey:
-    """Where the data are in a file and what each column holds."""
+    """Where the data are in a file and what each column holds.
+
+    ``rows`` is the number of rows profiled: all the rows under the header (``total_rows``, not
+    counting ``footer``, the totals rows at the foot of the sheet) up to :data:`SAMPLE_ROWS`.
+    """
 
     path: Path
     sheet: str | None
@@ -614,9 +772,40 @@ class Survey:
     header_note: str
     rows: int
     columns: list[ColumnProfile]
+    total_rows: int | None = None
+    footer: list[FooterRow] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.total_rows is None:
+            self.total_rows = self.rows
 
     def column(self, name: str) -> ColumnProfile:
         return next(c for c in self.columns if c.name == name)
+
+    @property
+    def rows_text(self) -> str:
+        """The rows read, in words: "512 rows", or "the first 50,000 of 80,000 rows read to
+        draft the spec" when only a sample was read."""
+        if self.rows < (self.total_rows or 0):
+            return f"the first {self.rows:,} of {self.total_rows:,} rows read to draft the spec"
+        return _plural(self.rows, "row")
+
+    @property
+    def footer_text(self) -> str:
+        """The totals rows in words ("" when there are none): "row 516 ('Total referrals: 512')
+        is a totals row at the foot of the sheet, not a person: proposed under exclude"."""
+        if not self.footer:
+            return ""
+        shown = ", ".join(f"{f.row} ({f.label!r})" for f in self.footer)
+        if len(self.footer) == 1:
+            return (
+                f"row {shown} is a totals row at the foot of the sheet, not a person: proposed "
+                "under exclude"
+            )
+        return (
+            f"rows {shown} are totals rows at the foot of the sheet, not people: proposed under "
+            "exclude"
+        )
 
 
 def survey(path: str | Path, *, sheet: str | None = None, header_row: int | None = None) -> Survey:
@@ -628,8 +817,11 @@ def survey(path: str | Path, *, sheet: str | None = None, header_row: int | None
     if sheet is not None and not workbook:
         raise ConfigError(f"{path}: --sheet {sheet!r} given but the file is not a workbook (.xlsx)")
     sheet_note = ""
+    sizes: dict[str, _SheetSize] = {}
     if workbook and sheet is None:
-        sheet, sheet_note = choose_sheet(path)
+        sizes = _sheet_sizes(path)
+        sheet = max(sizes, key=lambda n: sizes[n].cells)  # as choose_sheet
+        sheet_note = _sheet_reason(sizes, sheet)
     elif workbook:
         if sheet not in sheet_names(path):
             raise DataError(
@@ -656,11 +848,25 @@ def survey(path: str | Path, *, sheet: str | None = None, header_row: int | None
             f"{path}: no data rows under the column names in row {header_row}; expected a row per "
             "person (pass --header-row if the column names are on another row)"
         )
+    footer = find_footer_rows(df, header_row=header_row)
+    df = df.iloc[: len(df) - len(footer)]
+    if sheet is not None and sizes.get(sheet) and sizes[sheet].more:
+        # The sheet was compared on its first rows only; now read whole, its size is known:
+        # the filled rows above the header, the header and the rows under it.
+        above = (
+            sum(1 for r in _raw_rows(path, sheet, header_row - 1) if _filled(r))
+            if header_row > 1
+            else 0
+        )
+        whole = above + 1 + len(df) + len(footer)
+        sizes[sheet] = dataclasses.replace(sizes[sheet], rows=whole, more=False)
+        sheet_note = _sheet_reason(sizes, sheet)
+    total = len(df)
     df = df.head(SAMPLE_ROWS)
     columns = [
         profile_column(str(name), [_as_cell(v) for v in df[name].tolist()]) for name in df.columns
     ]
-    return Survey(path, sheet, sheet_note, header_row, header_note, len(df), columns)
+    return Survey(path, sheet, sheet_note, header_row, header_note, len(df), columns, total, footer)
 
 
 def _as_cell(value: Any) -> Any:
@@ -718,6 +924,14 @@ class Draft:
         self.not_carried.append((column.name, why))
         self.use(column, f"not carried ({why})")
 
+    def leave_rows(self, column: str, labels: list[str], why: str) -> None:
+        """Propose rows with these labels in ``column`` for exclude, saying why."""
+        have = self.exclude.setdefault(column, [])
+        have.extend(label for label in labels if label not in have)
+        self.exclude_notes[column] = "; ".join(
+            filter(None, [self.exclude_notes.get(column, ""), why])
+        )
+
     def skip(self, column: ColumnProfile, why: str) -> None:
         """A column evalkit could use but the draft does not."""
         self.unused.append((column.name, why))
@@ -755,14 +969,31 @@ def _locality_codes(values: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+_NEGATED = re.compile(r"\b(not|no|non|never)\b|n't\b")
+
+
 def _group_labels(profile: ColumnProfile) -> dict[str, list[str]]:
-    sides: dict[str, list[str]] = {"participant": [], "comparison": []}
+    """The labels of a status or group column sorted four ways.
+
+    ``opted_out``: declined, withdrew, did not engage, not eligible (:data:`_OPTED_OUT_LABELS`),
+    looked for first, so that "Not engaged" is never taken for "engaged"; ``comparison``: only
+    labels that plainly mean a comparison or waiting list (:data:`_COMPARISON_LABELS`);
+    ``participant``: served, allocated, supported... and not negated ("Not served" is not);
+    ``other``: the rest.
+    """
+    sides: dict[str, list[str]] = {
+        k: [] for k in ("participant", "comparison", "opted_out", "other")
+    }
     for label in profile.labels:
-        text = label.lower()
-        if _COMPARISON_LABELS.search(text):
+        text = " ".join(label.lower().split())
+        if _OPTED_OUT_LABELS.search(text):
+            sides["opted_out"].append(label)
+        elif _COMPARISON_LABELS.search(text):
             sides["comparison"].append(label)
-        elif _PARTICIPANT_LABELS.search(text):
+        elif _PARTICIPANT_LABELS.search(text) and not _NEGATED.search(text):
             sides["participant"].append(label)
+        else:
+            sides["other"].append(label)
     return sides
 
 
@@ -851,7 +1082,7 @@ def propose(found: Survey, *, spec_path: Path, date_format: str | None = None) -
         file=_relative_file(found.path, spec_path),
     )
     for c in found.columns:
-        if c.kind == "personal" or (c.kind == "text" and c.detail == "free text"):
+        if c.kind == "personal" or (c.kind == "text" and c.detail == FREE_TEXT):
             draft.leave_out(c, c.detail)
     _propose_totals_row(draft, found)
     _propose_identifiers(draft, found)
@@ -872,17 +1103,33 @@ def propose(found: Survey, *, spec_path: Path, date_format: str | None = None) -
     return draft
 
 
-_TOTAL = re.compile(r"^(grand )?totals?:?$|^all (clients|people|cases)$", re.IGNORECASE)
-
-
 def _propose_totals_row(draft: Draft, found: Survey) -> None:
-    """A 'Total' row at the foot of a sheet (a label in some column): proposed for exclude."""
+    """Totals rows proposed for exclude: those found at the foot of the sheet
+    (:func:`find_footer_rows`, already left out of the profiles), then any other row labelled
+    just "Total" in some column (a subtotal between the rows)."""
+    for row in found.footer:
+        draft.leave_rows(
+            row.column,
+            [row.label],
+            f"row {row.row} ({row.label!r}) is a totals row at the foot of the sheet, not a "
+            "person: left out (a label holding a count changes with each export: check it)",
+        )
+    if found.footer:
+        return
     for c in found.columns:
-        labels = sorted({v.strip() for v in c.text_values if _TOTAL.match(v.strip())})
+        labels = sorted({v.strip() for v in c.text_values if _TOTAL_LABEL.match(v.strip())})
         if labels:
-            draft.exclude[c.name] = labels
-            draft.exclude_notes[c.name] = "a totals row, not a person: left out"
+            draft.leave_rows(c.name, labels, "a totals row, not a person: left out")
             return
+
+
+#: Why labels of people who opted out are proposed for exclude (comment in the draft).
+OPTED_OUT_NOTE = (
+    "people who declined, withdrew, did not engage or were not eligible: left out, as they are "
+    "neither served nor a fair comparison (those who opt out differ from those who take part, "
+    "so counting them as the comparison would bias the impact estimate); if they began "
+    "support before leaving, they were served: count them as served instead"
+)
 
 
 def _propose_identifiers(draft: Draft, found: Survey) -> None:
@@ -933,29 +1180,43 @@ def _propose_locality(draft: Draft, found: Survey) -> None:
 def _propose_group(draft: Draft, found: Survey) -> None:
     """A column whose few labels say who was served and who was eligible but not served."""
     for c in draft.free(found):
-        if c.kind not in ("category", "yesno") or len(c.labels) > 6:
+        if c.kind not in ("category", "yesno") or len(c.labels) > 10:
             continue
         named = bool(set(c.words) & _GROUP_NAMES)
         sides = _group_labels(c)
         if c.kind == "yesno":  # only when named like a group: "Served: Yes/No"
             yes = [label for label in c.labels if label.lower() in _YES | {"1"}] if named else []
-            sides = {"participant": yes, "comparison": [x for x in c.labels if x not in yes]}
-        placed = sides["participant"] + sides["comparison"]
+            no = [x for x in c.labels if x not in yes]
+            sides = {"participant": yes, "comparison": no, "opted_out": [], "other": []}
+        participant, comparison = sides["participant"], sides["comparison"]
+        opted_out, other = sides["opted_out"], sides["other"]
         # Named like a group: a participant label is enough. Otherwise both sides must be
-        # there ("Allocated", "Waiting list"), with at most one label that is neither ("Not
-        # taken up"), which the draft proposes to leave out.
-        if sides["participant"] and (
-            named or (sides["comparison"] and len(placed) >= len(c.labels) - 1)
-        ):
+        # there ("Allocated", "Waiting list"), with any number of labels of people who opted
+        # out or were not eligible, and at most one other label: all proposed to leave out.
+        if participant and (named or comparison) and len(other) <= 1:
             draft.assign("group", c, "who was served and who was not")
-            draft.groups = {k: v for k, v in sides.items() if v}
-            draft.group_note = "the labels of people served (participant) and not (comparison)"
-            other = [label for label in c.labels if label not in placed]
+            draft.groups = {"participant": participant} | (
+                {"comparison": comparison} if comparison else {}
+            )
+            draft.group_note = (
+                "the labels of people served (participant) and of a waiting list or comparison "
+                "group (comparison)"
+            )
+            if opted_out:
+                draft.leave_rows(c.name, opted_out, OPTED_OUT_NOTE)
             if other:
-                draft.exclude[c.name] = other
-                draft.exclude_notes[c.name] = (
-                    "rows with these labels are neither served nor a comparison: left out"
+                draft.leave_rows(
+                    c.name,
+                    other,
+                    f"{', '.join(map(repr, other))}: neither plainly served nor plainly a "
+                    "comparison: left out; if they were served or are a fair comparison, move "
+                    "the label under groups instead",
                 )
+            return
+        if participant and opted_out and len(other) <= 1 and set(c.words) & _STATUS_WORDS:
+            # A status column with no comparison: the people who opted out must not be
+            # counted as served (with no group column, every row is).
+            draft.leave_rows(c.name, opted_out, OPTED_OUT_NOTE)
             return
 
 
@@ -1202,6 +1463,8 @@ def _kind_text(c: ColumnProfile, draft: Draft) -> str:
         return f"yes/no ({c.detail})"
     if c.kind == "category":
         return f"category ({c.detail})"
+    if c.kind == "personal" and c.detail.startswith("personal"):
+        return c.detail  # "personal contact details: phone numbers"
     return {"personal": f"personal data ({c.detail})", "text": c.detail}.get(c.kind, c.kind)
 
 
@@ -1226,10 +1489,14 @@ def render(draft: Draft, found: Survey, *, command: str = "evalkit init") -> str
     y.note("`evalkit validate SPEC` fails until every DECIDE is answered. The demo spec")
     y.note("(evalkit demo) is a complete example.")
     y.note("")
-    y.note(f"Columns found (header row {found.header_row}, {found.rows} rows):")
-    width = max((len(n) for n, _, _ in column_summary(found, draft)), default=0)
-    for name, kind, use in column_summary(found, draft):
-        y.note(f"  {name:<{width}}  {kind:<28}  -> {use}")
+    y.note(f"Columns found (header row {found.header_row}, {found.rows_text}):")
+    summary = column_summary(found, draft)
+    width = max((len(n) for n, _, _ in summary), default=0)
+    kinds = max((len(k) for _, k, _ in summary), default=0)
+    for name, kind, use in summary:
+        y.note(f"  {name:<{width}}  {kind:<{kinds}}  -> {use}")
+    if found.footer:
+        y.note(found.footer_text[:1].upper() + found.footer_text[1:] + ".")
     if draft.not_carried:
         y.note("")
         y.note("Not carried into evalkit (data minimisation: only the columns mapped below are")
@@ -1377,6 +1644,12 @@ def render(draft: Draft, found: Survey, *, command: str = "evalkit init") -> str
         "CHECK: the small-number policy for published tables (nhs, dfe, ons_10_5, ofqual)",
     )
     return y.text()
+
+
+def undecided(text: str) -> list[str]:
+    """The fields of a written draft still marked DECIDE, as ``evalkit validate`` lists them
+    (:func:`evalkit.config.load_spec`): what ``evalkit init`` counts, from the text it wrote."""
+    return _undecided(yaml.safe_load(text))
 
 
 def _render_date_format(y: _Lines, draft: Draft) -> None:
