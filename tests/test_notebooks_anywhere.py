@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from evalkit.config import locate, project_folder
@@ -109,7 +110,42 @@ def test_evalkit_demo_writes_the_key_in_the_project_folder(
     assert main(["demo"]) == 0
     key = tmp_path / ".secrets" / "pseudonym.key"
     assert key.is_file() and oct(key.stat().st_mode & 0o777) == "0o600"
-    assert f"pseudonymisation key: {key.resolve()}" in capsys.readouterr().out
+    assert f"pseudonymisation key created: {key.resolve()}" in capsys.readouterr().out
+    before = key.read_text()
+    assert main(["demo", "--force"]) == 0  # an existing key is kept, and nothing is said
+    assert key.read_text() == before and "key created" not in capsys.readouterr().out
+
+
+def test_evalkit_init_gives_a_new_project_its_key_and_says_where_reports_are_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A user trial: a new programme had no key, and the error said to run 'evalkit demo'.
+    from evalkit.cli import main
+    from evalkit.intake.pseudonymise import load_key
+
+    monkeypatch.delenv("EVALKIT_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("EVALKIT_KEY_FILE", raising=False)
+    (tmp_path / "notebooks").mkdir()
+    raw = tmp_path / "data" / "raw" / "outreach"
+    raw.mkdir(parents=True)
+    pd.DataFrame(
+        {"Client No.": ["A1", "A2", "A3"], "Area": ["Preston"] * 3, "Age": [30, 41, 52]}
+    ).to_csv(raw / "clients.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", str(raw / "clients.csv"), "--output", str(raw / "outreach.yaml")]) == 0
+    out = capsys.readouterr().out
+    key = tmp_path / ".secrets" / "pseudonym.key"
+    assert f"pseudonymisation key created: {key.resolve()}" in out
+    assert oct(key.stat().st_mode & 0o777) == "0o600" and len(load_key()) >= 32
+    assert "not inside an evalkit project folder" not in out
+    # outside a project folder, init says where reports are made
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "clients.csv").write_text((raw / "clients.csv").read_text())
+    monkeypatch.chdir(elsewhere)
+    assert main(["init", "clients.csv", "--output", "outreach.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert "note: outreach.yaml is not inside an evalkit project folder" in out
 
 
 # --- check_parameters, without a kernel (a namespace as IPython holds it) ---------------------

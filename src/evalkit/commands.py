@@ -21,6 +21,23 @@ def help_formatter(prog: str) -> argparse.HelpFormatter:
 DEMO_DIRS = {"family-support": "data/raw/demo", "homelessness-prevention": "data/raw/hp"}
 
 
+def ensure_key() -> None:
+    """Create the project's pseudonymisation key if it has none (and none is set in the
+    environment), saying where; an existing key is never replaced."""
+    import os
+
+    from evalkit.intake.pseudonymise import KEY_ENV, create_key_file, key_file
+
+    if os.environ.get(KEY_ENV) or key_file().is_file():
+        return
+    made = create_key_file()
+    print(
+        f"pseudonymisation key created: {made} (git-ignored; back it up safely and keep it out "
+        "of reports and email: the same key links each person's records from one export to "
+        "the next)"
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Write an example's data, its programme spec and (if missing) a pseudonymisation key.
 
@@ -28,11 +45,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     that was changed since) is refused unless ``--force`` is given, and a learning log holding
     anybody else's work is never replaced; both are checked before anything is written.
     """
-    import os
 
     from evalkit.demo import EXAMPLES
     from evalkit.demo._files import check_learning_log
-    from evalkit.intake.pseudonymise import KEY_ENV, create_key_file
 
     example = EXAMPLES[args.example]
     directory = Path(args.dir or DEMO_DIRS[args.example])
@@ -48,9 +63,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         check_learning_log(example.learning_log_path(directory / f"{example.PROGRAMME}.yaml"))
     spec_path = example.write(directory, seed=seed, force=args.force, **options)
 
-    if not os.environ.get(KEY_ENV):
-        key_file = create_key_file()
-        print(f"pseudonymisation key: {key_file} (git-ignored; keep it out of reports and email)")
+    ensure_key()
     if hasattr(example, "load_demo_reflections"):
         store = example.load_demo_reflections(spec_path)
         print(f"learning log with the demo reflections: {store}")

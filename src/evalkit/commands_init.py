@@ -11,8 +11,8 @@ import argparse
 import re
 from pathlib import Path
 
-from evalkit.commands import help_formatter, positive_whole_number
-from evalkit.config import DATE_FORMATS
+from evalkit.commands import ensure_key, help_formatter, positive_whole_number
+from evalkit.config import DATE_FORMATS, find_root
 from evalkit.exceptions import ConfigError
 
 __all__ = ["register"]
@@ -64,6 +64,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     decides = draft.undecided(text)
     listed = f": {', '.join(decides)}" if decides else ""
     print(f"draft spec written: {output} ({checks} CHECK, {len(decides)} DECIDE{listed})")
+    ensure_key()
+    root = find_root(output)
+    if not (root / "notebooks").is_dir():
+        print(
+            f"note: {output} is not inside an evalkit project folder (one holding notebooks/, "
+            "such as your evalkit clone); reports are made from there, and paths in the spec "
+            "are read from it: put the export under its data/raw/ and run init again"
+        )
     print(f"next: edit the CHECK/DECIDE lines, then: evalkit validate {output}")
     return 0
 

@@ -27,7 +27,14 @@ import pandas as pd
 
 from evalkit.exceptions import PrivacyError
 
-__all__ = ["DEFAULT_KEY_FILE", "create_key_file", "load_key", "pseudonym", "pseudonymise"]
+__all__ = [
+    "DEFAULT_KEY_FILE",
+    "create_key_file",
+    "key_file",
+    "load_key",
+    "pseudonym",
+    "pseudonymise",
+]
 
 KEY_ENV = "EVALKIT_PSEUDONYM_KEY"
 KEY_FILE_ENV = "EVALKIT_KEY_FILE"
@@ -35,7 +42,7 @@ DEFAULT_KEY_FILE = Path(".secrets") / "pseudonym.key"
 _MIN_KEY_LENGTH = 16
 
 
-def _key_file() -> Path:
+def key_file() -> Path:
     """The key file: the one ``EVALKIT_KEY_FILE`` names, else the project's default one."""
     from evalkit.config import locate, project_folder
 
@@ -48,12 +55,13 @@ def load_key() -> bytes:
     value = os.environ.get(KEY_ENV)
     origin = f"environment variable {KEY_ENV}"
     if not value:
-        path = _key_file()
+        path = key_file()
         origin = f"key file {path}"
         if not path.is_file():
             raise PrivacyError(
                 f"no pseudonymisation key: set {KEY_ENV}, or {KEY_FILE_ENV} to a key file, "
-                f"or create {path} (run 'evalkit demo' to create one for the demo data)"
+                f"or create {path} ('evalkit init' creates one for a new programme, "
+                "'evalkit demo' for the demo data)"
             )
         value = path.read_text(encoding="utf-8").strip()
     if len(value) < _MIN_KEY_LENGTH:
@@ -67,7 +75,7 @@ def load_key() -> bytes:
 def create_key_file(path: Path | None = None) -> Path:
     """Create a random key file (mode 600) if none exists; return its path (by default the one
     :func:`load_key` reads: ``EVALKIT_KEY_FILE`` or the project's ``.secrets/pseudonym.key``)."""
-    path = Path(path or _key_file())
+    path = Path(path or key_file())
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
