@@ -92,3 +92,36 @@ def test_missing_spec_file(tmp_path) -> None:
 def test_locality_code_stays_a_string_even_if_it_looks_numeric(tmp_path, demo_spec_path) -> None:
     spec = load_spec(demo_spec_path)
     assert all(isinstance(c, str) for c in spec.localities)
+
+
+def test_a_misspelt_ons_code_is_caught(tmp_path, demo_spec_path) -> None:
+    # a user trial: E0700123 (a digit short) was taken as a custom area's code
+    path = _write(tmp_path, demo_spec_path, lambda r: r.update(localities={"E0700123": "Preston"}))
+    with pytest.raises(ConfigError) as err:
+        load_spec(path)
+    assert str(err.value).endswith(
+        "localities.E0700123: 'E0700123' looks like an ONS code but has 7 digits; ONS local "
+        "authority codes are a letter and 8 digits (such as E07000123)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "advice"),
+    [
+        ("31/03/2025", "expected a date written YYYY-MM-DD: write 2025-03-31"),  # only d/m
+        ("03/31/2025", "expected a date written YYYY-MM-DD: write 2025-03-31"),  # only m/d
+        (
+            "03/04/2025",  # 3 April or 4 March: never guessed
+            "expected a date written YYYY-MM-DD (it could be read as day/month or month/day, "
+            "so evalkit does not guess)",
+        ),
+        ("March 2025", "expected a date written YYYY-MM-DD"),
+    ],
+)
+def test_a_spec_date_in_another_format_is_explained(tmp_path, demo_spec_path, written, advice):
+    path = _write(tmp_path, demo_spec_path, lambda r: r["reporting_period"].update(end=written))
+    with pytest.raises(ConfigError) as err:
+        load_spec(path)
+    assert str(err.value) == (
+        f"{path}: field 'reporting_period.end' has value {written!r}: {advice}"
+    )

@@ -268,7 +268,7 @@ def test_both_bias_and_grade():
     _bad(
         lambda s: s["outcomes"][0].update(confidence_grade=2),
         "exactly one of optimism_bias",
-        "confidence_grade=2",
+        "got both (optimism_bias 0.1, confidence_grade 2)",
     )
 
 

@@ -8,6 +8,7 @@ cost-benefit inputs. :func:`load_spec` reads and validates one.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from pathlib import Path
@@ -180,10 +181,32 @@ def _format_error(path: Path, error: dict[str, Any]) -> str:
             f"{path}: field {field!r} has value {_shown(value)}; expected a mapping of fields"
             + (f" ({', '.join(fields)})" if fields else "")
         )
+    if error["type"].startswith(("date", "datetime")) and isinstance(value, str):
+        return f"{path}: field {field!r} has value {_shown(value)}: {_date_advice(value)}"
     if isinstance(value, dict | list) or error["type"].startswith("model"):
         where = f"field {field!r}: " if field else ""
         return f"{path}: {where}{message}"
     return f"{path}: field {field!r} has value {_shown(value)}: {message}"
+
+
+def _date_advice(value: str) -> str:
+    """What a date in a spec should look like, with the value rewritten when it can only be
+    read one way (31/03/2025 is 2025-03-31); an ambiguous one (03/04/2025) is never guessed."""
+    expected = "expected a date written YYYY-MM-DD"
+    found = re.fullmatch(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*", value)
+    if not found:
+        return expected
+    first, second, year = (int(g) for g in found.groups())
+    if first > 12 and 1 <= second <= 12:
+        day, month = first, second
+    elif second > 12 and 1 <= first <= 12:
+        day, month = second, first
+    else:
+        return f"{expected} (it could be read as day/month or month/day, so evalkit does not guess)"
+    try:
+        return f"{expected}: write {dt.date(year, month, day).isoformat()}"
+    except ValueError:
+        return expected
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

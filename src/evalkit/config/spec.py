@@ -115,6 +115,12 @@ def _localities(value: Any, field: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for code, name in value.items():
         code = str(code)
+        if re.fullmatch(r"[EWSN]\d+", code) and len(code) != 9:
+            raise _Plan(
+                f"{field}.{code}",
+                f"{code!r} looks like an ONS code but has {len(code) - 1} digits; ONS local "
+                "authority codes are a letter and 8 digits (such as E07000123)",
+            )
         if not (ONS_CODE.match(code) or CUSTOM_CODE.match(code)):
             raise _Plan(
                 f"{field}.{code}",

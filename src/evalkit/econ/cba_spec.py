@@ -44,10 +44,15 @@ class _Biased(_Strict):
     @model_validator(mode="after")
     def _one_bias(self):
         if (self.optimism_bias is None) == (self.confidence_grade is None):
+            got = (
+                "neither"
+                if self.optimism_bias is None
+                else f"both (optimism_bias {self.optimism_bias:g}, confidence_grade "
+                f"{self.confidence_grade})"
+            )
             raise ValueError(
                 "give exactly one of optimism_bias (a share such as 0.15) or confidence_grade "
-                f"(1-6); got optimism_bias={self.optimism_bias!r}, "
-                f"confidence_grade={self.confidence_grade!r}"
+                f"(1-6); got {got}"
             )
         if self.confidence_grade is not None:
             _known(confidence_grade_bias, self.confidence_grade, "confidence_grade")
