@@ -41,6 +41,22 @@ def test_demo_then_validate(tmp_path: Path) -> None:
     assert done.returncode == 0 and "rows OK as source 'reviews'" in done.stdout, done.stderr
 
 
+def test_validating_a_workbook_checks_every_sheet_the_spec_reads(tmp_path: Path) -> None:
+    # a user trial: a workbook with a people sheet and a costs sheet was checked on one sheet
+    done = _run(["demo", "--example", "homelessness-prevention", "--dir", "hp"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    workbook, spec = (
+        tmp_path / "hp" / "hp_export.xlsx",
+        tmp_path / "hp" / "homelessness-prevention.yaml",
+    )
+    done = _run(["validate", str(workbook), "--spec", str(spec)], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2
+    assert "sheet 'Clients'" in lines[0] and "as source 'clients' (people)" in lines[0]
+    assert "sheet 'Outcome Readings'" in lines[1] and "as source 'readings'" in lines[1]
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

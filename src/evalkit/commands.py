@@ -85,19 +85,23 @@ def _validate_file(path: Path, spec_path: str | None, source: str | None) -> int
             "--spec SPEC to check this file against it)"
         )
     spec = load_spec(spec_path)
+    # every source read from this file (a workbook may hold several, one per sheet)
     matches = [n for n, p in spec.data_files().items() if p.resolve() == path.resolve()]
-    name = source or (matches[0] if matches else None)
-    if name not in spec.sources:
+    names = [source] if source else matches
+    if not names or any(name not in spec.sources for name in names):
         raise ConfigError(
             f"{path}: not a source of {spec_path}; pass --source with one of "
             f"{', '.join(spec.sources)}"
         )
-    s = spec.sources[name]
-    df = map_source(spec, name, read_table(path, sheet=s.sheet, header_row=s.header_row), str(path))
-    print(
-        f"{path}: {len(df)} rows OK as source {name!r} ({s.kind}); columns kept: "
-        f"{', '.join(df.columns)}"
-    )
+    for name in names:
+        s = spec.sources[name]
+        table = read_table(path, sheet=s.sheet, header_row=s.header_row)
+        df = map_source(spec, name, table, str(path))
+        sheet = f", sheet {s.sheet!r}" if s.sheet else ""
+        print(
+            f"{path}{sheet}: {len(df)} rows OK as source {name!r} ({s.kind}); columns kept: "
+            f"{', '.join(df.columns)}"
+        )
     return 0
 
 
