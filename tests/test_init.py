@@ -1166,3 +1166,26 @@ def test_the_decide_count_printed_is_the_count_validate_gives(tmp_path: Path) ->
     assert f", {len(values)} DECIDE: " in done.stdout
     refused = evalkit("validate", "weekly.yaml", cwd=tmp_path)
     assert f"{len(values)} decision(s) still to make" in refused.stderr
+
+
+def test_readings_at_referral_and_at_close_are_paired(tmp_path: Path) -> None:
+    # a user trial: "Safety Rating at Referral" and "... at Close/Follow-up" were not paired,
+    # so the score was left out of the draft
+    n = 30
+    pd.DataFrame(
+        {
+            "Client No.": [f"C{i:03d}" for i in range(n)],
+            "Area": ["Preston"] * n,
+            "Referral Rec'd": ["2024-05-01"] * n,
+            "Safety Rating at Referral": [3 + i % 4 for i in range(n)],
+            "Safety Rating at Close/Follow-up": [6 + i % 4 for i in range(n)],
+            "Debt at first appointment": [1000 + 10 * i for i in range(n)],
+            "Debt at case closure": [500 + 10 * i for i in range(n)],
+        }
+    ).to_csv(tmp_path / "clients.csv", index=False)
+    done = init(tmp_path / "clients.csv", "--output", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    _, raw = draft_of(tmp_path / "spec.yaml")
+    pairs = {(o.get("before"), o["after"]) for o in raw["outcomes"]}
+    assert ("Safety Rating at Referral", "Safety Rating at Close/Follow-up") in pairs
+    assert ("Debt at first appointment", "Debt at case closure") in pairs

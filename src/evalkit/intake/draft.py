@@ -165,9 +165,17 @@ _END = _set(
     "end ended closed close closure exit exited discharge discharged finish finished "
     "completed completion left"
 )
-_BEFORE = {"before", "pre", "start", "baseline", "intake", "entry", "initial", "first", "t1"}
-_AFTER = {"after", "post", "end", "exit", "final", "last", "closure", "t2", "followup", "leaving"}
-_FILLER = {"at", "on", "of", "the", "in"}
+#: Words that put a reading at the start or the end of support ("Safety rating at referral",
+#: "... at close/follow-up"); the other words of the two names must then agree, fillers aside.
+_BEFORE = {
+    "before", "pre", "start", "baseline", "intake", "entry", "initial", "first", "t1",
+    "referral",
+}  # fmt: skip
+_AFTER = {
+    "after", "post", "end", "exit", "final", "last", "closure", "t2", "followup", "leaving",
+    "close", "closed", "closing", "discharge", "discharged",
+}  # fmt: skip
+_FILLER = {"at", "on", "of", "the", "in", "case", "appointment", "support", "service"}
 #: Words that make a yes/no column a circumstance at referral (a characteristic), not an outcome.
 _BASELINE = {"referral", "referred", "prior", "previous", "previously", "known", "history", "ever"}
 _CHARACTERISTIC = _set(
