@@ -192,6 +192,21 @@ def test_golden_clustered_by_region_not_unit():
     assert "clusters=region, G=10, t with G-1=9 df" in res.method
 
 
+def test_golden_clustered_by_period_which_cuts_across_units():
+    # Clusters that do not nest the units (here the 8 periods): the sandwich now depends on the
+    # residuals' unit means being removed (the within transformation of y, not only of X).
+    df = _golden_panel()
+    with pytest.warns(StatisticalWarning, match=r"^only 8 clusters in 't'"):
+        res = event_study(df, "y", "unit", "t", "first", cluster="t")
+    want, f, f_p, _, _, _, _, _, _ = _lsdv_cr1(df, cluster="t")
+    got = _estimated(res)
+    for col in ["estimate", "se", "ci_low", "ci_high", "p_value"]:
+        np.testing.assert_allclose(got[col], want[col], rtol=1e-7, err_msg=col)
+    assert res.pretrend_df == (4, 7)
+    assert res.pretrend_f == pytest.approx(f, rel=1e-7)
+    assert res.pretrend_p == pytest.approx(f_p, rel=1e-7)
+
+
 def test_golden_reference_minus_three():
     df = _golden_panel()
     res = _quiet(df, "y", "unit", "t", "first", reference=-3)
@@ -393,13 +408,15 @@ def test_missing_column_is_named_with_the_function():
 
 
 def test_no_usable_rows_message():
-    df = _three_units().assign(y=np.nan)
+    # The outcome is named "calls" so that the column with most gaps is not also the last name
+    # in alphabetical order (unit, t and calls: "unit" would be).
+    df = _three_units().rename(columns={"y": "calls"}).assign(calls=np.nan)
     with pytest.raises(
         DataError,
-        match=r"^no usable rows in event_study\(\): every row has a missing value \(column 'y' "
-        r"is missing in 12 of 12 rows\); expected complete rows$",
+        match=r"^no usable rows in event_study\(\): every row has a missing value \(column "
+        r"'calls' is missing in 12 of 12 rows\); expected complete rows$",
     ):
-        event_study(df, "y", "unit", "t", "first")
+        event_study(df, "calls", "unit", "t", "first")
 
 
 # One exactly fitted row makes a sandwich variance round to a tiny negative number here;
@@ -434,6 +451,17 @@ def test_non_numeric_outcome_and_time_messages():
     df = _three_units().astype({"t": object})
     df.loc[5, "t"] = "Q2"
     with pytest.raises(DataError, match=r"^column 't' in event_study\(\), row 5: value 'Q2'"):
+        event_study(df, "y", "unit", "t", "first")
+
+
+def test_non_numeric_first_treated_message():
+    df = _three_units().astype({"first": object})
+    df.loc[2, "first"] = "2024Q3"
+    with pytest.raises(
+        DataError,
+        match=r"^column 'first' in event_study\(\), row 2: value '2024Q3' is not a number; "
+        r"expected",
+    ):
         event_study(df, "y", "unit", "t", "first")
 
 

@@ -18,7 +18,7 @@ def _readings() -> pd.DataFrame:
             "group": ["participant", "participant", "comparison", "comparison", "participant"],
             "before": [10.0, np.nan, 11.0, 13.0, 12.0],
             "after": [14.0, 20.0, 12.0, np.nan, 15.0],
-            "note": ["a", "b", "c", "d", "e"],
+            "note": [None, "b", "c", "d", "e"],  # a gap elsewhere does not drop 101
         }
     )
 
