@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from evalkit.exceptions import DataError
 from evalkit.impact import did, evidence_rating
@@ -67,6 +68,42 @@ def test_did_messages_in_full():
             "d",
             "t",
         )
+
+
+def _unequal_cells() -> pd.DataFrame:
+    # comparison before 10, 12, 14 (n 3, mean 12, SS 4 + 0 + 4 = 8); after 13, 15 (14, SS 2)
+    # treated before 20, 22 (n 2, mean 21, SS 2); after 25, 31 (n 2, mean 28, SS 9 + 9 = 18)
+    return pd.DataFrame(
+        {
+            "y": [10.0, 12, 14, 13, 15, 20, 22, 25, 31],
+            "d": [0, 0, 0, 0, 0, 1, 1, 1, 1],
+            "t": [0, 0, 0, 1, 1, 0, 0, 1, 1],
+        }
+    )
+
+
+def test_hc1_and_classical_errors_by_hand():
+    # The model is saturated (4 cells, K = 4, N = 9, N - K = 5), so the residuals are the
+    # deviations from the cell means and delta = (28 - 21) - (14 - 12) = 5 is a signed sum of
+    # the four cell means (Angrist and Pischke 2009, section 5.2).
+    # Classical: s2 = (8 + 2 + 2 + 18) / 5 = 6; Var = s2 * (1/3 + 1/2 + 1/2 + 1/2) = 6 * 11/6 = 11.
+    # HC1 (MacKinnon and White 1985): HC0 variance of a cell mean is SS_c / n_c^2, so
+    #   HC0 = 8/9 + 2/4 + 2/4 + 18/4 = 115/18 and HC1 = N/(N-K) * HC0 = 9/5 * 115/18 = 11.5.
+    # Both use a t reference with N - K = 5 degrees of freedom.
+    df = _unequal_cells()
+    crit = stats.t.ppf(0.975, 5)
+    for se, var, flavour in [
+        ("robust", 11.5, "heteroskedasticity-robust SE (HC1, t with N-K df)"),
+        ("classical", 11.0, "classical OLS SE (homoskedastic, t with N-K df)"),
+    ]:
+        r = did(df, "y", "d", "t", se=se)
+        assert r.estimate == pytest.approx(5.0, abs=1e-12)
+        assert r.se == pytest.approx(np.sqrt(var), rel=1e-12), se
+        assert r.ci_low == pytest.approx(5.0 - crit * np.sqrt(var), rel=1e-10), se
+        assert r.ci_high == pytest.approx(5.0 + crit * np.sqrt(var), rel=1e-10), se
+        p = 2 * stats.t.sf(5.0 / np.sqrt(var), 5)
+        assert r.p_value == pytest.approx(p, rel=1e-10), se
+        assert r.method == f"two-group DiD by OLS, {flavour}"
 
 
 def _event(pretrend_p, pretrend_f=2.5) -> EventStudyResult:
