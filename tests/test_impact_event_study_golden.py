@@ -189,7 +189,9 @@ def test_golden_clustered_by_region_not_unit():
     assert res.pretrend_df == (4, 9)
     assert res.pretrend_f == pytest.approx(f, rel=1e-7)
     assert res.pretrend_p == pytest.approx(f_p, rel=1e-7)
-    assert "clusters=region, G=10, t with G-1=9 df" in res.method
+    # G = 10 regions shows in the F test's denominator df (G - 1 = 9) and the intervals; the
+    # method text names the clusters but holds no counts (reports publish it)
+    assert "over G clusters of region, t with G-1 df" in res.method
 
 
 def test_golden_clustered_by_period_which_cuts_across_units():
@@ -227,8 +229,8 @@ def test_golden_method_and_evidence_in_full():
     res = _quiet(_golden_panel(), "y", "unit", "t", "first")
     assert res.method == (
         "event-study DiD by OLS with unit and period fixed effects (reference event time -1), "
-        "cluster-robust SE (CR1: G/(G-1) x (N-1)/(N-K) correction, clusters=unit, G=20, "
-        "t with G-1=19 df); pre-trend check: joint Wald F test of 4 pre-launch coefficient(s)"
+        "cluster-robust SE (CR1: G/(G-1) x (N-1)/(N-K) correction over G clusters of unit, "
+        "t with G-1 df); pre-trend check: joint Wald F test of 4 pre-launch coefficient(s)"
     )
     assert res.evidence == evidence_rating(
         "event_study", comparison_group=True, pre_periods=5, parallel_trends_checked=True
@@ -546,7 +548,7 @@ def test_two_clusters_are_enough_to_fit():
         res = event_study(df, "y", "unit", "t", "first", cluster="side")
     got = res.table.set_index("event_time")["estimate"]
     assert got.to_dict() == pytest.approx({-2: -0.5, -1: 0.0, 0: 4.0, 1: 5.5}, abs=1e-9)
-    assert "clusters=side, G=2, t with G-1=1 df" in res.method
+    assert "over G clusters of side, t with G-1 df" in res.method
 
 
 def test_twenty_clusters_do_not_warn_nineteen_do():
