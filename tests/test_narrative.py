@@ -101,10 +101,19 @@ def test_rate_ratio_in_words() -> None:
     )
     text = narrative.impact_sentence(result, "the rate of referrals", digits=2)
     assert "13% lower than expected from the earlier trend" in text and "level 2 of 5" in text
+    # the interval in the estimate's words: 1 - 0.91 = 9% and 1 - 0.83 = 17% lower
+    assert "(95% confidence interval 9% to 17% lower)" in text
     crossing = _result(
         0.98, 0.9, 1.05, design="its", scale="rate ratio", pre_periods=8, controls=True
     )
-    assert narrative.impact_sentence(crossing, "the rate").startswith("We cannot tell")
+    words = narrative.impact_sentence(crossing, "the rate")
+    assert words.startswith("We cannot tell")
+    assert "95% confidence interval from 10% lower to 5% higher includes no change" in words
+    higher = _result(1.2, 1.05, 1.37, design="its", scale="rate ratio", pre_periods=8)
+    assert "20% higher" in narrative.impact_sentence(higher, "the rate")
+    assert "(95% confidence interval 5% to 37% higher)" in narrative.impact_sentence(
+        higher, "the rate"
+    )
 
 
 def test_change_sentence_is_change_not_effect() -> None:

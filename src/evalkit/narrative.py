@@ -144,7 +144,7 @@ def impact_sentence(
         pct = abs(1 - est) * 100
         direction = "lower" if est < 1 else "higher"
         figure = f"{pct:.0f}% {direction}"
-        ci = f"{level_ci(result)} {_num(lo, 2)} to {_num(hi, 2)} as a ratio"
+        ci = f"{level_ci(result)} {_ratio_range(lo, hi)}"
     else:
         direction = "raised" if est > 0 else "lowered"
         figure = f"{_num(abs(est) * scale, digits)} {unit}".strip()
@@ -170,6 +170,20 @@ def impact_sentence(
     else:
         claim = f"the service is estimated to have {direction} {what} by {figure}"
     return f"{claim[0].upper()}{claim[1:]} ({ci}).{strength}"
+
+
+def _ratio_range(low: float, high: float) -> str:
+    """A rate ratio's interval in the words of the estimate: '9% to 17% lower', '3% to 12%
+    higher', or 'from 5% lower to 8% higher' when it includes no change."""
+
+    def pct(r: float) -> str:
+        return f"{abs(1 - r) * 100:.0f}%"
+
+    if high < 1:
+        return f"{pct(high)} to {pct(low)} lower"
+    if low > 1:
+        return f"{pct(low)} to {pct(high)} higher"
+    return f"from {pct(low)} lower to {pct(high)} higher"
 
 
 def level_ci(result: Any) -> str:
