@@ -206,7 +206,8 @@ def test_value_sentence_net_of_deadweight_with_the_simulated_range() -> None:
     )
     assert sentence == (
         "Each £1 spent is estimated to return £1.23 to public budgets (2024/25 prices, "
-        "discounted; net of what would have happened anyway (deadweight)); in simulations "
+        "discounted; net of deadweight, the outcomes that would have happened anyway); in "
+        "simulations "
         "varying the uncertain assumptions, 90% of results lay between £0.60 and £2.40. "
         "Counting wider economic and social value as well, the return is £2.50 per £1."
     )
@@ -214,10 +215,10 @@ def test_value_sentence_net_of_deadweight_with_the_simulated_range() -> None:
 
 def test_value_sentence_net_of_a_measured_counterfactual_at_break_even() -> None:
     # A return of exactly £1 covers the cost: no shortfall sentence.
+    # with no wider value (public value return = financial return) the figure is said once
     assert narrative.value_sentence(_cba(1.0, 1.0, "net of a measured counterfactual")) == (
         "Each £1 spent is estimated to return £1.00 to public budgets (2024/25 prices, "
-        "discounted; net of what would have happened anyway, as the comparison measured it). "
-        "Counting wider economic and social value as well, the return is £1.00 per £1."
+        "discounted; net of what would have happened anyway, as the comparison measured it)."
     )
     assert narrative.value_sentence(_cba(0.5, 0.8, "net of a measured counterfactual")).endswith(
         " the return is £0.80 per £1. The savings to public budgets do not cover the cost."

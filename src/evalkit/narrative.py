@@ -221,7 +221,7 @@ def value_sentence(cba: Any, monte_carlo: Any | None = None) -> str:
         "gross": "GROSS: it includes what would have happened anyway, so it is not the impact",
         "net of a measured counterfactual": "net of what would have happened anyway, as the "
         "comparison measured it",
-    }.get(cba.basis, "net of what would have happened anyway (deadweight)")
+    }.get(cba.basis, "net of deadweight, the outcomes that would have happened anyway")
     text = (
         f"Each £1 spent is estimated to return £{cba.financial_roi:.2f} to public budgets "
         f"({cba.price_year} prices, discounted; {basis})"
@@ -232,10 +232,13 @@ def value_sentence(cba: Any, monte_carlo: Any | None = None) -> str:
             f"; in simulations varying the uncertain assumptions, 90% of results lay between "
             f"£{q.iloc[0]:.2f} and £{q.iloc[1]:.2f}"
         )
-    text += (
-        f". Counting wider economic and social value as well, the return is "
-        f"£{cba.public_value_roi:.2f} per £1."
-    )
+    if f"{cba.public_value_roi:.2f}" != f"{cba.financial_roi:.2f}":
+        text += (
+            f". Counting wider economic and social value as well, the return is "
+            f"£{cba.public_value_roi:.2f} per £1."
+        )
+    else:  # no wider value counted (or too little to show): one figure, said once
+        text += "."
     if round(cba.financial_roi, 2) < 1:  # as printed: £1.00 never reads as falling short
         text += " The savings to public budgets do not cover the cost."
     return text
