@@ -223,3 +223,16 @@ def test_value_sentence_net_of_a_measured_counterfactual_at_break_even() -> None
     assert narrative.value_sentence(_cba(0.5, 0.8, "net of a measured counterfactual")).endswith(
         " the return is £0.80 per £1. The savings to public budgets do not cover the cost."
     )
+
+
+@pytest.mark.parametrize(
+    ("years", "horizon", "words"),
+    [
+        (2.44, 10, "after 2.4 years"),
+        (0.0, 5, "within the first year"),  # year 0's savings already cover its costs
+        (None, 10, "not within 10 years"),
+        (None, 1, "not within 1 year"),
+    ],
+)
+def test_payback_in_words(years, horizon, words) -> None:
+    assert narrative.payback_phrase(years, horizon) == words

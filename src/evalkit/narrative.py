@@ -215,6 +215,16 @@ def amount(value: float, unit: str = "", *, digits: int = 1, signed: bool = Fals
     return f"{text} {unit}".strip()
 
 
+def payback_phrase(years: float | None, horizon: int) -> str:
+    """When discounted savings to public budgets catch up with costs, in words: 'after 2.4
+    years', 'within the first year' (year 0 already pays its way) or 'not within 10 years'."""
+    if years is None:
+        return f"not within {horizon} year" + ("" if horizon == 1 else "s")
+    if years == 0:
+        return "within the first year"
+    return f"after {years:.1f} years"
+
+
 def value_sentence(cba: Any, monte_carlo: Any | None = None) -> str:
     """The financial and public value returns, labelled gross or net, with the simulated range."""
     basis = {

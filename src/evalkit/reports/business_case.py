@@ -308,9 +308,7 @@ def _headline(bc: BusinessCase) -> str:
             ),
             "Return to public budgets per £1": f"£{r.financial_roi:.2f}",
             "Return counting all value per £1": f"£{r.public_value_roi:.2f}",
-            "Pays back": f"after {r.payback_years:.1f} years"
-            if r.payback_years is not None
-            else f"not within {_years(r.horizon_years)}",
+            "Pays back": narrative.payback_phrase(r.payback_years, r.horizon_years),
         },
         caption=f"The business case in figures ({r.price_year} prices, discounted)",
         cls="provenance money",

@@ -38,11 +38,7 @@ def _headline(f: Findings) -> str:
         ),
         "Financial return (savings per £1 spent)": f"£{r.financial_roi:.2f}",
         "Public value return (all value per £1 spent)": f"£{r.public_value_roi:.2f}",
-        "Payback": (
-            f"{r.payback_years:.1f} years"
-            if r.payback_years is not None
-            else f"not within {r.horizon_years} years"
-        ),
+        "Payback": narrative.payback_phrase(r.payback_years, r.horizon_years),
         "Basis": r.basis if r.basis != "gross" else "GROSS (no deadweight)",
         "Discounting": r.discount,
     }
