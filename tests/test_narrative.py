@@ -236,3 +236,12 @@ def test_value_sentence_net_of_a_measured_counterfactual_at_break_even() -> None
 )
 def test_payback_in_words(years, horizon, words) -> None:
     assert narrative.payback_phrase(years, horizon) == words
+
+
+def test_ratios_in_words() -> None:
+    # 0.87 is 13% lower; a trend factor of 1.002 a period is 0.2% higher each period
+    assert narrative.ratio_words(0.87) == "13% lower"
+    assert narrative.ratio_words(1.002, digits=1) == "0.2% higher"
+    assert narrative.ratio_range(0.74, 0.87) == "13% to 26% lower"
+    assert narrative.ratio_range(1.05, 1.37) == "5% to 37% higher"
+    assert narrative.ratio_range(0.996, 1.009, digits=1) == "from 0.4% lower to 0.9% higher"

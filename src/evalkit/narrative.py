@@ -141,10 +141,8 @@ def impact_sentence(
             "compares before with after only: it is not an estimate of what the service caused."
         ).replace("  ", " ")
     if ratio:
-        pct = abs(1 - est) * 100
-        direction = "lower" if est < 1 else "higher"
-        figure = f"{pct:.0f}% {direction}"
-        ci = f"{level_ci(result)} {_ratio_range(lo, hi)}"
+        figure = ratio_words(est)
+        ci = f"{level_ci(result)} {ratio_range(lo, hi)}"
     else:
         direction = "raised" if est > 0 else "lowered"
         figure = f"{_num(abs(est) * scale, digits)} {unit}".strip()
@@ -172,12 +170,17 @@ def impact_sentence(
     return f"{claim[0].upper()}{claim[1:]} ({ci}).{strength}"
 
 
-def _ratio_range(low: float, high: float) -> str:
-    """A rate ratio's interval in the words of the estimate: '9% to 17% lower', '3% to 12%
+def ratio_words(ratio: float, digits: int = 0) -> str:
+    """A ratio as a change in words: 0.87 -> '13% lower', 1.2 -> '20% higher'."""
+    return f"{abs(1 - ratio) * 100:.{digits}f}% {'lower' if ratio < 1 else 'higher'}"
+
+
+def ratio_range(low: float, high: float, digits: int = 0) -> str:
+    """A ratio's interval in the words of the estimate: '9% to 17% lower', '3% to 12%
     higher', or 'from 5% lower to 8% higher' when it includes no change."""
 
     def pct(r: float) -> str:
-        return f"{abs(1 - r) * 100:.0f}%"
+        return f"{abs(1 - r) * 100:.{digits}f}%"
 
     if high < 1:
         return f"{pct(high)} to {pct(low)} lower"

@@ -186,8 +186,8 @@ def verdict(of: OutcomeFindings) -> str:
     -0.03)', 'we cannot tell (+2.0, 95% interval -8.8 to 12.8)', '12% lower (...)'."""
     r, scale = of.impact, _scale(of)
     if r.scale == "rate ratio":
-        figure = f"{abs(1 - r.estimate) * 100:.0f}% {'lower' if r.estimate < 1 else 'higher'}"
-        interval = f"ratio {r.ci_low:.2f} to {r.ci_high:.2f}"
+        figure = narrative.ratio_words(r.estimate)
+        interval = narrative.ratio_range(r.ci_low, r.ci_high)
     else:
         unit = "percentage points" if of.outcome.kind == "binary" else of.outcome.unit_words
         digits = 2 if abs(r.estimate * scale) < 1 else 1
@@ -221,18 +221,19 @@ def series_whole(of: OutcomeFindings) -> str:
     )
     slope = its_result.slope_change
     if slope is not None:
-        unit = "each period"
+        # a change of trend is a factor per period: said as a percentage a period
+        change = narrative.ratio_words(slope.estimate, digits=1)
+        interval = narrative.ratio_range(slope.ci_low, slope.ci_high, digits=1)
         if slope.crosses_no_effect:
             text += (
-                " We cannot tell whether its trend changed after launch (a factor of "
-                f"{slope.estimate:.3f} {unit}, 95% confidence interval {slope.ci_low:.3f} to "
-                f"{slope.ci_high:.3f})."
+                f" We cannot tell whether its trend changed after launch (best estimate "
+                f"{change} each period; 95% confidence interval {interval})."
             )
         else:
             direction = "downwards" if slope.estimate < 1 else "upwards"
             text += (
-                f" After launch its trend bent {direction} by a factor of {slope.estimate:.3f} "
-                f"{unit} (95% confidence interval {slope.ci_low:.3f} to {slope.ci_high:.3f})."
+                f" After launch its trend bent {direction}, {change} each period (95% "
+                f"confidence interval {interval})."
             )
     return text
 
