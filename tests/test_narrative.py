@@ -28,7 +28,9 @@ def _result(estimate, low, high, design="did", scale="difference", **kwargs):
 def test_counts_too_small_to_publish_are_given_in_words() -> None:
     assert narrative.count_phrase(6, "nhs") == "fewer than 8"
     assert narrative.count_phrase(3, "dfe") == "fewer than 6"
-    assert narrative.count_phrase(420, "nhs") == "420"
+    # "about" even when the count is a multiple of 5: otherwise it would reveal the exact count
+    assert narrative.count_phrase(420, "nhs") == "about 420"
+    assert narrative.count_phrase(41, "dfe") == "41"  # DfE publishes exact counts
     assert narrative.count_phrase(423, "nhs") == "about 425"  # NHS rounds to the nearest 5
     assert narrative.count_phrase(0, "nhs") == "0"
 

@@ -80,7 +80,10 @@ def count_phrase(n: int, policy: Any = "nhs") -> str:
     if is_disclosive(n, policy):
         return f"fewer than {get_policy(policy).high + 1}"
     shown = protect_count(n, policy)
-    return f"about {shown:,}" if shown != n else f"{n:,}"
+    # "about" whenever the policy rounds: dropping it when the count happens to be a multiple
+    # of the base would tell the reader the exact count
+    rounds = get_policy(policy).rounding > 1 and n != 0
+    return f"about {shown:,}" if rounds else f"{n:,}"
 
 
 def _num(value: float, digits: int) -> str:
