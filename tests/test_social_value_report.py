@@ -147,7 +147,8 @@ def test_delivery_claims_beyond_the_people_served_are_flagged(project):
     assert (
         f"the provider claims about {round(claimed / 5) * 5} victims for the outcome "
         f"'A victim of domestic abuse kept safe from further abuse', up to 31 March 2025; "
-        f"the service records {served} people served in Torbay by then"
+        # "about" under the NHS rule even for a multiple of 5: it never shows an exact count
+        f"the service records about {round(served / 5) * 5} people served in Torbay by then"
     ) in text
     # Every other locality's claims stay within the people it served.
     for code in ("E08000012", "E09000028", "E08000003"):

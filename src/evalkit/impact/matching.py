@@ -91,7 +91,7 @@ class MatchResult(ImpactResult):
 
 
 def _listed(categories: dict[str, list[str]]) -> str:
-    """``{'Age': ['Under 18']}`` as "category 'Under 18' of 'Age'" (joined by "; ")."""
+    """``{'band': ['Under 18']}`` as "category 'Under 18' of 'band'" (joined by "; ")."""
     return "; ".join(
         f"categor{'y' if len(labels) == 1 else 'ies'} {', '.join(map(repr, labels))} of {name!r}"
         for name, labels in categories.items()
@@ -227,7 +227,7 @@ def _common_support(
 
 
 def _term_words(term: str, categories: dict[str, pd.Series]) -> str:
-    """A design term in words: a dummy as "category 'X' of 'Age'", a number as its name."""
+    """A design term in words: a dummy as "category 'X' of 'band'", a number as its name."""
     for name, labels in categories.items():
         for cat in labels.unique():
             if term == f"{name}_{cat}":
