@@ -135,7 +135,7 @@ def test_cost_per_person_never_narrows_the_published_count(n: int) -> None:
     from evalkit.reports.findings import Findings
 
     spend = 84_770.0 * n / 25
-    f = Findings("x", "X", "nhs", n, 0, pd.DataFrame(), recorded_spend=spend)
+    f = Findings("x", "X", "nhs", n, 0, pd.DataFrame(), spend=spend)
     low, high = f.unit_costs()["person"]
     shown = protect_count(n, "nhs")
     if low == high:  # one figure, rounded: the counts it implies

@@ -75,6 +75,13 @@ def size_word(d: float) -> str:
     return magnitude(d)
 
 
+def joined(items: list[str], conjunction: str = "and") -> str:
+    """A list in a sentence: 'a', 'a and b', 'a, b and c' (or with another conjunction)."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
 def count_phrase(n: int, policy: Any = "nhs") -> str:
     """A count as it may be published in a sentence: 'fewer than 8', 'about 420', or exact."""
     if is_disclosive(n, policy):

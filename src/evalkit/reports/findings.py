@@ -122,16 +122,12 @@ class Findings:
     benefits: tuple[BenefitSource, ...] = ()
     notes: tuple[str, ...] = ()
     n_households: int | None = None
-    #: The locality's recorded spending (its rows of the costs source), with or without a
-    #: cost-benefit section; None when the plan has no costs source or it has no rows here.
-    recorded_spend: float | None = None
+    #: The locality's recorded spending (its rows of the costs source, the cost-benefit
+    #: model's costs), with or without a cost-benefit section; None when the plan has no costs
+    #: source or it has no rows here.
+    spend: float | None = None
     #: The price year of the spending, where the plan gives one (``cost_benefit.price_year``).
     spend_price_year: int | None = None
-
-    @property
-    def spend(self) -> float | None:
-        """Recorded spending in the locality, if known (the cost-benefit model's costs)."""
-        return self.recorded_spend
 
     def unit_costs(self) -> dict[str, tuple[float, float]]:
         """Spending per person served and per household, as (low, high), over published counts.
@@ -414,8 +410,9 @@ def plain_reason(note: str, characteristics: list[str] | None = None) -> str:
     text = note.lower()
     if any(w in text for w in ("separation", "caliper", "overlap", "common support")):
         if characteristics:
-            return "too few people in the comparison group are like those served on " + _joined(
-                characteristics
+            return (
+                "too few people in the comparison group are like those served on "
+                + narrative.joined(characteristics)
             )
         return (
             "the people served and those not served differ too much on the matching "
@@ -426,13 +423,6 @@ def plain_reason(note: str, characteristics: list[str] | None = None) -> str:
     if "variation" in text or "constant" in text:
         return "the figures do not vary enough to estimate a change"
     return "the data did not allow this estimate (the technical reason is under Methods)"
-
-
-def _joined(items: list[str], conjunction: str = "and") -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    if len(items) < 2:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
 def covariate_words(ctx: ReportContext, column: str) -> str:
@@ -455,7 +445,7 @@ def support_words(ctx: ReportContext, result: Any) -> str:
         return ""
     who = []
     for column, labels in off.items():
-        quoted = _joined([f"'{label}'" for label in labels], "or")
+        quoted = narrative.joined([f"'{label}'" for label in labels], "or")
         if column == "before":
             who.append(f"whose reading before the service was {quoted}")
         else:
@@ -792,7 +782,7 @@ def compute_findings(ctx: ReportContext) -> Findings:
     costs_source = ctx.spec.source_of("costs")
     costs = ctx.table(costs_source) if costs_source else pd.DataFrame()
     if not costs.empty:
-        found["recorded_spend"] = float(pd.to_numeric(costs["amount"]).sum())
+        found["spend"] = float(pd.to_numeric(costs["amount"]).sum())
         if ctx.spec.cost_benefit is not None:
             found["spend_price_year"] = ctx.spec.cost_benefit.price_year
     return Findings(

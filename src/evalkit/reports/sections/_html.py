@@ -64,6 +64,7 @@ def published_shares(counts: pd.Series, published: pd.Series, policy: Any) -> li
     rules = get_policy(policy)
     symbol = rules.symbol
     total = protect_count(int(pd.to_numeric(counts).sum()), policy)
+    t_low, t_high = rules.true_range(total) if isinstance(total, int) else (0, 0)
     out = []
     for value in published:
         number = pd.to_numeric(value, errors="coerce")
@@ -71,7 +72,6 @@ def published_shares(counts: pd.Series, published: pd.Series, policy: Any) -> li
             out.append(symbol if str(value) == symbol else "")
             continue
         n_low, n_high = rules.true_range(int(number))
-        t_low, t_high = rules.true_range(total)
         low = math.floor(100 * n_low / t_high)
         high = math.ceil(100 * min(1.0, n_high / max(t_low, 1)))
         point = 100 * number / total

@@ -125,11 +125,7 @@ def next_steps(ctx: ReportContext, f: Findings) -> list[str]:
         if of.impact is not None and of.impact.crosses_no_effect
     ]
     if unclear_names:
-        listed = (
-            ", ".join(unclear_names[:-1]) + " or " + unclear_names[-1]
-            if len(unclear_names) > 1
-            else unclear_names[0]
-        )
+        listed = narrative.joined(unclear_names, "or")
         out.insert(
             0,
             f"We cannot tell whether the service changed {listed} here: that is not the same "
